@@ -1,0 +1,121 @@
+//! `ctscan ls`: what an archive holds, per account and region, from the listing alone (nothing is
+//! downloaded or decompressed).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clap::Args;
+use datafusion::arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+
+use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ScopeArgs};
+use crate::decode::batch::days_since_epoch;
+use crate::output::{Format, write_stream};
+use crate::report::Reporter;
+use crate::source::{self, Listing};
+
+/// Arguments of `ctscan ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Archive: a directory, files, or an `AWSLogs` tree.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// One line of the inventory.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// First delivery day.
+    pub first: Option<NaiveDate>,
+    /// Last delivery day.
+    pub last: Option<NaiveDate>,
+    /// Number of log objects.
+    pub objects: u64,
+    /// Their total size.
+    pub bytes: u64,
+}
+
+/// Groups listed objects by (account, region); objects outside the layout group under `None`.
+pub fn inventory(listing: &Listing) -> BTreeMap<(Option<String>, Option<String>), Row> {
+    let mut rows: BTreeMap<(Option<String>, Option<String>), Row> = BTreeMap::new();
+    for o in &listing.objects {
+        let key = (
+            o.log.as_ref().map(|l| l.account.clone()),
+            o.log.as_ref().map(|l| l.region.clone()),
+        );
+        let row = rows.entry(key).or_default();
+        row.objects += 1;
+        row.bytes += o.size;
+        if let Some(l) = &o.log {
+            row.first = Some(row.first.map_or(l.day, |f| f.min(l.day)));
+            row.last = Some(row.last.map_or(l.day, |x| x.max(l.day)));
+        }
+    }
+    rows
+}
+
+fn to_batch(rows: &[((Option<String>, Option<String>), Row)]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("account", DataType::Utf8, true),
+        Field::new("region", DataType::Utf8, true),
+        Field::new("firstDay", DataType::Date32, true),
+        Field::new("lastDay", DataType::Date32, true),
+        Field::new("objects", DataType::UInt64, false),
+        Field::new("bytes", DataType::UInt64, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter(rows.iter().map(|((a, _), _)| a.clone()))),
+        Arc::new(StringArray::from_iter(rows.iter().map(|((_, r), _)| r.clone()))),
+        Arc::new(Date32Array::from_iter(
+            rows.iter().map(|(_, r)| r.first.map(days_since_epoch)),
+        )),
+        Arc::new(Date32Array::from_iter(
+            rows.iter().map(|(_, r)| r.last.map(days_since_epoch)),
+        )),
+        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|(_, r)| r.objects))),
+        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|(_, r)| r.bytes))),
+    ];
+    RecordBatch::try_new(schema, columns).expect("columns match the inventory schema")
+}
+
+/// Runs `ctscan ls`.
+pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let scope = args.scope.scope()?;
+    let reporter = Reporter::new(global.report_options());
+    let listing = source::list(&args.sources, &scope)?;
+    reporter.begin_scan(&listing);
+    let (mut out, format) = args.output.open()?;
+    let mut rows: Vec<_> = inventory(&listing).into_iter().collect();
+    if format == Format::Table {
+        let total = rows.iter().fold(Row::default(), |acc, (_, r)| Row {
+            first: acc.first.into_iter().chain(r.first).min(),
+            last: acc.last.into_iter().chain(r.last).max(),
+            objects: acc.objects + r.objects,
+            bytes: acc.bytes + r.bytes,
+        });
+        rows.push(((Some("TOTAL".into()), None), total));
+        for (reason, t) in &listing.skipped {
+            let row = Row {
+                objects: t.objects,
+                bytes: t.bytes,
+                ..Row::default()
+            };
+            rows.push(((Some(format!("skipped: {reason}")), None), row));
+        }
+    }
+    let batch = to_batch(&rows);
+    let stream = RecordBatchStreamAdapter::new(batch.schema(), futures::stream::iter([Ok(batch)]));
+    crate::cmd::runtime(1)?.block_on(write_stream(Box::pin(stream), format, &mut out))?;
+    reporter.finish();
+    Ok(if reporter.had_problems() {
+        EXIT_PARTIAL
+    } else {
+        EXIT_OK
+    })
+}

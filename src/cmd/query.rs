@@ -1,0 +1,125 @@
+//! `ctscan query`: SQL over the `events` table of an archive, from the command line, a file, or a named
+//! query shipped in `queries/`.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
+use crate::output::write_stream;
+use crate::queries;
+use crate::report::Reporter;
+use crate::table::{EventsTable, register};
+
+/// Arguments of `ctscan query`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  ctscan query AWSLogs/ \"SELECT eventName, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC\"\n  \
+ctscan query AWSLogs/ --name key-activity --param key=AKIAEXAMPLE\n  ctscan query --list"
+)]
+pub struct QueryArgs {
+    /// SOURCE... then the SQL (unless -f or --name gives it).
+    #[arg(value_name = "SOURCE... [SQL]", required_unless_present = "list")]
+    pub args: Vec<String>,
+    /// Read the SQL from a file.
+    #[arg(short, long, value_name = "FILE", conflicts_with = "name")]
+    pub file: Option<std::path::PathBuf>,
+    /// Run a named query from the shipped collection (see --list).
+    #[arg(short, long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// A parameter of the named query, `key=value` (repeatable).
+    #[arg(short, long = "param", value_name = "KEY=VALUE", requires = "name")]
+    pub params: Vec<String>,
+    /// List the named queries and their parameters.
+    #[arg(long)]
+    pub list: bool,
+    /// Return at most N rows.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn list_queries(out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    for q in queries::all() {
+        writeln!(out, "{}\n    {}\n    {}", q.name, q.title, q.description)?;
+        for p in &q.params {
+            let default = p
+                .default
+                .as_deref()
+                .map(|d| format!(" (default {d})"))
+                .unwrap_or_default();
+            writeln!(out, "    --param {}=...  {}{}", p.name, p.description, default)?;
+        }
+    }
+    Ok(())
+}
+
+/// Splits the positional arguments into sources and SQL, and renders the SQL.
+fn sources_and_sql(args: &QueryArgs) -> anyhow::Result<(Vec<String>, String)> {
+    if let Some(name) = &args.name {
+        let q = queries::find(name)?;
+        let params = args
+            .params
+            .iter()
+            .map(|p| queries::parse_param(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok((args.args.clone(), q.render(&params)?));
+    }
+    if let Some(file) = &args.file {
+        let sql = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        return Ok((args.args.clone(), sql));
+    }
+    match args.args.split_last() {
+        Some((sql, sources)) if !sources.is_empty() => Ok((sources.to_vec(), sql.clone())),
+        _ => bail!("give a SOURCE and the SQL, e.g. ctscan query AWSLogs/ \"SELECT count(*) FROM events\""),
+    }
+}
+
+/// A DataFusion session whose SQL keeps identifier case, so CloudTrail's camelCase names work unquoted.
+pub fn session(threads: usize) -> SessionContext {
+    let mut config = SessionConfig::new()
+        .with_target_partitions(threads)
+        .with_information_schema(true);
+    config.options_mut().sql_parser.enable_ident_normalization = false;
+    SessionContext::new_with_config(config)
+}
+
+/// Runs `ctscan query`.
+pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    if args.list {
+        let (mut out, _) = args.output.open()?;
+        list_queries(&mut out)?;
+        return Ok(EXIT_OK);
+    }
+    let (sources, sql) = sources_and_sql(&args)?;
+    let threads = global.init_threads()?;
+    let scope = args.scope.scope()?;
+    let reporter = Arc::new(Reporter::new(global.report_options()));
+    let config = args.read.scan_config(scope, global);
+    let (mut out, format) = args.output.open()?;
+    let rt = crate::cmd::runtime(threads)?;
+    let result = rt.block_on(async {
+        let mut ctx = session(threads);
+        register(&mut ctx, EventsTable::new(sources, config, reporter.clone()))?;
+        let mut df = ctx.sql(&sql).await.context("query failed")?;
+        if let Some(n) = args.limit {
+            df = df.limit(0, Some(n))?;
+        }
+        let stream = df.execute_stream().await.context("query failed")?;
+        write_stream(stream, format, &mut out).await
+    });
+    reporter.finish();
+    result?;
+    Ok(if reporter.had_problems() {
+        EXIT_PARTIAL
+    } else {
+        EXIT_OK
+    })
+}

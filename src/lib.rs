@@ -1,0 +1,19 @@
+//! ctscan: offline forensic analysis of AWS CloudTrail archives.
+//!
+//! Data flows from a SOURCE through [`source`] (listing, pruned by [`layout`] and [`window`]), [`scan`]
+//! (parallel fetch and [`decode`] into Arrow batches of the [`schema`]) into the DataFusion [`table`] that
+//! the subcommands in [`cmd`] query.
+
+pub mod cli;
+pub mod cmd;
+pub mod decode;
+// pub mod generate;
+pub mod layout;
+pub mod output;
+pub mod queries;
+pub mod report;
+pub mod scan;
+pub mod schema;
+pub mod source;
+pub mod table;
+pub mod window;

@@ -1,0 +1,94 @@
+//! Where events come from: listing a SOURCE into the objects to read (pruned by layout and scope) and
+//! the objects skipped or unlistable, each with its reason.
+
+pub mod local;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::layout::LogKey;
+use crate::window::Scope;
+
+/// A SOURCE that cannot be listed at all; the run stops.
+#[derive(Debug, Error)]
+pub enum SourceError {
+    /// The path does not exist or cannot be opened.
+    #[error("{path}: {reason}")]
+    Unreadable {
+        /// The path as given.
+        path: String,
+        /// What the operating system said.
+        reason: String,
+    },
+}
+
+/// Where an object's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A local file.
+    Local(PathBuf),
+}
+
+/// One object to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// The path or key shown to the user and stored in `objectKey`.
+    pub key: String,
+    /// Size in bytes as listed.
+    pub size: u64,
+    /// Layout position, when the object is in the delivery layout.
+    pub log: Option<LogKey>,
+    /// Where to read it.
+    pub location: Location,
+}
+
+/// Objects and bytes not read for one reason.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Number of objects.
+    pub objects: u64,
+    /// Their total size.
+    pub bytes: u64,
+}
+
+/// An object or folder that could not be listed or read, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Path or key.
+    pub key: String,
+    /// Short category for the summary.
+    pub category: &'static str,
+    /// Full explanation.
+    pub reason: String,
+}
+
+/// The result of listing one or more SOURCEs.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Objects to read, sorted by key.
+    pub objects: Vec<ObjectRef>,
+    /// Objects seen but not read, by reason.
+    pub skipped: BTreeMap<String, Tally>,
+    /// Folders or objects that could not be listed.
+    pub failures: Vec<Failure>,
+}
+
+impl Listing {
+    /// Total size of the objects to read.
+    pub fn bytes(&self) -> u64 {
+        self.objects.iter().map(|o| o.size).sum()
+    }
+}
+
+/// Lists every SOURCE, keeping the objects `scope` can use.
+pub fn list(sources: &[String], scope: &Scope) -> Result<Listing, SourceError> {
+    let mut listing = Listing::default();
+    for source in sources {
+        local::list_into(source, scope, &mut listing)?;
+    }
+    listing.objects.sort_by(|a, b| a.key.cmp(&b.key));
+    listing.objects.dedup_by(|a, b| a.key == b.key);
+    Ok(listing)
+}

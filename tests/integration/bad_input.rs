@@ -1,0 +1,228 @@
+//! Bad input never stops a run and is never silent: each bad object is named with its reason, counted, and
+//! the rest of the archive is still read.
+
+use std::path::Path;
+
+use crate::util::*;
+
+const DAY: &str = "2026-03-03";
+const ACCT: &str = "111122223333";
+
+fn ev(name: &str) -> serde_json::Value {
+    event(name, "2026-03-03T10:00:00Z")
+}
+
+/// Writes one object per kind of damage next to a good one; returns the number of events that survive.
+fn damaged_archive(root: &Path) -> i64 {
+    let p = |name: &str| log_path(root, ACCT, "us-east-1", DAY, name);
+    write(&p("good.json.gz"), &delivery(&[ev("A"), ev("B"), ev("C")]));
+    let full = delivery(&[ev("X"); 50]);
+    let mut corrupt = full.clone();
+    for b in corrupt.iter_mut().skip(20).take(40) {
+        *b ^= 0x55;
+    }
+    write(&p("corrupt.json.gz"), &corrupt);
+    write(&p("truncated.json.gz"), &full[..full.len() / 2]);
+    write(&p("empty.json.gz"), b"");
+    write(&p("text.json"), b"hello, this is not JSON at all\n");
+    write(&p("norecords.json.gz"), &gz(br#"{"foo":1,"bar":[1,2]}"#));
+    write(
+        &p("nonobjects.json.gz"),
+        &gz(serde_json::json!({"Records": [1, "x", ev("D")]})
+            .to_string()
+            .as_bytes()),
+    );
+    let mut no_time = ev("E");
+    no_time.as_object_mut().unwrap().remove("eventTime");
+    write(&p("notime.json.gz"), &delivery(&[no_time, ev("F")]));
+    let mut bad_time = ev("G");
+    bad_time["eventTime"] = "yesterday at noon".into();
+    write(&p("badtime.json.gz"), &delivery(&[bad_time]));
+    let deep = format!(
+        r#"{{"Records":[{{"eventName":"H","x":{}{}}}]}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    write(&p("deep.json.gz"), &gz(deep.as_bytes()));
+    let mut bad_utf8 =
+        br#"{"Records":[{"eventName":"I","eventTime":"2026-03-03T10:00:00Z","userAgent":""#.to_vec();
+    bad_utf8.extend([0xC3, 0x28, 0xFF]);
+    bad_utf8.extend(br#""}]}"#);
+    write(&p("badutf8.json.gz"), &gz(&bad_utf8));
+    let mut bomb = serde_json::json!({"Records": [ev("J")]}).to_string().into_bytes();
+    bomb.extend(vec![b' '; 3 << 20]);
+    write(&p("bomb.json.gz"), &gz(&bomb));
+    // A folder whose symlink points back at an ancestor.
+    let loop_dir = root.join(format!("AWSLogs/{ACCT}/CloudTrail/us-east-1/2026/03/03/loop"));
+    std::fs::create_dir_all(&loop_dir).unwrap();
+    std::os::unix::fs::symlink(root.join("AWSLogs"), loop_dir.join("back")).unwrap();
+    // good 3 + nonobjects 1 + notime 2 (one kept with a NULL time) + badtime 1 (kept, NULL time)
+    7
+}
+
+const EXPECTED_REASONS: &[(&str, &str)] = &[
+    ("corrupt.json.gz", "corrupt gzip"),
+    ("truncated.json.gz", "corrupt gzip"),
+    ("empty.json.gz", "empty file"),
+    ("text.json", "not JSON"),
+    ("norecords.json.gz", "no \"Records\" array"),
+    ("nonobjects.json.gz", "is not a JSON object"),
+    ("notime.json.gz", "no eventTime"),
+    ("badtime.json.gz", "unparseable eventTime"),
+    ("deep.json.gz", "invalid JSON"),
+    ("badutf8.json.gz", "invalid JSON"),
+    ("bomb.json.gz", "exceeds the limit"),
+    ("loop", "symlink loop"),
+];
+
+#[test]
+fn every_bad_object_is_named_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let want = damaged_archive(dir.path());
+    let r = ctscan(&[
+        "query",
+        "--stats",
+        "--format",
+        "jsonl",
+        "--max-object-size",
+        "1M",
+        dir.path().to_str().unwrap(),
+        "SELECT count(*) AS n, count(eventTime) AS timed FROM events",
+    ]);
+    assert_eq!(r.code, 1, "partial read exits 1: {}", r.stderr);
+    let rows = jsonl(&r.stdout);
+    assert_eq!(rows[0]["n"], want, "{}", r.stderr);
+    assert_eq!(
+        rows[0]["timed"],
+        want - 2,
+        "records without a usable time are kept with NULL"
+    );
+    for (file, reason) in EXPECTED_REASONS {
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{file} not named:\n{}", r.stderr));
+        assert!(line.starts_with("ctscan: "), "{line}");
+        assert!(line.contains(reason), "{file}: expected {reason:?} in {line:?}");
+    }
+    // The summary counts the failures by reason.
+    assert!(r.stderr.contains("failed 10 objects"), "{}", r.stderr);
+    assert!(r.stderr.contains("2 corrupt gzip"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("defective records in 3 objects"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn unparseable_times_keep_their_text_in_extras() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_archive(dir.path());
+    let r = ctscan(&[
+        "query",
+        "--format",
+        "jsonl",
+        "--max-object-size",
+        "1M",
+        dir.path().to_str().unwrap(),
+        "SELECT eventTime, extras FROM events WHERE eventName = 'G'",
+    ]);
+    assert_eq!(r.code, 1);
+    let rows = jsonl(&r.stdout);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].get("eventTime").is_none_or(|t| t.is_null()));
+    let extras: serde_json::Value = serde_json::from_str(rows[0]["extras"].as_str().unwrap()).unwrap();
+    assert_eq!(extras["eventTime"], "yesterday at noon");
+}
+
+#[test]
+fn a_window_drops_records_it_cannot_place_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_archive(dir.path());
+    let r = ctscan(&[
+        "query",
+        "--format",
+        "jsonl",
+        "--from",
+        "2026-03-01",
+        "--max-object-size",
+        "1M",
+        dir.path().to_str().unwrap(),
+        "SELECT count(*) AS n FROM events",
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(jsonl(&r.stdout)[0]["n"], 5);
+    assert!(
+        r.stderr.contains("cannot be placed in the time window"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn strict_stops_at_the_first_bad_object() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_archive(dir.path());
+    let r = ctscan(&[
+        "query",
+        "--strict",
+        "--max-object-size",
+        "1M",
+        dir.path().to_str().unwrap(),
+        "SELECT count(*) FROM events",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("stopped by --strict"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn an_unreadable_file_is_named_and_skipped() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &log_path(root, ACCT, "us-east-1", DAY, "good.json.gz"),
+        &delivery(&[ev("A"), ev("B")]),
+    );
+    let locked = log_path(root, ACCT, "us-east-1", DAY, "locked.json.gz");
+    write(&locked, &delivery(&[ev("C")]));
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let sql = "SELECT count(*) AS n FROM events";
+    let is_root = run(std::process::Command::new("id").arg("-u")).stdout.trim() == "0";
+    let r = if is_root {
+        // Root reads any file, so run ctscan as an unprivileged user on a world-readable copy of the tree.
+        let bin = root.join("bin/ctscan");
+        std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_ctscan"), &bin).unwrap();
+        for entry in walkdir::WalkDir::new(root) {
+            let e = entry.unwrap();
+            let mode = if e.path() == locked {
+                0o000
+            } else if e.file_type().is_dir() {
+                0o755
+            } else {
+                0o755
+            };
+            std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        run(std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin)
+            .args(["query", "--format", "jsonl"])
+            .arg(root.join("AWSLogs"))
+            .arg(sql))
+    } else {
+        ctscan(&["query", "--format", "jsonl", root.to_str().unwrap(), sql])
+    };
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(jsonl(&r.stdout)[0]["n"], 2);
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("locked.json.gz"))
+        .expect("the locked file is named");
+    assert!(line.contains("Permission denied"), "{line}");
+}

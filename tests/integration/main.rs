@@ -1,0 +1,8 @@
+//! End-to-end tests: they run the real `ctscan` and `ctscan-gen` binaries on real files.
+
+mod bad_input;
+mod formats;
+mod ls;
+mod query;
+mod realdata;
+mod util;
