@@ -152,9 +152,6 @@ pub async fn write_stream(
             }
             w.finish()?;
             drop(w);
-            if rows == 0 {
-                write!(out, "[]")?;
-            }
             writeln!(out)?;
         }
         Format::Jsonl => {

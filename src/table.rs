@@ -348,7 +348,7 @@ impl TableProvider for EventsTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::prelude::{col, lit};
+    use datafusion::prelude::{ident as col, lit};
 
     fn ts(s: &str) -> Expr {
         let t = DateTime::parse_from_rfc3339(s).unwrap().timestamp_micros();
@@ -365,7 +365,7 @@ mod tests {
             ts("2026-03-05T00:00:00Z").gt(col("eventTime")),
             col("objectAccount").eq(lit("111122223333")),
             col("objectRegion").in_list(vec![lit("us-east-1"), lit("eu-west-1")], false),
-            col("objectDay").lt_eq(lit(ScalarValue::Date32(Some(20_515)))),
+            col("objectDay").lt_eq(lit(ScalarValue::Date32(Some(20_514)))),
             col("eventName").eq(lit("ConsoleLogin")),
         ];
         let s = narrow_scope(Scope::default(), &filters);

@@ -41,9 +41,12 @@ pub struct Row {
     pub bytes: u64,
 }
 
-/// Groups listed objects by (account, region); objects outside the layout group under `None`.
-pub fn inventory(listing: &Listing) -> BTreeMap<(Option<String>, Option<String>), Row> {
-    let mut rows: BTreeMap<(Option<String>, Option<String>), Row> = BTreeMap::new();
+/// (account, region) of an inventory line; `None` for objects outside the layout.
+pub type Place = (Option<String>, Option<String>);
+
+/// Groups listed objects by (account, region).
+pub fn inventory(listing: &Listing) -> BTreeMap<Place, Row> {
+    let mut rows: BTreeMap<Place, Row> = BTreeMap::new();
     for o in &listing.objects {
         let key = (
             o.log.as_ref().map(|l| l.account.clone()),
@@ -60,7 +63,7 @@ pub fn inventory(listing: &Listing) -> BTreeMap<(Option<String>, Option<String>)
     rows
 }
 
-fn to_batch(rows: &[((Option<String>, Option<String>), Row)]) -> RecordBatch {
+fn to_batch(rows: &[(Place, Row)]) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("account", DataType::Utf8, true),
         Field::new("region", DataType::Utf8, true),

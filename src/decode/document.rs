@@ -133,16 +133,17 @@ fn each_line(bytes: &mut [u8], f: &mut dyn FnMut(Item<'_, '_>)) -> Result<(), De
 /// Calls `f` for every element of the object's JSON text; object-level problems are returned as errors
 /// before any element is passed on, so a failed object contributes no rows.
 pub fn for_each_item(json: &mut [u8], f: &mut dyn FnMut(Item<'_, '_>)) -> Result<(), DecodeError> {
-    let start = json
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .ok_or(DecodeError::Empty)?;
     // A UTF-8 byte-order mark is tolerated.
-    let start = if json[start..].starts_with(&[0xEF, 0xBB, 0xBF]) {
-        start + 3
+    let bom = if json.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
     } else {
-        start
+        0
     };
+    let start = bom
+        + json[bom..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .ok_or(DecodeError::Empty)?;
     let body = &mut json[start..];
     match body.first() {
         Some(b'[') => {
