@@ -204,6 +204,8 @@ enum Command {
     Ls(cmd::ls::LsArgs),
     /// Run SQL over the `events` table of an archive.
     Query(cmd::query::QueryArgs),
+    /// Convert an archive (or a window of it) into a Parquet lake, resumably.
+    Export(cmd::export::ExportArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process exit code.
@@ -212,6 +214,7 @@ pub fn run() -> anyhow::Result<i32> {
     match cli.command {
         Command::Ls(args) => cmd::ls::run(args, &cli.global),
         Command::Query(args) => cmd::query::run(args, &cli.global),
+        Command::Export(args) => cmd::export::run(args, &cli.global),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod decode;
 // pub mod generate;
+pub mod lake;
 pub mod layout;
 pub mod output;
 pub mod queries;

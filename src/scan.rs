@@ -59,7 +59,7 @@ pub fn fetch(obj: &ObjectRef) -> Result<Vec<u8>, DecodeError> {
 }
 
 /// Splits objects into tasks of a few MiB each so batches are a useful size and all cores stay busy.
-fn chunks(objects: Vec<ObjectRef>, threads: usize) -> Vec<Vec<ObjectRef>> {
+pub fn chunks(objects: Vec<ObjectRef>, threads: usize) -> Vec<Vec<ObjectRef>> {
     let total: u64 = objects.iter().map(|o| o.size).sum();
     let per_thread = total / (threads.max(1) as u64 * 4);
     let target = per_thread.clamp(64 << 10, 4 << 20);

@@ -96,6 +96,9 @@ pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let (mut out, format) = args.output.open()?;
     let mut rows: Vec<_> = inventory(&listing).into_iter().collect();
     if format == Format::Table {
+        for ((account, _), _) in rows.iter_mut() {
+            account.get_or_insert_with(|| "(outside AWSLogs layout)".into());
+        }
         let total = rows.iter().fold(Row::default(), |acc, (_, r)| Row {
             first: acc.first.into_iter().chain(r.first).min(),
             last: acc.last.into_iter().chain(r.last).max(),

@@ -1,6 +1,7 @@
 //! `ctscan query`: SQL over the `events` table of an archive, from the command line, a file, or a named
 //! query shipped in `queries/`.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -8,10 +9,15 @@ use clap::Args;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
+use crate::lake::{
+    self,
+    table::{LakeTable, scope_filter},
+};
 use crate::output::write_stream;
 use crate::queries;
 use crate::report::Reporter;
 use crate::table::{EventsTable, register};
+use crate::window::Scope;
 
 /// Arguments of `ctscan query`.
 #[derive(Debug, Args)]
@@ -91,6 +97,30 @@ pub fn session(threads: usize) -> SessionContext {
     SessionContext::new_with_config(config)
 }
 
+/// The lake folder, when the one SOURCE is a lake written by `ctscan export`.
+pub fn lake_source(sources: &[String]) -> Option<&Path> {
+    match sources {
+        [one] if lake::is_lake(Path::new(one)) => Some(Path::new(one)),
+        _ => None,
+    }
+}
+
+/// Registers a lake as `events`, with the scope flags applied as a filter the Parquet reader can prune on.
+pub async fn register_lake(ctx: &mut SessionContext, root: &Path, scope: &Scope) -> anyhow::Result<()> {
+    datafusion_functions_json::register_all(ctx)?;
+    let table = Arc::new(LakeTable::open(root)?);
+    match scope_filter(scope) {
+        None => {
+            ctx.register_table("events", table)?;
+        }
+        Some(filter) => {
+            let view = ctx.read_table(table)?.filter(filter)?.into_view();
+            ctx.register_table("events", view)?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs `ctscan query`.
 pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     if args.list {
@@ -107,7 +137,10 @@ pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let rt = crate::cmd::runtime(threads)?;
     let result = rt.block_on(async {
         let mut ctx = session(threads);
-        register(&mut ctx, EventsTable::new(sources, config, reporter.clone()))?;
+        match lake_source(&sources) {
+            Some(root) => register_lake(&mut ctx, root, &config.scope).await?,
+            None => register(&mut ctx, EventsTable::new(sources, config, reporter.clone()))?,
+        }
         let mut df = ctx.sql(&sql).await.context("query failed")?;
         if let Some(n) = args.limit {
             df = df.limit(0, Some(n))?;

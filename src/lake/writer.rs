@@ -1,0 +1,230 @@
+//! Writing a lake safely: one writer at a time (an OS file lock, released even if the process is killed),
+//! every file written under a temporary name and renamed when complete, and on open, leftovers of an
+//! interrupted run (temporary files, files no manifest line refers to) removed, so a re-run ends with
+//! exactly the rows of an uninterrupted one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::SortingColumn;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use super::manifest::{Entry, Manifest};
+use super::{DATA_DIR, LakeError, META_DIR, check_version, is_lake, manifest_path, write_marker};
+use crate::schema::{EVENT_TIME, OBJECT_KEY, events_schema};
+
+/// Partition value for rows without a usable event time (Hive's convention).
+pub const NO_DAY: &str = "__HIVE_DEFAULT_PARTITION__";
+/// Rows per Parquet row group: small enough that time, account, region and eventName statistics skip data.
+const ROW_GROUP_ROWS: usize = 64 * 1024;
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so readers see all or nothing.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), LakeError> {
+    let tmp = tmp_name(path);
+    let mut f = File::create(&tmp).map_err(|e| LakeError::io(&tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| LakeError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| LakeError::io(path, e))
+}
+
+fn tmp_name(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// The one open writer of a lake.
+pub struct LakeWriter {
+    root: PathBuf,
+    manifest: Mutex<Manifest>,
+    /// Held for the writer's lifetime; the OS releases it when the process ends, however it ends.
+    _lock: File,
+    seq: AtomicU64,
+    run_id: String,
+}
+
+impl LakeWriter {
+    /// Opens (or creates) a lake for writing.
+    pub fn open(root: &Path) -> Result<LakeWriter, LakeError> {
+        let meta = root.join(META_DIR);
+        let existed = is_lake(root);
+        if existed {
+            check_version(root)?;
+        } else if root.is_dir()
+            && std::fs::read_dir(root)
+                .map_err(|e| LakeError::io(root, e))?
+                .next()
+                .is_some()
+        {
+            return Err(LakeError::Corrupt(format!(
+                "{} is not empty and not a ctscan lake; choose an empty or new folder",
+                root.display()
+            )));
+        }
+        std::fs::create_dir_all(&meta).map_err(|e| LakeError::io(&meta, e))?;
+        let lock_path = meta.join("lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| LakeError::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(LakeError::Locked(root.display().to_string()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(LakeError::io(&lock_path, e)),
+        }
+        if !existed {
+            write_marker(root)?;
+        }
+        let mpath = manifest_path(root);
+        let manifest = Manifest::load(&mpath)?;
+        manifest.repair(&mpath)?;
+        let run_id = format!(
+            "{:x}-{:x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+            std::process::id()
+        );
+        let w = LakeWriter {
+            root: root.to_path_buf(),
+            manifest: Mutex::new(manifest),
+            _lock: lock,
+            seq: AtomicU64::new(0),
+            run_id,
+        };
+        w.remove_leftovers()?;
+        Ok(w)
+    }
+
+    /// The manifest as it stands.
+    pub fn manifest(&self) -> MutexGuard<'_, Manifest> {
+        self.manifest.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The lake folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Deletes temporary files and data files no manifest line refers to (an interrupted run's output).
+    fn remove_leftovers(&self) -> Result<(), LakeError> {
+        let manifest = self.manifest();
+        let known = manifest.files();
+        let data = self.root.join(DATA_DIR);
+        if !data.exists() {
+            return Ok(());
+        }
+        for entry in walkdir::WalkDir::new(&data) {
+            let entry = entry.map_err(|e| LakeError::Corrupt(e.to_string()))?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(&self.root)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .into_owned();
+            if !known.contains(rel.as_str()) {
+                std::fs::remove_file(entry.path()).map_err(|e| LakeError::io(entry.path(), e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes rows as one sorted Parquet file per event day; returns each file (relative to the root) with
+    /// the source objects (`objectKey`) that have rows in it.
+    pub fn write_rows(&self, batches: &[RecordBatch]) -> Result<Vec<(String, BTreeSet<String>)>, LakeError> {
+        if batches.iter().all(|b| b.num_rows() == 0) {
+            return Ok(Vec::new());
+        }
+        let schema = events_schema();
+        let all = concat_batches(&schema, batches).map_err(|e| LakeError::Parquet(e.to_string()))?;
+        let time_idx = schema.index_of(EVENT_TIME).expect("events schema has eventTime");
+        let key_idx = schema.index_of(OBJECT_KEY).expect("events schema has objectKey");
+        let times = all.column(time_idx).as_primitive::<TimestampMicrosecondType>();
+        let mut by_day: BTreeMap<Option<i64>, Vec<u32>> = BTreeMap::new();
+        for i in 0..all.num_rows() {
+            let day = times
+                .is_valid(i)
+                .then(|| times.value(i).div_euclid(86_400_000_000));
+            by_day.entry(day).or_default().push(i as u32);
+        }
+        let mut files = Vec::new();
+        for (day, rows) in by_day {
+            let part = take_record_batch(&all, &UInt32Array::from(rows))
+                .map_err(|e| LakeError::Parquet(e.to_string()))?;
+            let order = sort_to_indices(
+                part.column(time_idx),
+                Some(SortOptions {
+                    descending: false,
+                    nulls_first: true,
+                }),
+                None,
+            )
+            .map_err(|e| LakeError::Parquet(e.to_string()))?;
+            let sorted = take_record_batch(&part, &order).map_err(|e| LakeError::Parquet(e.to_string()))?;
+            let folder = match day {
+                Some(d) => {
+                    let date =
+                        chrono::DateTime::from_timestamp(d * 86_400, 0).map(|t| t.date_naive().to_string());
+                    format!("day={}", date.unwrap_or_else(|| NO_DAY.into()))
+                }
+                None => format!("day={NO_DAY}"),
+            };
+            let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+            let rel = format!("{DATA_DIR}/{folder}/part-{}-{seq:05}.parquet", self.run_id);
+            self.write_parquet(&rel, &sorted, time_idx)?;
+            let keys = sorted.column(key_idx).as_string::<i32>();
+            files.push((rel, keys.iter().flatten().map(str::to_string).collect()));
+        }
+        Ok(files)
+    }
+
+    fn write_parquet(&self, rel: &str, batch: &RecordBatch, time_idx: usize) -> Result<(), LakeError> {
+        let path = self.root.join(rel);
+        let dir = path.parent().expect("lake files live in a partition folder");
+        std::fs::create_dir_all(dir).map_err(|e| LakeError::io(dir, e))?;
+        let tmp = tmp_name(&path);
+        let file = File::create(&tmp).map_err(|e| LakeError::io(&tmp, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).expect("valid zstd level"),
+            ))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_sorting_columns(Some(vec![SortingColumn {
+                column_idx: time_idx as i32,
+                descending: false,
+                nulls_first: true,
+            }]))
+            .build();
+        let fail = |e: parquet::errors::ParquetError| LakeError::Parquet(format!("{}: {e}", tmp.display()));
+        let mut w = ArrowWriter::try_new(file, Arc::clone(batch.schema_ref()), Some(props)).map_err(fail)?;
+        w.write(batch).map_err(fail)?;
+        let file = w.into_inner().map_err(fail)?;
+        file.sync_all().map_err(|e| LakeError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| LakeError::io(&path, e))?;
+        Ok(())
+    }
+
+    /// Records exported objects; only now do their files count as part of the lake.
+    pub fn commit(&self, entries: Vec<Entry>) -> Result<(), LakeError> {
+        let path = manifest_path(&self.root);
+        self.manifest().append(&path, entries)
+    }
+}
