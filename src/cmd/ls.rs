@@ -6,15 +6,21 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use clap::Args;
-use datafusion::arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray, UInt64Array};
+use std::path::Path;
+
+use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ScopeArgs};
+use crate::cmd::export::{mtime_of, sha256_hex};
 use crate::decode::batch::days_since_epoch;
+use crate::lake::manifest::{Entry, Manifest};
+use crate::layout::{KeyClass, classify};
 use crate::output::{Format, write_stream};
 use crate::report::Reporter;
-use crate::source::{self, Listing};
+use crate::scan::fetch;
+use crate::source::{self, Failure, Listing, Location, ObjectRef};
 
 /// Arguments of `ctscan ls`.
 #[derive(Debug, Args)]
@@ -26,6 +32,10 @@ pub struct LsArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// One line per object with its size, modification time and SHA-256 (an evidence inventory; reads
+    /// every object's bytes, but never decompresses them).
+    #[arg(long)]
+    pub objects: bool,
 }
 
 /// One line of the inventory.
@@ -87,13 +97,130 @@ fn to_batch(rows: &[(Place, Row)]) -> RecordBatch {
     RecordBatch::try_new(schema, columns).expect("columns match the inventory schema")
 }
 
+/// The listing of a lake, from its manifest: the source objects it holds.
+fn lake_listing(root: &Path) -> anyhow::Result<(Listing, Vec<Entry>)> {
+    crate::lake::check_version(root)?;
+    let manifest = Manifest::load(&crate::lake::manifest_path(root))?;
+    let entries: Vec<Entry> = manifest
+        .entries()
+        .iter()
+        .filter(|e| e.error.is_none())
+        .cloned()
+        .collect();
+    let objects = entries
+        .iter()
+        .map(|e| ObjectRef {
+            key: e.key.clone(),
+            size: e.size,
+            log: match classify(&e.key) {
+                KeyClass::Log(k) => Some(k),
+                _ => None,
+            },
+            location: Location::Local(root.join(&e.key)),
+        })
+        .collect();
+    Ok((
+        Listing {
+            objects,
+            ..Listing::default()
+        },
+        entries,
+    ))
+}
+
+/// Evidence inventory rows: key, size, mtime, SHA-256 (and events when known).
+fn objects_batch(entries: &[Entry]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("key", DataType::Utf8, false),
+        Field::new("bytes", DataType::UInt64, false),
+        Field::new("mtime", DataType::Int64, true),
+        Field::new("sha256", DataType::Utf8, true),
+        Field::new("events", DataType::UInt64, true),
+        Field::new("error", DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            entries.iter().map(|e| e.key.as_str()),
+        )),
+        Arc::new(UInt64Array::from_iter_values(entries.iter().map(|e| e.size))),
+        Arc::new(Int64Array::from_iter(entries.iter().map(|e| e.mtime))),
+        Arc::new(StringArray::from_iter(
+            entries
+                .iter()
+                .map(|e| (!e.sha256.is_empty()).then_some(e.sha256.as_str())),
+        )),
+        Arc::new(UInt64Array::from_iter(entries.iter().map(|e| {
+            (e.error.is_none() && !e.files.is_empty()).then_some(e.events)
+        }))),
+        Arc::new(StringArray::from_iter(entries.iter().map(|e| e.error.as_deref()))),
+    ];
+    RecordBatch::try_new(schema, columns).expect("columns match the objects schema")
+}
+
+/// Hashes every listed object (bytes as stored, not decompressed).
+fn hash_objects(listing: &Listing, reporter: &Reporter) -> Vec<Entry> {
+    use rayon::prelude::*;
+    listing
+        .objects
+        .par_iter()
+        .map(|o| {
+            let mut e = Entry {
+                key: o.key.clone(),
+                size: o.size,
+                mtime: mtime_of(o),
+                etag: None,
+                sha256: String::new(),
+                events: 0,
+                files: Vec::new(),
+                error: None,
+            };
+            match fetch(o) {
+                Ok(bytes) => {
+                    e.size = bytes.len() as u64;
+                    e.sha256 = sha256_hex(&bytes);
+                }
+                Err(err) => {
+                    reporter.failure(&Failure {
+                        key: o.key.clone(),
+                        category: err.category(),
+                        reason: err.to_string(),
+                    });
+                    e.error = Some(err.to_string());
+                }
+            }
+            e
+        })
+        .collect()
+}
+
 /// Runs `ctscan ls`.
 pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let scope = args.scope.scope()?;
     let reporter = Reporter::new(global.report_options());
-    let listing = source::list(&args.sources, &scope)?;
+    let lake = crate::cmd::query::lake_source(&args.sources);
+    let (listing, lake_entries) = match lake {
+        Some(root) => lake_listing(root)?,
+        None => (source::list(&args.sources, &scope)?, Vec::new()),
+    };
     reporter.begin_scan(&listing);
     let (mut out, format) = args.output.open()?;
+    if args.objects {
+        global.init_threads()?;
+        let entries = if lake.is_some() {
+            lake_entries
+        } else {
+            hash_objects(&listing, &reporter)
+        };
+        let batch = objects_batch(&entries);
+        let stream = RecordBatchStreamAdapter::new(batch.schema(), futures::stream::iter([Ok(batch)]));
+        crate::cmd::runtime(1)?.block_on(write_stream(Box::pin(stream), format, &mut out))?;
+        reporter.finish();
+        return Ok(if reporter.had_problems() {
+            EXIT_PARTIAL
+        } else {
+            EXIT_OK
+        });
+    }
     let mut rows: Vec<_> = inventory(&listing).into_iter().collect();
     if format == Format::Table {
         for ((account, _), _) in rows.iter_mut() {
