@@ -213,11 +213,20 @@ impl LakeWriter {
                 nulls_first: true,
             }]))
             .build();
-        let fail = |e: parquet::errors::ParquetError| LakeError::Parquet(format!("{}: {e}", tmp.display()));
-        let mut w = ArrowWriter::try_new(file, Arc::clone(batch.schema_ref()), Some(props)).map_err(fail)?;
-        w.write(batch).map_err(fail)?;
-        let file = w.into_inner().map_err(fail)?;
-        file.sync_all().map_err(|e| LakeError::io(&tmp, e))?;
+        let written = (|| {
+            let fail =
+                |e: parquet::errors::ParquetError| LakeError::Parquet(format!("{}: {e}", tmp.display()));
+            let mut w =
+                ArrowWriter::try_new(file, Arc::clone(batch.schema_ref()), Some(props)).map_err(fail)?;
+            w.write(batch).map_err(fail)?;
+            let file = w.into_inner().map_err(fail)?;
+            file.sync_all().map_err(|e| LakeError::io(&tmp, e))
+        })();
+        if let Err(e) = written {
+            // Free the space at once; a later open would remove it anyway.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         std::fs::rename(&tmp, &path).map_err(|e| LakeError::io(&path, e))?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! End-to-end tests: they run the real `ctscan` and `ctscan-gen` binaries on real files.
 
 mod bad_input;
+mod export;
 mod formats;
 mod ls;
 mod query;

@@ -130,3 +130,41 @@ pub fn realdata() -> Option<PathBuf> {
     eprintln!("skipped: {} is not present beside this checkout", dir.display());
     None
 }
+
+/// Writes `files` deliveries of `per_file` events each, spread over two accounts, two regions and four
+/// days (events near midnight land in the next day's folder, as CloudTrail delivers them).
+pub fn synthetic_archive(root: &Path, files: usize, per_file: usize) -> usize {
+    let accounts = ["111122223333", "444455556666"];
+    let regions = ["us-east-1", "eu-west-1"];
+    for f in 0..files {
+        let account = accounts[f % 2];
+        let region = regions[(f / 2) % 2];
+        let day = 3 + (f / 4) % 4;
+        let events: Vec<serde_json::Value> = (0..per_file)
+            .map(|i| {
+                let minute = (f * 7 + i) % 60;
+                let hour = (f * 3 + i / 60) % 24;
+                let mut e = event(
+                    &format!("Call{}", (f + i) % 13),
+                    &format!("2026-03-0{day}T{hour:02}:{minute:02}:00Z"),
+                );
+                e["eventID"] = format!("{f}-{i}").into();
+                e["recipientAccountId"] = account.into();
+                e["awsRegion"] = region.into();
+                e
+            })
+            .collect();
+        let folder_day = format!("2026-03-0{day}");
+        write(
+            &log_path(
+                root,
+                account,
+                region,
+                &folder_day,
+                &format!("{account}_CloudTrail_{region}_{f:05}.json.gz"),
+            ),
+            &delivery(&events),
+        );
+    }
+    files * per_file
+}

@@ -1,0 +1,331 @@
+//! `ctscan export`: the lake answers like the raw archive, survives being killed, and refuses to be damaged.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::util::*;
+
+const CHECKS: &[&str] = &[
+    "SELECT count(*) AS n, count(DISTINCT eventID) AS ids FROM events",
+    "SELECT eventName, awsRegion, count(*) AS n, min(eventTime) AS lo, max(eventTime) AS hi FROM events GROUP BY 1, 2 ORDER BY 1, 2",
+    "SELECT objectAccount, objectRegion, objectDay, count(*) AS n FROM events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    "SELECT eventID, userIdentity.arn AS arn, requestParameters ->> 'bucketName' AS b FROM events WHERE eventTime >= '2026-03-04T00:00:00Z' AND eventTime < '2026-03-05T06:00:00Z' ORDER BY eventID",
+];
+
+fn export(source: &Path, lake: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "export".to_string(),
+        source.display().to_string(),
+        "--out".into(),
+        lake.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    ctscan(&args)
+}
+
+fn same_answers(raw: &Path, lake: &Path) {
+    for sql in CHECKS {
+        assert_eq!(query(lake, sql, &[]), query(raw, sql, &[]), "{sql}");
+    }
+}
+
+#[test]
+fn the_lake_answers_like_the_raw_archive_and_reruns_add_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let lake = dir.path().join("lake");
+    let n = synthetic_archive(&raw, 24, 40);
+    let r = export(&raw, &lake, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("exported 24 objects (960 events)"),
+        "{}",
+        r.stdout
+    );
+    same_answers(&raw, &lake);
+    assert_eq!(count(&lake, "SELECT count(*) AS n FROM events", &[]), n as i64);
+    // Files are Hive-partitioned by event day and named *.parquet.
+    assert!(lake.join("events/day=2026-03-04").is_dir());
+    let again = export(&raw, &lake, &[]);
+    assert!(
+        again.stdout.contains("exported 0 objects (0 events)") && again.stdout.contains("24 already"),
+        "{}",
+        again.stdout
+    );
+    same_answers(&raw, &lake);
+    // Window flags and time filters read only the partitions they need and still answer exactly.
+    let scoped = &[
+        "--from",
+        "2026-03-04",
+        "--to",
+        "2026-03-05",
+        "--account",
+        "111122223333",
+    ];
+    let sql = "SELECT count(*) AS n FROM events";
+    assert_eq!(count(&lake, sql, scoped), count(&raw, sql, scoped));
+    // The manifest is an evidence inventory.
+    let inv = ctscan(&["ls", "--objects", "--format", "jsonl", lake.to_str().unwrap()]);
+    let rows = jsonl(&inv.stdout);
+    assert_eq!(rows.len(), 24);
+    assert!(
+        rows.iter()
+            .all(|r| r["sha256"].as_str().is_some_and(|s| s.len() == 64) && r["events"] == 40)
+    );
+    let raw_inv = jsonl(&ctscan(&["ls", "--objects", "--format", "jsonl", raw.to_str().unwrap()]).stdout);
+    let sha = |rows: &[serde_json::Value]| {
+        let mut v: Vec<String> = rows
+            .iter()
+            .map(|r| r["sha256"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(sha(&rows), sha(&raw_inv));
+}
+
+#[test]
+fn a_second_window_adds_to_the_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let lake = dir.path().join("lake");
+    synthetic_archive(&raw, 32, 10);
+    assert_eq!(
+        export(&raw, &lake, &["--from", "2026-03-03", "--to", "2026-03-03"]).code,
+        0
+    );
+    let first = count(&lake, "SELECT count(*) AS n FROM events", &[]);
+    assert!(first > 0 && first < 320, "{first}");
+    assert_eq!(export(&raw, &lake, &["--from", "2026-03-04"]).code, 0);
+    same_answers(&raw, &lake);
+}
+
+#[test]
+fn changed_objects_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let lake = dir.path().join("lake");
+    synthetic_archive(&raw, 4, 5);
+    assert_eq!(export(&raw, &lake, &[]).code, 0);
+    let victim = walkdir::WalkDir::new(&raw)
+        .into_iter()
+        .flatten()
+        .find(|e| e.file_type().is_file())
+        .unwrap();
+    write(
+        victim.path(),
+        &delivery(&[event("Tampered", "2026-03-03T01:00:00Z")]),
+    );
+    let r = export(&raw, &lake, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("changed since it was exported"))
+        .expect("named");
+    assert!(line.contains(&victim.path().display().to_string()), "{line}");
+    assert_eq!(
+        count(
+            &lake,
+            "SELECT count(*) AS n FROM events WHERE eventName = 'Tampered'",
+            &[]
+        ),
+        0
+    );
+}
+
+#[test]
+fn killed_exports_resume_to_exactly_the_uninterrupted_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let lake = dir.path().join("lake");
+    synthetic_archive(&raw, 400, 50);
+    let mut interrupted = 0;
+    for delay_ms in [30u64, 80, 150, 250, 400, 600] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ctscan"))
+            .args([
+                "export",
+                "--threads",
+                "1",
+                raw.to_str().unwrap(),
+                "--out",
+                lake.to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            interrupted += 1;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    assert!(interrupted >= 2, "the export finished too fast to be interrupted");
+    let r = export(&raw, &lake, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    same_answers(&raw, &lake);
+    // No file outside the manifest is left behind for other engines to double count.
+    let listed =
+        jsonl(&ctscan(&["ls", "--objects", "--format", "jsonl", lake.to_str().unwrap()]).stdout).len();
+    assert_eq!(listed, 400);
+    let tmp = walkdir::WalkDir::new(&lake)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().to_string_lossy().ends_with(".tmp"))
+        .count();
+    assert_eq!(tmp, 0);
+}
+
+#[test]
+fn a_second_writer_is_refused_while_the_lock_is_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let lake = dir.path().join("lake");
+    synthetic_archive(&raw, 4, 5);
+    assert_eq!(export(&raw, &lake, &[]).code, 0);
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(lake.join("_ctscan/lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let r = export(&raw, &lake, &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("another ctscan export is writing this lake"),
+        "{}",
+        r.stderr
+    );
+    drop(lock);
+    assert_eq!(export(&raw, &lake, &[]).code, 0);
+}
+
+#[test]
+fn bad_destinations_and_incompatible_lakes_leave_the_lake_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    synthetic_archive(&raw, 4, 5);
+    // A destination under a regular file cannot be created.
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, b"x").unwrap();
+    let r = export(&raw, &file.join("lake"), &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("ctscan: cannot open the lake"),
+        "{}",
+        r.stderr
+    );
+    // A non-empty folder that is not a lake is refused.
+    let r = export(&raw, &raw, &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not a ctscan lake"), "{}", r.stderr);
+    // A lake from another format version is refused by export and query alike, untouched.
+    let lake = dir.path().join("lake");
+    assert_eq!(export(&raw, &lake, &[]).code, 0);
+    std::fs::write(
+        lake.join("_ctscan/lake.json"),
+        br#"{"format":"ctscan-lake","version":99}"#,
+    )
+    .unwrap();
+    let before = std::fs::read(lake.join("_ctscan/manifest.jsonl")).unwrap();
+    let r = export(&raw, &lake, &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("version 99 is not supported"), "{}", r.stderr);
+    let q = ctscan(&["query", lake.to_str().unwrap(), "SELECT count(*) FROM events"]);
+    assert_eq!(q.code, 2);
+    assert!(q.stderr.contains("version 99"), "{}", q.stderr);
+    assert_eq!(
+        std::fs::read(lake.join("_ctscan/manifest.jsonl")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_full_disk_fails_clearly_and_keeps_the_committed_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small");
+    let big = dir.path().join("big");
+    synthetic_archive(&small, 4, 5);
+    // Incompressible payloads, so the big export cannot fit however well Parquet compresses.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for f in 0..40 {
+        let events: Vec<serde_json::Value> = (0..200)
+            .map(|i| {
+                let noise: String = (0..32)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        format!("{state:016x}")
+                    })
+                    .collect();
+                let mut e = event("PutObject", "2026-03-03T10:00:00Z");
+                e["eventID"] = format!("big-{f}-{i}").into();
+                e["requestParameters"]["noise"] = noise.into();
+                e
+            })
+            .collect();
+        write(
+            &log_path(
+                &big,
+                "111122223333",
+                "us-east-1",
+                "2026-03-03",
+                &format!("big{f}.json.gz"),
+            ),
+            &delivery(&events),
+        );
+    }
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let bin = env!("CARGO_BIN_EXE_ctscan");
+    // A 1 MiB tmpfs in a private mount namespace: the real ENOSPC, cleaned up with the namespace.
+    let script = format!(
+        "set -u; mount -t tmpfs -o size=1m tmpfs {m} || exit 99; \
+         {bin} export {small} --out {m}/lake >/dev/null 2>&1; echo first=$?; \
+         {bin} export {big} --out {m}/lake 2>{err} >/dev/null; echo second=$?; head -c 400 {err}; echo; \
+         {bin} query --format jsonl {m}/lake 'SELECT count(*) AS n FROM events'; \
+         {bin} ls --objects --format jsonl {m}/lake | wc -l | sed 's/^/objects=/'; \
+         {bin} export {small} --out {m}/lake; echo third=$?",
+        m = mnt.display(),
+        err = dir.path().join("err").display(),
+        small = small.display(),
+        big = big.display()
+    );
+    let r = run(Command::new("unshare").args(["-rm", "sh", "-c", &script]));
+    if r.code == 99 || r.stdout.is_empty() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "cannot mount a tmpfs to simulate a full disk: {}",
+            r.stderr
+        );
+        eprintln!("skipped: cannot mount a tmpfs here: {}", r.stderr);
+        return;
+    }
+    assert!(r.stdout.contains("first=0"), "{}", r.stdout);
+    assert!(r.stdout.contains("second=2"), "{}", r.stdout);
+    assert!(r.stdout.contains("No space left on device"), "{}", r.stdout);
+    // Whatever was committed before the disk filled is whole: 5 rows per small object, 200 per big one.
+    let value = |prefix: &str| -> i64 {
+        let line = r
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}: {}", r.stdout));
+        line.trim_start_matches(prefix)
+            .trim_end_matches('}')
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let objects = value("objects=");
+    assert!(objects < 44, "the big export cannot have fit: {}", r.stdout);
+    assert_eq!(value(r#"{"n":"#), 20 + 200 * (objects - 4), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("exported 0 objects") && r.stdout.contains("third=0"),
+        "{}",
+        r.stdout
+    );
+}
