@@ -329,3 +329,45 @@ fn a_full_disk_fails_clearly_and_keeps_the_committed_lake() {
         r.stdout
     );
 }
+
+#[test]
+fn duckdb_reads_the_lake_with_the_same_rows() {
+    let Some(python) = std::env::var_os("CTSCAN_PYTHON") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set CTSCAN_PYTHON to a Python with duckdb (.ci/run does)"
+        );
+        eprintln!("skipped: set CTSCAN_PYTHON to a Python with the duckdb package to run this test");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let lake = dir.path().join("lake");
+    synthetic_archive(&raw, 16, 25);
+    assert_eq!(export(&raw, &lake, &[]).code, 0);
+    let script = format!(
+        "import duckdb, json\n\
+         rel = \"read_parquet('{}/events/**/*.parquet', hive_partitioning=true)\"\n\
+         n, ids = duckdb.sql(f'SELECT count(*), count(DISTINCT eventID) FROM {{rel}}').fetchall()[0]\n\
+         by = duckdb.sql(f'SELECT eventName, count(*) FROM {{rel}} GROUP BY 1 ORDER BY 1').fetchall()\n\
+         arn = duckdb.sql(f'SELECT count(*) FROM {{rel}} WHERE userIdentity.arn LIKE \\'%alice\\'').fetchall()[0][0]\n\
+         print(json.dumps({{'n': n, 'ids': ids, 'arn': arn, 'by': by}}))",
+        lake.display()
+    );
+    let r = run(Command::new(python).arg("-c").arg(&script));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let duck: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(duck["n"], 400);
+    assert_eq!(duck["ids"], 400);
+    assert_eq!(duck["arn"], 400);
+    let ours = query(
+        &lake,
+        "SELECT eventName, count(*) AS n FROM events GROUP BY 1 ORDER BY 1",
+        &[],
+    );
+    let ours: Vec<serde_json::Value> = ours
+        .iter()
+        .map(|r| serde_json::json!([r["eventName"], r["n"]]))
+        .collect();
+    assert_eq!(duck["by"], serde_json::Value::Array(ours));
+}
