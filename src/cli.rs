@@ -61,7 +61,12 @@ pub struct S3Args {
     pub profile: Option<String>,
     /// Region of the bucket (found automatically when not given). Not to be confused with --region, which
     /// selects CloudTrail regions inside the archive.
-    #[arg(long = "s3-region", alias = "bucket-region", global = true, value_name = "REGION")]
+    #[arg(
+        long = "s3-region",
+        alias = "bucket-region",
+        global = true,
+        value_name = "REGION"
+    )]
     pub s3_region: Option<String>,
     /// Assume this role to read the archive (e.g. a read role in the log-archive account).
     #[arg(long, global = true, value_name = "ARN")]
@@ -93,7 +98,9 @@ impl S3Args {
             anyhow::bail!("--external-id and --role-session-name need --role-arn");
         }
         if self.no_sign_request && (self.role_arn.is_some() || self.profile.is_some()) {
-            anyhow::bail!("--no-sign-request sends no credentials: it cannot be combined with --profile or --role-arn");
+            anyhow::bail!(
+                "--no-sign-request sends no credentials: it cannot be combined with --profile or --role-arn"
+            );
         }
         Ok(crate::source::s3::S3Options {
             profile: self.profile.clone(),

@@ -120,7 +120,9 @@ impl Decoder<'_> {
                 key: obj.key.clone(),
                 source: e,
             };
-            let _ = self.tx.blocking_send(Err(DataFusionError::External(Box::new(err))));
+            let _ = self
+                .tx
+                .blocking_send(Err(DataFusionError::External(Box::new(err))));
             return false;
         }
         if self.builder.rows() >= self.config.batch_rows {

@@ -149,7 +149,11 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
             Some(e) if e.error.is_none() && unchanged(e, obj) => already += 1,
             Some(e) if e.error.is_none() => {
                 changed += 1;
-                let etag = e.etag.as_deref().map(|t| format!(", ETag {t}")).unwrap_or_default();
+                let etag = e
+                    .etag
+                    .as_deref()
+                    .map(|t| format!(", ETag {t}"))
+                    .unwrap_or_default();
                 reporter.failure(&Failure {
                     key: obj.key.clone(),
                     category: "changed since export",

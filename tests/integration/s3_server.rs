@@ -112,7 +112,11 @@ fn start() -> Result<Moto, String> {
 fn http_get(port: u16, path: &str) -> Option<u16> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut line = String::new();
     BufReader::new(s).read_line(&mut line).ok()?;
     line.split_whitespace().nth(1)?.parse().ok()
@@ -163,7 +167,13 @@ impl Moto {
             .env("MOTO_ENDPOINT", &self.endpoint)
             .env("MOTO_KEY", ACCESS_KEY)
             .env("MOTO_SECRET", SECRET_KEY));
-        assert_eq!(r.code, 0, "boto3 script failed:\n{}\n{}", r.stderr, self.log_text());
+        assert_eq!(
+            r.code,
+            0,
+            "boto3 script failed:\n{}\n{}",
+            r.stderr,
+            self.log_text()
+        );
         r.stdout
     }
 
@@ -211,7 +221,10 @@ pub fn ctscan_s3_as<S: AsRef<std::ffi::OsStr>>(endpoint: &str, key: &str, secret
         .env("AWS_SECRET_ACCESS_KEY", secret)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/nonexistent/ctscan-test-config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/ctscan-test-credentials")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/ctscan-test-credentials",
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .arg("--endpoint-url")
         .arg(endpoint)
@@ -256,7 +269,8 @@ impl Proxy {
         let (seen2, faults2) = (seen.clone(), faults.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let (upstream, seen, faults, rule) = (upstream.clone(), seen2.clone(), faults2.clone(), rule.clone());
+                let (upstream, seen, faults, rule) =
+                    (upstream.clone(), seen2.clone(), faults2.clone(), rule.clone());
                 std::thread::spawn(move || {
                     let _ = serve(conn, &upstream, &seen, &faults, rule.as_ref());
                 });
@@ -340,7 +354,11 @@ fn serve(
         let xml = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>proxy-{n}</RequestId></Error>"
         );
-        let body = if request.method == "HEAD" { "" } else { xml.as_str() };
+        let body = if request.method == "HEAD" {
+            ""
+        } else {
+            xml.as_str()
+        };
         write!(
             out,
             "HTTP/1.1 {status} Injected\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -66,11 +66,7 @@ pub async fn connect(bucket: &str, opts: &S3Options) -> Result<Store, S3Error> {
     if let Some(role) = &opts.role_arn {
         let mut b = AssumeRoleProvider::builder(role.clone())
             .region(start_region.clone())
-            .session_name(
-                opts.role_session_name
-                    .clone()
-                    .unwrap_or_else(|| "ctscan".into()),
-            );
+            .session_name(opts.role_session_name.clone().unwrap_or_else(|| "ctscan".into()));
         if let Some(id) = &opts.external_id {
             b = b.external_id(id.clone());
         }

@@ -20,7 +20,9 @@ pub enum S3Error {
         reason: String,
     },
     /// No usable credentials were found.
-    #[error("no AWS credentials: {0} (use --profile, --role-arn, environment variables, or --no-sign-request for a public bucket)")]
+    #[error(
+        "no AWS credentials: {0} (use --profile, --role-arn, environment variables, or --no-sign-request for a public bucket)"
+    )]
     Credentials(String),
     /// The first listing of the SOURCE failed.
     #[error("cannot list {url}: {reason}")]
@@ -204,20 +206,29 @@ mod tests {
             403,
             "User: arn:aws:sts::111122223333:assumed-role/r/s is not authorized to perform: kms:Decrypt",
         ));
-        assert!(why.contains("kms:Decrypt") && !why.contains("s3:GetObject"), "{why}");
+        assert!(
+            why.contains("kms:Decrypt") && !why.contains("s3:GetObject"),
+            "{why}"
+        );
         let (_, why) = get_failure(&p(
             "AccessDenied",
             403,
             "The ciphertext refers to a customer master key that does not exist",
         ));
         assert!(why.contains("kms:Decrypt"), "{why}");
-        assert_eq!(get_failure(&p("NoSuchKey", 404, "gone")).0, "deleted since listing");
+        assert_eq!(
+            get_failure(&p("NoSuchKey", 404, "gone")).0,
+            "deleted since listing"
+        );
         let (cat, why) = get_failure(&p("InvalidObjectState", 403, "archived"));
         assert_eq!(cat, "archived (restore first)");
         assert!(why.contains("restore"), "{why}");
         assert_eq!(get_failure(&p("SlowDown", 503, "Please reduce")).0, "throttled");
         let (cat, why) = list_failure(&p("AccessDenied", 403, "Access Denied"), "s3://b/AWSLogs/1/");
         assert_eq!(cat, "access denied");
-        assert!(why.contains("s3:ListBucket") && why.contains("s3://b/AWSLogs/1/"), "{why}");
+        assert!(
+            why.contains("s3:ListBucket") && why.contains("s3://b/AWSLogs/1/"),
+            "{why}"
+        );
     }
 }

@@ -190,7 +190,10 @@ mod tests {
     #[test]
     fn parses_urls() {
         let u = S3Url::parse("s3://archive/org/AWSLogs/").unwrap();
-        assert_eq!((u.bucket.as_str(), u.prefix.as_str()), ("archive", "org/AWSLogs/"));
+        assert_eq!(
+            (u.bucket.as_str(), u.prefix.as_str()),
+            ("archive", "org/AWSLogs/")
+        );
         let u = S3Url::parse("s3://archive").unwrap();
         assert_eq!((u.bucket.as_str(), u.prefix.as_str()), ("archive", ""));
         let u = S3Url::parse("s3://archive/").unwrap();
