@@ -193,7 +193,7 @@ fn hash_objects(listing: &Listing, reporter: &Reporter) -> Vec<Entry> {
         .objects
         .iter()
         .partition(|o| matches!(o.location, Location::S3 { .. }));
-    let mut entries: Vec<Entry> = local.par_iter().map(|o| entry(*o, fetch(o))).collect();
+    let mut entries: Vec<Entry> = local.par_iter().map(|o| entry(o, fetch(o))).collect();
     if !remote.is_empty() {
         let prefetch = Prefetch::start(remote.into_iter().cloned().collect());
         while let Some((o, fetched)) = prefetch.next() {
