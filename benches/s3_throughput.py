@@ -168,8 +168,10 @@ def main():
             urls.write_text("".join(
                 f'url = "{endpoint}/{BUCKET}/{urllib.parse.quote(str(f.relative_to(archive)))}"\noutput = "/dev/null"\n'
                 for f in files))
-            ceiling = timed(["curl", "-sf", "--parallel", "--parallel-max", str(args.concurrency), "-K", str(urls)],
-                            args.runs)
+            # moto refuses anonymous GETs on a private bucket but does not check signatures.
+            auth = "Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"
+            ceiling = timed(["curl", "-sf", "--parallel", "--parallel-max", str(args.concurrency), "-H", auth,
+                             "-K", str(urls)], args.runs)
         fetch = timed([str(ctscan), "ls", "-q", "--objects", "--format", "csv", f"s3://{BUCKET}/"] + s3, args.runs, env)
         scan = timed([str(ctscan), "query", "-q", f"s3://{BUCKET}/", SQL] + s3, args.runs, env)
         local = timed([str(ctscan), "query", "-q", str(archive), SQL], args.runs)
