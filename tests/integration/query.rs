@@ -175,7 +175,7 @@ fn no_field_is_lost_and_wrong_types_are_normalised() {
     );
     let rows = query(
         dir.path(),
-        "SELECT readOnly, sessionCredentialFromConsole AS c, eventVersion, errorCode, extras, resources[1].ARN AS arn FROM events",
+        "SELECT readOnly, sessionCredentialFromConsole AS c, eventVersion, errorCode, extras, resources[1]['ARN'] AS arn FROM events",
         &[],
     );
     let r = &rows[0];
