@@ -292,16 +292,17 @@ pub fn details(rng: &mut SmallRng, call: &Call, account: &str, region: &str) -> 
                    "iPAddress": "10.20.4.118", "computerName": format!("ip-10-20-4-{}.ec2.internal", rng.random_range(2..250))}),
             Value::Null,
         ),
-        _ if call.read_only => {
-            if rng.random_bool(0.5) {
-                (Value::Null, Value::Null)
-            } else {
-                (
-                    json!({"maxResults": rng.random_range(10..1000), "nextToken": if rng.random_bool(0.3) { Value::from(hex(rng, 24)) } else { Value::Null }}),
-                    Value::Null,
-                )
-            }
-        }
+        _ if call.read_only => (
+            json!({
+                "maxResults": rng.random_range(10..1000),
+                "nextToken": if rng.random_bool(0.3) { Value::from(hex(rng, 96)) } else { Value::Null },
+                "filters": [
+                    {"name": "tag:team", "values": [pick(rng, &["orders", "payments", "platform", "data"])]},
+                    {"name": "owner-id", "values": [account]},
+                ],
+            }),
+            Value::Null,
+        ),
         _ => (
             json!({"resourceName": format!("res-{}", hex(rng, 8)), "tags": [{"key": "env", "value": "prod"}]}),
             Value::Null,

@@ -174,14 +174,20 @@ fn event(rng: &mut SmallRng, time: DateTime<Utc>, account: &str, region: &str) -
     };
     let kind = if call.name == "ConsoleLogin" {
         ["IAMUser", "AssumedRole", "SAMLUser"][rng.random_range(0..3)]
-    } else if rng.random_bool(0.3) {
+    } else if rng.random_bool(0.6) {
+        // Most of today's traffic comes from role sessions.
         "AssumedRole"
     } else {
         IDENTITY_TYPES[rng.random_range(0..IDENTITY_TYPES.len())]
     };
     let creation = rfc3339(time - Duration::minutes(rng.random_range(1..600)));
     let who = actor(rng, kind, account, &creation);
-    let version = VERSIONS[rng.random_range(0..VERSIONS.len())];
+    // Today's archives are mostly recent versions; older ones stay common in long retention.
+    let version = if rng.random_bool(0.75) {
+        VERSIONS[rng.random_range(8..VERSIONS.len())]
+    } else {
+        VERSIONS[rng.random_range(0..8)]
+    };
     let minor: u32 = version[2..].parse().unwrap_or(0);
     let (params, response, resources) = details(rng, call, account, region);
     let mut e = json!({
