@@ -96,6 +96,13 @@ def main():
         timed([str(ctscan), "query", "-q", str(archive), scan_sql], args.runs),
         duck(py, duck_scan, args.runs))
 
+    # The floor on the same files: gunzip + JSON parsing alone, on all cores.
+    env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET), CTSCAN_BENCH_ARCHIVE=str(archive))
+    floor_out = subprocess.run(["cargo", "bench", "--bench", "decode"], cwd=ROOT, env=env, check=True,
+                               capture_output=True, text=True).stdout
+    print(floor_out, flush=True)
+    floor = next(float(line.split("|")[2]) for line in floor_out.splitlines() if "(floor)" in line)
+
     lake = DATA / "lake"
     duck_lake = DATA / "duck.parquet"
 
@@ -142,6 +149,9 @@ def main():
     print("|---|---|---|---|---|---|")
     for name, ours, theirs in rows:
         print(f"| {name} | {ours[0]:.2f} | {theirs[0]:.2f} | {theirs[0] / ours[0]:.2f}x | {ours[1]:.0f} MiB | {theirs[1]:.0f} MiB |")
+    print()
+    print(f"floor (gunzip + simd-json tape, all cores, same files): {floor:.2f}s; "
+          f"ctscan scan / floor = {rows[0][1][0] / floor:.2f}x")
 
 
 if __name__ == "__main__":

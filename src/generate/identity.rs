@@ -1,8 +1,8 @@
 //! The principals of a generated organization: every `userIdentity` type CloudTrail writes, with the
 //! session context, access keys and user agents each one really carries.
 
-use rand::Rng;
 use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 /// Every `userIdentity.type` the generator emits, so decoding and rules see them all.
@@ -67,6 +67,16 @@ pub struct Actor {
     pub service: bool,
 }
 
+/// FNV-1a over the parts: a hash that stays the same across Rust releases, unlike `DefaultHasher`.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts.iter().flat_map(|p| p.bytes().chain([0])) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 fn key_id(rng: &mut SmallRng, prefix: &str) -> String {
     id(rng, prefix, 16)
 }
@@ -96,9 +106,14 @@ pub fn actor(rng: &mut SmallRng, kind: &str, account: &str, creation: &str) -> A
     let role = ROLES[rng.random_range(0..ROLES.len())];
     let ip = IPS[rng.random_range(0..IPS.len())].to_string();
     let agent = AGENTS[rng.random_range(0..AGENTS.len())].to_string();
+    // Ids derive from who the principal is, so one user keeps one access key and one role one id;
+    // session keys change with the hour the session started.
+    let seed = |extra: &str| fnv1a(&[account, kind, user, role, extra]);
+    let stable = &mut SmallRng::seed_from_u64(seed(""));
+    let sess = &mut SmallRng::seed_from_u64(seed(creation.get(..13).unwrap_or(creation)));
     let role_issuer = json!({
         "type": "Role",
-        "principalId": id(rng, "AROA", 17),
+        "principalId": id(stable, "AROA", 17),
         "arn": format!("arn:aws:iam::{account}:role/{role}"),
         "accountId": account,
         "userName": role,
@@ -108,10 +123,10 @@ pub fn actor(rng: &mut SmallRng, kind: &str, account: &str, creation: &str) -> A
         "IAMUser" => (
             json!({
                 "type": "IAMUser",
-                "principalId": id(rng, "AIDA", 17),
+                "principalId": id(stable, "AIDA", 17),
                 "arn": format!("arn:aws:iam::{account}:user/{user}"),
                 "accountId": account,
-                "accessKeyId": key_id(rng, "AKIA"),
+                "accessKeyId": key_id(stable, "AKIA"),
                 "userName": user,
             }),
             ip,
@@ -125,11 +140,11 @@ pub fn actor(rng: &mut SmallRng, kind: &str, account: &str, creation: &str) -> A
                 "principalId": format!("{}:{session}", role_issuer["principalId"].as_str().unwrap_or_default()),
                 "arn": format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
                 "accountId": account,
-                "accessKeyId": key_id(rng, "ASIA"),
+                "accessKeyId": key_id(sess, "ASIA"),
                 "sessionContext": session_context(rng, role_issuer, mfa, creation),
             });
             if role.starts_with("ec2-") {
-                let instance = format!("i-0{:016x}", rng.random::<u64>() >> 4);
+                let instance = format!("i-0{:016x}", stable.random::<u64>() >> 4);
                 ident["arn"] = format!("arn:aws:sts::{account}:assumed-role/{role}/{instance}").into();
                 ident["sessionContext"]["ec2RoleDelivery"] = "2.0".into();
                 (ident, "10.20.4.118".to_string(), AGENTS[1].to_string(), false)
@@ -143,7 +158,7 @@ pub fn actor(rng: &mut SmallRng, kind: &str, account: &str, creation: &str) -> A
                 "principalId": account,
                 "arn": format!("arn:aws:iam::{account}:root"),
                 "accountId": account,
-                "accessKeyId": key_id(rng, "ASIA"),
+                "accessKeyId": key_id(sess, "ASIA"),
                 "sessionContext": session_context(rng, json!({}), true, creation),
             }),
             ip,
@@ -153,7 +168,7 @@ pub fn actor(rng: &mut SmallRng, kind: &str, account: &str, creation: &str) -> A
         "FederatedUser" => {
             let issuer = json!({
                 "type": "IAMUser",
-                "principalId": id(rng, "AIDA", 17),
+                "principalId": id(stable, "AIDA", 17),
                 "arn": format!("arn:aws:iam::{account}:user/{user}"),
                 "accountId": account,
                 "userName": user,
@@ -164,7 +179,7 @@ pub fn actor(rng: &mut SmallRng, kind: &str, account: &str, creation: &str) -> A
                     "principalId": format!("{account}:{user}"),
                     "arn": format!("arn:aws:sts::{account}:federated-user/{user}"),
                     "accountId": account,
-                    "accessKeyId": key_id(rng, "ASIA"),
+                    "accessKeyId": key_id(sess, "ASIA"),
                     "sessionContext": session_context(rng, issuer, false, creation),
                 }),
                 ip,
@@ -184,7 +199,7 @@ pub fn actor(rng: &mut SmallRng, kind: &str, account: &str, creation: &str) -> A
         "AWSAccount" => (
             json!({
                 "type": "AWSAccount",
-                "principalId": id(rng, "AIDA", 17),
+                "principalId": id(stable, "AIDA", 17),
                 "accountId": "210987654321",
             }),
             ip,

@@ -178,7 +178,9 @@ fn event(rng: &mut SmallRng, time: DateTime<Utc>, account: &str, region: &str) -
         // Most of today's traffic comes from role sessions.
         "AssumedRole"
     } else {
-        IDENTITY_TYPES[rng.random_range(0..IDENTITY_TYPES.len())]
+        // Root is left to the planted attacks: in a healthy organization nobody works as root.
+        let benign: Vec<&str> = IDENTITY_TYPES.iter().copied().filter(|t| *t != "Root").collect();
+        benign[rng.random_range(0..benign.len())]
     };
     let creation = rfc3339(time - Duration::minutes(rng.random_range(1..600)));
     let who = actor(rng, kind, account, &creation);
