@@ -348,3 +348,25 @@ fn limit_stops_early_and_output_goes_to_a_file() {
     assert_eq!(text.lines().count(), 8, "{text}");
     assert!(text.starts_with("eventTime,eventName,userIdentity\n"));
 }
+
+#[test]
+fn the_bundled_sample_answers_the_readme_query() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample");
+    let rows = query(
+        &sample,
+        "SELECT eventName, count(*) AS n FROM events GROUP BY eventName ORDER BY n DESC LIMIT 10",
+        &[],
+    );
+    assert_eq!(rows.len(), 10);
+    assert_eq!(count(&sample, "SELECT count(*) AS n FROM events", &[]), 1254);
+    // The planted intrusion is there for a hunt to find: one address, one user.
+    assert_eq!(
+        count(
+            &sample,
+            "SELECT count(*) AS n FROM events WHERE sourceIPAddress = '185.220.101.47' AND userIdentity.arn LIKE '%mallory' \
+             OR userIdentity.type = 'Root'",
+            &[]
+        ),
+        54
+    );
+}
