@@ -142,6 +142,15 @@ def main():
             duck(py, duck_sql.format(g=lake_glob, k=k), args.runs))
 
     lake_bytes = sum(f.stat().st_size for f in lake.rglob("*.parquet"))
+    # Would account and region partitions pay? Count the folders and rows per folder each layout gives.
+    parts = subprocess.run([str(ctscan), "query", "--format", "jsonl", str(lake),
+                            "SELECT count(DISTINCT date_trunc('day', eventTime)) AS days, "
+                            "count(DISTINCT concat(CAST(date_trunc('day', eventTime) AS VARCHAR), recipientAccountId, awsRegion)) AS cells, "
+                            "count(*) AS n FROM events"], capture_output=True, text=True, check=True).stdout
+    p = json.loads(parts)
+    lake_files = len(list(lake.rglob("*.parquet")))
+    print(f"partitions: day only {p['days']} folders, {lake_files} files, {p['n'] / lake_files:.0f} rows per file; "
+          f"day/account/region would be {p['cells']} folders, at most {p['n'] / p['cells']:.0f} rows per folder")
     print()
     print(f"{len(files)} objects, {args.events} events, {gz_bytes / 1e6:.0f} MB gzip; lake {lake_bytes / 1e6:.0f} MB; "
           f"{os.cpu_count()} cores; DuckDB {subprocess.run([str(py), '-c', 'import duckdb; print(duckdb.__version__)'], capture_output=True, text=True).stdout.strip()}")
