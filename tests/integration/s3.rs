@@ -188,8 +188,9 @@ fn s3_answers_exactly_like_local_disk() {
     let l = ctscan(&ls_args(root.join("org").to_str().unwrap(), &[]));
     let r = ctscan_s3(e, &ls_args("s3://evidence/cases/org", &[]));
     same(&l, &r, &root.join("org"), "s3://evidence/cases/org", "ls org/");
-    // Public buckets: unsigned requests.
-    let unsigned = ctscan_s3(e, &ls_args(&url, &["--no-sign-request"]));
+    // Public buckets: unsigned requests (moto lets anyone list).
+    let proxy = Proxy::start(e, Box::new(|_, _| None));
+    let unsigned = ctscan_s3(&proxy.endpoint, &ls_args(&url, &["--no-sign-request"]));
     same(
         &ctscan(&ls_args(local, &[])),
         &unsigned,
@@ -197,6 +198,8 @@ fn s3_answers_exactly_like_local_disk() {
         &url,
         "ls --no-sign-request",
     );
+    let seen = proxy.seen();
+    assert!(!seen.is_empty() && seen.iter().all(|s| !s.signed), "{seen:?}");
 
     // query: the same rows, the corrupt object reported by its S3 key in both.
     for sql in CHECKS {
@@ -368,6 +371,7 @@ fn s3_reads_only_and_rides_out_throttling() {
     let seen = proxy.seen();
     assert!(seen.len() > 200, "{}", seen.len());
     for s in &seen {
+        assert!(s.signed, "{s:?}");
         assert!(s.method == "GET" || s.method == "HEAD", "{s:?}");
         let query = s.target.split_once('?').map_or("", |(_, q)| q);
         assert!(

@@ -241,6 +241,8 @@ pub struct Seen {
     pub target: String,
     /// Request body (STS requests are form posts).
     pub body: String,
+    /// Whether the request was signed (carried an `Authorization` header).
+    pub signed: bool,
 }
 
 /// What the proxy answers instead of forwarding: status and S3 error code and message.
@@ -342,6 +344,9 @@ fn serve(
         method: parts.next().unwrap_or_default().to_string(),
         target: parts.next().unwrap_or_default().to_string(),
         body: String::from_utf8_lossy(&body).into_owned(),
+        signed: head
+            .iter()
+            .any(|h| h.to_ascii_lowercase().starts_with("authorization:")),
     };
     let n = {
         let mut s = seen.lock().unwrap();
