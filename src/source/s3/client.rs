@@ -10,9 +10,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{ProvideCredentials, Region};
-use aws_sdk_s3::error::DisplayErrorContext;
 
-use super::errors::S3Error;
+use super::errors::{S3Error, assume_role_reason, chain};
 use super::{S3Options, Store};
 
 /// Region used to start from when none is configured (any region can answer `HeadBucket` with the bucket's).
@@ -77,7 +76,7 @@ pub async fn connect(bucket: &str, opts: &S3Options) -> Result<Store, S3Error> {
             .await
             .map_err(|e| S3Error::AssumeRole {
                 role: role.clone(),
-                reason: DisplayErrorContext(&e).to_string(),
+                reason: assume_role_reason(&e),
             })?;
         conf = conf.credentials_provider(provider);
     } else if !opts.no_sign_request {
@@ -87,7 +86,7 @@ pub async fn connect(bucket: &str, opts: &S3Options) -> Result<Store, S3Error> {
         provider
             .provide_credentials()
             .await
-            .map_err(|e| S3Error::Credentials(DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| S3Error::Credentials(chain(&e)))?;
     }
     let mut client = aws_sdk_s3::Client::from_conf(conf.clone().build());
     if opts.region.is_none()

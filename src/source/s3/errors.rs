@@ -2,7 +2,7 @@
 //! object was deleted or archived, whether the store was unreachable. Messages carry the error code and
 //! S3's own message, never credentials, signatures or request headers.
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use thiserror::Error;
 
 /// An S3 SOURCE that cannot be used at all; the run stops.
@@ -32,6 +32,62 @@ pub enum S3Error {
         /// Why.
         reason: String,
     },
+}
+
+/// An error and its sources as one line of their messages (never `Debug` output, which can carry whole
+/// requests and responses); repeated messages are dropped.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        // Service errors of any AWS client (STS too) end in their metadata: show its code and message.
+        let text = match e.downcast_ref::<aws_sdk_s3::error::ErrorMetadata>() {
+            Some(m) => format!(
+                "{}: {}",
+                m.code().unwrap_or("error"),
+                m.message().unwrap_or("no message")
+            ),
+            None => e.to_string(),
+        };
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The text of the first `<tag>` element of an XML error body.
+fn xml_tag<'a>(body: &'a str, tag: &str) -> Option<&'a str> {
+    let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let len = body[start..].find(&format!("</{tag}>"))?;
+    Some(&body[start..start + len])
+}
+
+/// Why STS refused to let us assume a role: its error code and message, read from the error body
+/// when the SDK could not model it (S3-compatible stores answer in several XML shapes).
+pub fn assume_role_reason(err: &(dyn std::error::Error + 'static)) -> String {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    type StsError = SdkError<AssumeRoleError, aws_sdk_s3::config::http::HttpResponse>;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(sdk) = e.downcast_ref::<StsError>()
+            && let Some(raw) = sdk.raw_response()
+        {
+            let body = raw
+                .body()
+                .bytes()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            let code = sdk.code().or_else(|| xml_tag(&body, "Code"));
+            let message = sdk.message().or_else(|| xml_tag(&body, "Message"));
+            if let (Some(code), Some(message)) = (code, message) {
+                return format!("{code}: {message}");
+            }
+        }
+        cur = e.source();
+    }
+    chain(err)
 }
 
 /// What went wrong with one request, in a form fit to show.
@@ -88,13 +144,13 @@ impl Problem {
                 Problem {
                     code: None,
                     status,
-                    message: format!("{why} (after retries): {}", DisplayErrorContext(err)),
+                    message: format!("{why} (after retries): {}", chain(err)),
                 }
             }
             _ => Problem {
                 code: None,
                 status,
-                message: DisplayErrorContext(err).to_string(),
+                message: chain(err),
             },
         }
     }
@@ -194,6 +250,14 @@ mod tests {
             status: Some(status),
             message: format!("{code}: {message}"),
         }
+    }
+
+    #[test]
+    fn reads_xml_error_bodies() {
+        let body = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>not you</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(xml_tag(body, "Code"), Some("AccessDenied"));
+        assert_eq!(xml_tag(body, "Message"), Some("not you"));
+        assert_eq!(xml_tag(body, "RequestId"), None);
     }
 
     #[test]
