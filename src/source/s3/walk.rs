@@ -1,7 +1,8 @@
 //! Listing an S3 SOURCE the way the layout allows: `ListObjectsV2` with a `/` delimiter walks down to the
 //! `AWSLogs/` roots (both organization layouts, any custom prefix), enumerates accounts and regions, and
 //! skips every folder the scope rules out; inside a region, only the day prefixes of the window are listed,
-//! directly when the window is short. Many prefixes are listed at once; each is paginated to the end.
+//! directly when the window is short (up to a month), otherwise through the year folders and whole month
+//! prefixes in scope. Many prefixes are listed at once; each is paginated to the end.
 //! A prefix that cannot be listed is reported and the others go on; only the SOURCE's own prefix failing
 //! stops the run.
 
@@ -50,6 +51,8 @@ enum Place<'a> {
     Service(&'a str),
     /// `.../CloudTrail*/<region>/`.
     Region,
+    /// `.../CloudTrail*/<region>/<YYYY>/<MM>/`.
+    Month,
     /// `.../CloudTrail*/<region>/<YYYY>/<MM>/<DD>/`.
     Day,
 }
@@ -85,6 +88,7 @@ fn place(prefix: &str) -> Place<'_> {
     match rest.len() {
         2 => Place::Service(service),
         3 => Place::Region,
+        5 => Place::Month,
         6 => Place::Day,
         _ => Place::Other,
     }
@@ -207,7 +211,8 @@ fn descend(prefix: String, scope: &Scope, queue: &mut VecDeque<Job>, found: &mut
             Some(days) => queue.extend(days.into_iter().map(|d| job(d, false))),
             None => queue.push_back(job(prefix, true)),
         },
-        Place::Day => queue.push_back(job(prefix, false)),
+        // A month is listed whole (a few pages for a busy region) rather than as up to 31 day prefixes.
+        Place::Month | Place::Day => queue.push_back(job(prefix, false)),
         _ => queue.push_back(job(prefix, true)),
     }
 }
@@ -286,6 +291,10 @@ mod tests {
         assert_eq!(
             place("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/04/"),
             Place::Day
+        );
+        assert_eq!(
+            place("AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/"),
+            Place::Month
         );
         assert_eq!(
             place("AWSLogs/111122223333/Config/us-east-1/2026/3/4/"),
