@@ -54,7 +54,7 @@ pub fn mtime_of(obj: &ObjectRef) -> Option<i64> {
 
 /// Rows gathered before they are written: enough for files of a useful size (few files make fast lake
 /// queries), few enough to keep memory well under a gigabyte.
-const FLUSH_ROWS: usize = 256 * 1024;
+const FLUSH_ROWS: usize = 128 * 1024;
 
 /// One task's decoded objects: their manifest entries (files still to fill in) and their rows.
 type Decoded = (Vec<Entry>, Vec<RecordBatch>);

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::{SortOptions, interleave_record_batch, sort_to_indices, take_record_batch};
+use datafusion::arrow::compute::interleave_record_batch;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -164,14 +164,15 @@ impl LakeWriter {
         let schema = events_schema();
         let time_idx = schema.index_of(EVENT_TIME).expect("events schema has eventTime");
         let key_idx = schema.index_of(OBJECT_KEY).expect("events schema has objectKey");
-        // (batch, row) of every row, by day: rows are gathered per day without copying everything first.
+        // (batch, row) of every row, by day: each day's file is gathered once, already in time order.
         let mut by_day: BTreeMap<Option<i64>, Vec<(usize, usize)>> = BTreeMap::new();
-        for (b, batch) in batches.iter().enumerate() {
-            let times = batch.column(time_idx).as_primitive::<TimestampMicrosecondType>();
-            for i in 0..batch.num_rows() {
-                let day = times
-                    .is_valid(i)
-                    .then(|| times.value(i).div_euclid(86_400_000_000));
+        let times: Vec<_> = batches
+            .iter()
+            .map(|b| b.column(time_idx).as_primitive::<TimestampMicrosecondType>())
+            .collect();
+        for (b, t) in times.iter().enumerate() {
+            for i in 0..t.len() {
+                let day = t.is_valid(i).then(|| t.value(i).div_euclid(86_400_000_000));
                 by_day.entry(day).or_default().push((b, i));
             }
         }
@@ -180,19 +181,11 @@ impl LakeWriter {
         self.encoders.install(|| {
             by_day
                 .into_par_iter()
-                .map(|(day, rows)| {
-                    let part = interleave_record_batch(&refs, &rows).map_err(parquet_err)?;
-                    let order = sort_to_indices(
-                        part.column(time_idx),
-                        Some(SortOptions {
-                            descending: false,
-                            nulls_first: true,
-                        }),
-                        None,
-                    )
-                    .map_err(parquet_err)?;
-                    let sorted = take_record_batch(&part, &order).map_err(parquet_err)?;
-                    drop(part);
+                .map(|(day, mut rows)| {
+                    // Stable, so rows of equal time keep their delivery order; NULL times sort first.
+                    rows.sort_by_key(|&(b, i)| times[b].is_valid(i).then(|| times[b].value(i)));
+                    let sorted = interleave_record_batch(&refs, &rows).map_err(parquet_err)?;
+                    drop(rows);
                     let folder = match day {
                         Some(d) => {
                             let date = chrono::DateTime::from_timestamp(d * 86_400, 0)
@@ -219,7 +212,7 @@ impl LakeWriter {
         let file = File::create(&tmp).map_err(|e| LakeError::io(&tmp, e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).expect("valid zstd level"),
+                ZstdLevel::try_new(1).expect("valid zstd level"),
             ))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_statistics_enabled(EnabledStatistics::Page)
