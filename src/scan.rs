@@ -1,15 +1,15 @@
-//! The parallel read: objects are fetched and decoded on rayon's pool, a chunk of objects per task, and the
-//! batches flow through a bounded channel, so memory stays flat however large the archive.
+//! The parallel read: objects are fetched and decoded on a scan's own threads (as many as `--threads`), a
+//! chunk of objects per task, and the batches flow through a bounded channel, so memory stays flat however
+//! large the archive.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use rayon::prelude::*;
 use tokio::sync::mpsc;
 
 use crate::decode::{BatchBuilder, DecodeError, Provenance, decode_object};
@@ -158,30 +158,33 @@ pub fn stream_objects(
         .partition(|o| matches!(o.location, Location::S3 { .. }));
     let tasks = chunks(local, threads);
     let prefetch = (!remote.is_empty()).then(|| Arc::new(Prefetch::start(remote)));
-    rayon::spawn(move || {
-        let stop = AtomicBool::new(false);
-        let decoder = || Decoder {
-            builder: BatchBuilder::new(projection.as_deref(), config.scope.clone()),
-            config: &config,
-            reporter: &reporter,
-            scan,
-            tx: &tx,
-            stop: &stop,
-        };
-        let read_local = || {
-            tasks.par_iter().for_each(|task| {
-                let mut d = decoder();
-                for obj in task {
-                    if !d.object(obj, fetch(obj)) {
-                        return;
+    // Each scan decodes on threads of its own: when a consumer reads one scan before another (a join's build
+    // side before its probe side), the other scan's threads wait on their full channel without taking any
+    // thread the first scan needs.
+    let spawned = std::thread::Builder::new()
+        .name("ctscan-scan".into())
+        .spawn(move || {
+            let stop = AtomicBool::new(false);
+            let next = AtomicUsize::new(0);
+            let decoder = || Decoder {
+                builder: BatchBuilder::new(projection.as_deref(), config.scope.clone()),
+                config: &config,
+                reporter: &reporter,
+                scan,
+                tx: &tx,
+                stop: &stop,
+            };
+            let work = || {
+                while let Some(task) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let mut d = decoder();
+                    for obj in task {
+                        if !d.object(obj, fetch(obj)) {
+                            return;
+                        }
                     }
+                    d.flush();
                 }
-                d.flush();
-            })
-        };
-        let read_remote = || {
-            if let Some(prefetch) = &prefetch {
-                (0..threads).into_par_iter().for_each(|_| {
+                if let Some(prefetch) = &prefetch {
                     let mut d = decoder();
                     while let Some((obj, fetched)) = prefetch.next() {
                         if !d.object(&obj, fetched) {
@@ -189,11 +192,28 @@ pub fn stream_objects(
                         }
                     }
                     d.flush();
-                })
-            }
-        };
-        rayon::join(read_local, read_remote);
-    });
+                }
+            };
+            std::thread::scope(|s| {
+                for i in 0..threads {
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("ctscan-decode-{i}"))
+                        .spawn_scoped(s, work);
+                    if spawned.is_err() {
+                        work(); // no more threads: this one does the work
+                    }
+                }
+            });
+        });
+    if let Err(e) = spawned {
+        let (tx, rx) = mpsc::channel(1);
+        let _ = tx.try_send(Err(DataFusionError::Execution(format!(
+            "cannot start a reading thread: {e}"
+        ))));
+        let stream =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+        return Box::pin(RecordBatchStreamAdapter::new(schema, stream));
+    }
     let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
     Box::pin(RecordBatchStreamAdapter::new(schema, stream))
 }

@@ -8,6 +8,7 @@ use std::sync::mpsc;
 
 use anyhow::Context;
 use clap::Args;
+use datafusion::arrow::array::RecordBatch;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -72,14 +73,20 @@ fn unchanged(e: &Entry, obj: &ObjectRef) -> bool {
         }
 }
 
-/// Exports one task's objects: decodes them, writes their rows, and returns their manifest entries.
+/// Rows gathered before they are written: enough for files of a useful size (few files make fast lake
+/// queries), few enough to keep memory well under a gigabyte.
+const FLUSH_ROWS: usize = 128 * 1024;
+
+/// One task's decoded objects: their manifest entries (files still to fill in) and their rows.
+type Decoded = (Vec<Entry>, Vec<RecordBatch>);
+
+/// Decodes one task's objects and returns their manifest entries and rows.
 fn export_task(
     task: &[ObjectRef],
-    writer: &LakeWriter,
     max_object_bytes: u64,
     reporter: &Reporter,
     scan: ScanId,
-) -> Result<Vec<Entry>, LakeError> {
+) -> Result<Decoded, LakeError> {
     // Whole objects are exported: the window picks objects, so a lake never holds part of one.
     let mut builder = BatchBuilder::new(None, Scope::default());
     let mut entries = Vec::with_capacity(task.len());
@@ -119,12 +126,37 @@ fn export_task(
         }
     }
     batches.push(builder.finish().map_err(|e| LakeError::Parquet(e.to_string()))?);
-    for (file, keys) in writer.write_rows(&batches)? {
-        for e in entries.iter_mut().filter(|e| keys.contains(&e.key)) {
-            e.files.push(file.clone());
-        }
+    Ok((entries, batches))
+}
+
+/// Decoded objects waiting to be written and committed together.
+#[derive(Default)]
+struct Pending {
+    entries: Vec<Entry>,
+    batches: Vec<RecordBatch>,
+    rows: usize,
+}
+
+impl Pending {
+    fn add(&mut self, (entries, batches): Decoded) {
+        self.rows += batches.iter().map(RecordBatch::num_rows).sum::<usize>();
+        self.entries.extend(entries);
+        self.batches.extend(batches);
     }
-    Ok(entries)
+
+    /// Writes the rows, then records the objects in the manifest: only now do their files count.
+    fn flush(&mut self, writer: &LakeWriter) -> Result<(), LakeError> {
+        let Pending {
+            mut entries, batches, ..
+        } = std::mem::take(self);
+        for (file, keys) in writer.write_rows(&batches)? {
+            for e in entries.iter_mut().filter(|e| keys.contains(&e.key)) {
+                e.files.push(file.clone());
+            }
+        }
+        drop(batches);
+        writer.commit(entries)
+    }
 }
 
 /// Runs `ctscan export`.
@@ -136,7 +168,7 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         .with_context(|| format!("cannot open the lake {}", args.out.display()))?;
     let listing = source::list(&args.sources, &scope)?;
     let out_abs = std::fs::canonicalize(&args.out).unwrap_or_else(|_| args.out.clone());
-    let mut todo = Vec::new();
+    let mut todo: Vec<ObjectRef> = Vec::new();
     let mut already = 0u64;
     let mut changed = 0u64;
     for obj in &listing.objects {
@@ -171,34 +203,42 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         skipped: listing.skipped.clone(),
         failures: listing.failures.clone(),
     });
+    // Day by day, so each flush holds few days and writes few, large files.
+    todo.sort_by(|a, b| {
+        (a.log.as_ref().map(|l| l.day), &a.key).cmp(&(b.log.as_ref().map(|l| l.day), &b.key))
+    });
     let tasks = chunks(todo, rayon::current_num_threads());
-    let (tx, rx) = mpsc::sync_channel::<Result<Vec<Entry>, LakeError>>(2);
+    let (tx, rx) = mpsc::sync_channel::<Result<Decoded, LakeError>>(2);
     let stop = AtomicBool::new(false);
     let mut exported = 0u64;
     let mut events = 0u64;
     let outcome = std::thread::scope(|s| -> anyhow::Result<()> {
-        let (w, reporter_ref, stop_ref) = (&writer, &reporter, &stop);
+        let (reporter_ref, stop_ref) = (&reporter, &stop);
         let max = args.read.max_object_size;
         s.spawn(move || {
             tasks.par_iter().for_each_with(tx, |tx, task| {
                 if !stop_ref.load(Ordering::Relaxed) {
-                    let _ = tx.send(export_task(task, w, max, reporter_ref, scan));
+                    let _ = tx.send(export_task(task, max, reporter_ref, scan));
                 }
             });
         });
+        let mut pending = Pending::default();
         let result = (|| {
             for result in rx {
-                let entries = result?;
-                let failed = entries.iter().find(|e| e.error.is_some()).cloned();
-                exported += entries.iter().filter(|e| e.error.is_none()).count() as u64;
-                events += entries.iter().map(|e| e.events).sum::<u64>();
-                writer.commit(entries)?;
-                if global.strict
-                    && let Some(f) = failed
-                {
+                let decoded = result?;
+                let failed = decoded.0.iter().find(|e| e.error.is_some()).cloned();
+                exported += decoded.0.iter().filter(|e| e.error.is_none()).count() as u64;
+                events += decoded.0.iter().map(|e| e.events).sum::<u64>();
+                pending.add(decoded);
+                if let (true, Some(f)) = (global.strict, failed) {
+                    pending.flush(&writer)?;
                     anyhow::bail!("{}: {} (stopped by --strict)", f.key, f.error.unwrap_or_default());
                 }
+                if pending.rows >= FLUSH_ROWS {
+                    pending.flush(&writer)?;
+                }
             }
+            pending.flush(&writer)?;
             Ok(())
         })();
         if result.is_err() {
