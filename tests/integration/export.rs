@@ -374,7 +374,7 @@ fn duckdb_reads_the_lake_with_the_same_rows() {
 
 #[test]
 fn lake_files_hold_one_day_in_time_order_with_statistics() {
-    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::TimestampMicrosecondType;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
