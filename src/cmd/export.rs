@@ -19,13 +19,13 @@ use crate::lake::manifest::Entry;
 use crate::lake::writer::LakeWriter;
 use crate::report::{Reporter, ScanId};
 use crate::scan::{chunks, fetch};
-use crate::source::{self, Failure, ObjectRef};
+use crate::source::{self, Failure, Location, ObjectRef};
 use crate::window::Scope;
 
 /// Arguments of `ctscan export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Archive to convert: a directory, files, or an `AWSLogs` tree.
+    /// Archive to convert: a directory, files, an `AWSLogs` tree, or `s3://bucket[/prefix]`.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
     /// Lake folder to create or add to.
@@ -42,9 +42,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Seconds since the epoch of a local file's modification time.
+/// Seconds since the epoch of a local file's modification time, or of an S3 object's as listed.
 pub fn mtime_of(obj: &ObjectRef) -> Option<i64> {
-    let crate::source::Location::Local(path) = &obj.location;
+    let path = match &obj.location {
+        Location::Local(path) => path,
+        Location::S3 { modified, .. } => return *modified,
+    };
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
     modified
         .duration_since(std::time::UNIX_EPOCH)
@@ -59,6 +62,24 @@ const FLUSH_ROWS: usize = 128 * 1024;
 /// One task's decoded objects: their manifest entries (files still to fill in) and their rows.
 type Decoded = (Vec<Entry>, Vec<RecordBatch>);
 
+/// The ETag of an S3 object as listed (`None` for local files).
+pub fn etag_of(obj: &ObjectRef) -> Option<String> {
+    match &obj.location {
+        Location::S3 { etag, .. } => etag.clone(),
+        Location::Local(_) => None,
+    }
+}
+
+/// Whether a source object is the one the manifest recorded: same ETag for S3 objects (their content's
+/// identity), same size and modification time for local files.
+fn unchanged(e: &Entry, obj: &ObjectRef) -> bool {
+    e.size == obj.size
+        && match &obj.location {
+            Location::S3 { etag, .. } => e.etag.is_some() && e.etag == *etag,
+            Location::Local(_) => e.mtime == mtime_of(obj),
+        }
+}
+
 /// Decodes one task's objects and returns their manifest entries and rows.
 fn export_task(
     task: &[ObjectRef],
@@ -70,13 +91,15 @@ fn export_task(
     let mut builder = BatchBuilder::new(None, Scope::default());
     let mut entries = Vec::with_capacity(task.len());
     let mut batches = Vec::new();
+    // S3 objects are fetched together, many GETs in flight; local files are read one by one below.
+    let mut prefetched = crate::source::s3::fetch_remote(task).into_iter();
     for obj in task {
         let mtime = mtime_of(obj);
         let mut entry = Entry {
             key: obj.key.clone(),
             size: obj.size,
             mtime,
-            etag: None,
+            etag: etag_of(obj),
             sha256: String::new(),
             events: 0,
             files: Vec::new(),
@@ -86,7 +109,8 @@ fn export_task(
             key: &obj.key,
             log: obj.log.as_ref(),
         };
-        let outcome = fetch(obj).and_then(|raw| {
+        let fetched = prefetched.next().flatten().unwrap_or_else(|| fetch(obj));
+        let outcome = fetched.and_then(|raw| {
             entry.sha256 = sha256_hex(&raw);
             entry.size = raw.len() as u64;
             decode_object(raw, &prov, &mut builder, max_object_bytes)
@@ -148,20 +172,25 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let mut already = 0u64;
     let mut changed = 0u64;
     for obj in &listing.objects {
-        if let crate::source::Location::Local(p) = &obj.location
+        if let Location::Local(p) = &obj.location
             && std::fs::canonicalize(p).is_ok_and(|p| p.starts_with(&out_abs))
         {
             continue; // never read the lake being written
         }
         match writer.manifest().get(&obj.key) {
-            Some(e) if e.error.is_none() && e.size == obj.size && e.mtime == mtime_of(obj) => already += 1,
+            Some(e) if e.error.is_none() && unchanged(e, obj) => already += 1,
             Some(e) if e.error.is_none() => {
                 changed += 1;
+                let etag = e
+                    .etag
+                    .as_deref()
+                    .map(|t| format!(", ETag {t}"))
+                    .unwrap_or_default();
                 reporter.failure(&Failure {
                     key: obj.key.clone(),
                     category: "changed since export",
                     reason: format!(
-                        "changed since it was exported (then {} bytes, sha256 {}); not exported again",
+                        "changed since it was exported (then {} bytes{etag}, sha256 {}); not exported again",
                         e.size, e.sha256
                     ),
                 });

@@ -6,4 +6,6 @@ mod formats;
 mod ls;
 mod query;
 mod realdata;
+mod s3;
+mod s3_server;
 mod util;
