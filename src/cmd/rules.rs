@@ -164,11 +164,19 @@ fn lint_cmd(paths: &[PathBuf]) -> anyhow::Result<i32> {
             problems += 1;
             writeln!(out, "{label}: error: {f}")?;
         }
+        let fed: Vec<&String> = rules
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RuleKind::Correlation(c) => Some(c.rules.iter()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         for r in &rules {
-            if r.id.ends_with("/base") && !r.generate {
-                continue;
-            }
-            for w in lint::lint(r) {
+            let base = fed
+                .iter()
+                .any(|x| **x == r.id || r.name.as_deref() == Some(x.as_str()));
+            for w in lint::lint(r, !base) {
                 problems += 1;
                 writeln!(out, "{label}: {}: {w}", r.id)?;
             }

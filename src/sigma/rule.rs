@@ -244,9 +244,16 @@ pub fn parse_document(doc: &Yaml, source: &str) -> Result<Vec<Rule>, SigmaError>
 pub fn parse_text(text: &str, source: &str) -> (Vec<Rule>, Vec<LoadFailure>) {
     let mut rules = Vec::new();
     let mut failures = Vec::new();
-    let docs: Vec<Result<Yaml, String>> = serde_norway::Deserializer::from_str(text)
-        .map(|d| serde::Deserialize::deserialize(d).map_err(|e: serde_norway::Error| e.to_string()))
-        .collect();
+    let mut docs: Vec<Result<Yaml, String>> = Vec::new();
+    for d in serde_norway::Deserializer::from_str(text) {
+        let doc = serde::Deserialize::deserialize(d).map_err(|e: serde_norway::Error| e.to_string());
+        let failed = doc.is_err();
+        docs.push(doc);
+        if failed {
+            // After a syntax error the document stream cannot be resynchronised.
+            break;
+        }
+    }
     let many = docs.len() > 1;
     for (i, doc) in docs.into_iter().enumerate() {
         let file = if many {
