@@ -22,10 +22,12 @@ use render::FindingWriter;
 
 /// Arguments of `ctscan hunt`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  ctscan hunt AWSLogs/ --from 2026-03-03 --to 2026-03-05\n  \
+#[command(
+    after_help = "Examples:\n  ctscan hunt AWSLogs/ --from 2026-03-03 --to 2026-03-05\n  \
 ctscan hunt lake/ --min-level high --format jsonl\n  ctscan hunt AWSLogs/ --rules sigma/rules/cloud/aws/cloudtrail --no-builtin\n\n\
 Exit codes: 0 the hunt ran (findings are not an error); 1 it ran, but some objects or rule files could not be read \
-(each is named on stderr); 2 usage or fatal error.")]
+(each is named on stderr); 2 usage or fatal error."
+)]
 pub struct HuntArgs {
     /// Archive folders, files, or a lake written by `ctscan export`.
     #[arg(value_name = "SOURCE", required = true)]
@@ -98,7 +100,8 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     failures.extend(problems);
     let allows = match &args.allow {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
             allow::parse(&text).with_context(|| format!("{}", path.display()))?
         }
         None => Vec::new(),
@@ -119,11 +122,16 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         let mut ctx = session(threads);
         match lake_source(&args.sources) {
             Some(root) => register_lake(&mut ctx, root, &config.scope).await?,
-            None => register(&mut ctx, EventsTable::new(args.sources.clone(), config, reporter.clone()))?,
+            None => register(
+                &mut ctx,
+                EventsTable::new(args.sources.clone(), config, reporter.clone()),
+            )?,
         }
         let df = ctx.table("events").await?;
         let stats = engine
-            .run(df, &mut |f| writer.push(f).map_err(|e| SigmaError::Output(e.to_string())))
+            .run(df, &mut |f| {
+                writer.push(f).map_err(|e| SigmaError::Output(e.to_string()))
+            })
             .await
             .context("hunt failed")?;
         Ok(stats.events)
@@ -133,11 +141,7 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let by_level = writer.by_level().clone();
     let total = writer.finish()?;
     if options.summary {
-        let levels: Vec<String> = by_level
-            .iter()
-            .rev()
-            .map(|(l, n)| format!("{n} {l}"))
-            .collect();
+        let levels: Vec<String> = by_level.iter().rev().map(|(l, n)| format!("{n} {l}")).collect();
         eprintln!(
             "ctscan: {events} events in the window; {} rules run, {} skipped; {total} findings{}",
             engine.rule_count(),

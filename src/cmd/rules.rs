@@ -86,7 +86,11 @@ fn list(pack: &PackArgs) -> anyhow::Result<i32> {
     for f in &failures {
         eprintln!("ctscan: rule {}: {}", f.file, f.reason);
     }
-    Ok(if failures.is_empty() { EXIT_OK } else { EXIT_PARTIAL })
+    Ok(if failures.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_PARTIAL
+    })
 }
 
 fn source_text(source: &str) -> Option<String> {
@@ -101,10 +105,7 @@ fn source_text(source: &str) -> Option<String> {
 
 fn show(id: &str, pack: &PackArgs) -> anyhow::Result<i32> {
     let (rules, _) = load_rules(&pack.rules, !pack.no_builtin);
-    let Some(r) = rules
-        .iter()
-        .find(|r| r.id == id || r.name.as_deref() == Some(id))
-    else {
+    let Some(r) = rules.iter().find(|r| r.id == id || r.name.as_deref() == Some(id)) else {
         bail!("no rule with id or name {id:?} (see `ctscan rules list`)");
     };
     let mut out = std::io::stdout().lock();
@@ -124,7 +125,12 @@ fn rule_files(paths: &[PathBuf]) -> Vec<(String, PathBuf, Vec<Rule>, Vec<String>
         for (path, text) in builtin::files() {
             let label = format!("{}{path}", builtin::PREFIX);
             let (rules, failures) = parse_text(text, &label);
-            out.push((label, PathBuf::from(path), rules, failures.into_iter().map(|f| f.reason).collect()));
+            out.push((
+                label,
+                PathBuf::from(path),
+                rules,
+                failures.into_iter().map(|f| f.reason).collect(),
+            ));
         }
         return out;
     }
@@ -243,8 +249,15 @@ fn test_cmd(paths: &[PathBuf], events: Option<&Path>, global: &GlobalArgs) -> an
             }
         }
     }
-    writeln!(out, "{pass} passed, {fail} failed, {untested} without test events")?;
-    Ok(if fail == 0 && untested == 0 { EXIT_OK } else { EXIT_PARTIAL })
+    writeln!(
+        out,
+        "{pass} passed, {fail} failed, {untested} without test events"
+    )?;
+    Ok(if fail == 0 && untested == 0 {
+        EXIT_OK
+    } else {
+        EXIT_PARTIAL
+    })
 }
 
 /// Runs `ctscan rules`.

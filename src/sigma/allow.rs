@@ -46,11 +46,7 @@ pub fn parse(text: &str) -> Result<Vec<Allow>, SigmaError> {
         .enumerate()
         .map(|(i, e)| {
             let n = i + 1;
-            let rule = e
-                .get("rule")
-                .and_then(Yaml::as_str)
-                .unwrap_or("*")
-                .to_string();
+            let rule = e.get("rule").and_then(Yaml::as_str).unwrap_or("*").to_string();
             let reason = e.get("reason").and_then(Yaml::as_str).map(String::from);
             let m = e
                 .get("match")

@@ -72,7 +72,10 @@ pub fn knows_event(sources: &[String], name: &str) -> bool {
 
 /// The event name CloudTrail logs for a commonly confused action name.
 pub fn logged_as(name: &str) -> Option<&'static str> {
-    CATALOGUE.renamed.get(&name.to_ascii_lowercase()).map(String::as_str)
+    CATALOGUE
+        .renamed
+        .get(&name.to_ascii_lowercase())
+        .map(String::as_str)
 }
 
 /// Number of event sources and event names catalogued.
@@ -88,7 +91,10 @@ mod tests {
     fn knows_real_names_and_renames() {
         assert!(knows_source("s3.amazonaws.com"));
         assert!(knows_event(&["s3.amazonaws.com".into()], "PutBucketLifecycle"));
-        assert!(!knows_event(&["s3.amazonaws.com".into()], "PutLifecycleConfiguration"));
+        assert!(!knows_event(
+            &["s3.amazonaws.com".into()],
+            "PutLifecycleConfiguration"
+        ));
         assert_eq!(logged_as("PutLifecycleConfiguration"), Some("PutBucketLifecycle"));
         assert!(knows_event(&["cloudtrail.amazonaws.com".into()], "stoplogging"));
         assert!(knows_event(&[], "ConsoleLogin"));

@@ -16,7 +16,7 @@ use super::udf::{FieldRef, Match};
 fn item_expr(item: &Item) -> Result<(u8, Expr), SigmaError> {
     let field = resolve(&item.field);
     Ok(match &item.test {
-        ItemTest::Values { matchers, all } => {
+        ItemTest::Values { matchers, all, .. } => {
             let udf = ScalarUDF::new_from_impl(Match::new(matchers.clone(), *all));
             (field.cost, Arc::new(udf).call(vec![field.expr]))
         }

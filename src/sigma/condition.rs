@@ -163,7 +163,11 @@ impl Parser<'_> {
             self.next();
             parts.push(self.and()?);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Cond::Or(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Cond::Or(parts)
+        })
     }
 
     fn and(&mut self) -> Result<Cond, String> {
@@ -172,7 +176,11 @@ impl Parser<'_> {
             self.next();
             parts.push(self.not()?);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Cond::And(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Cond::And(parts)
+        })
     }
 
     fn not(&mut self) -> Result<Cond, String> {
@@ -251,7 +259,7 @@ fn parse_aggregation(s: &str) -> Result<Aggregation, String> {
     let mut group_by = Vec::new();
     if let Some(after) = rest.strip_prefix("by ") {
         let op_at = after
-            .find(|c| matches!(c, '<' | '>' | '=' | '!'))
+            .find(['<', '>', '=', '!'])
             .ok_or("expected a comparison after the group-by fields")?;
         group_by = after[..op_at]
             .split(',')
@@ -312,10 +320,19 @@ mod tests {
         let (c, _) = parse("sel and not 1 of filter_*", &names).unwrap();
         assert_eq!(
             c,
-            Cond::And(vec![sel("sel"), Cond::Not(Box::new(Cond::Or(vec![sel("filter_a"), sel("filter_b")])))])
+            Cond::And(vec![
+                sel("sel"),
+                Cond::Not(Box::new(Cond::Or(vec![sel("filter_a"), sel("filter_b")])))
+            ])
         );
         let (c, _) = parse("sel or filter_a and filter_b", &names).unwrap();
-        assert_eq!(c, Cond::Or(vec![sel("sel"), Cond::And(vec![sel("filter_a"), sel("filter_b")])]));
+        assert_eq!(
+            c,
+            Cond::Or(vec![
+                sel("sel"),
+                Cond::And(vec![sel("filter_a"), sel("filter_b")])
+            ])
+        );
         let (c, _) = parse("(sel or filter_a) and not filter_b", &names).unwrap();
         assert!(matches!(c, Cond::And(_)));
         let (c, _) = parse("all of them", &names).unwrap();
@@ -334,7 +351,10 @@ mod tests {
     fn sigma1_aggregations() {
         let (_, a) = parse("selection | count() by userIdentity.arn > 20", &["selection"]).unwrap();
         let a = a.unwrap();
-        assert_eq!((a.field, a.group_by, a.op, a.threshold), (None, vec!["userIdentity.arn".to_string()], CmpOp::Gt, 20));
+        assert_eq!(
+            (a.field, a.group_by, a.op, a.threshold),
+            (None, vec!["userIdentity.arn".to_string()], CmpOp::Gt, 20)
+        );
         let (_, a) = parse("selection | count(eventName) by a, b >= 6", &["selection"]).unwrap();
         let a = a.unwrap();
         assert_eq!(a.field.as_deref(), Some("eventName"));

@@ -97,7 +97,8 @@ impl Correlation {
                     field = val.as_str().map(String::from);
                     continue;
                 }
-                let op = CmpOp::parse(k).ok_or_else(|| invalid(format!("unknown correlation condition {k:?}")))?;
+                let op =
+                    CmpOp::parse(k).ok_or_else(|| invalid(format!("unknown correlation condition {k:?}")))?;
                 let n = val
                     .as_u64()
                     .ok_or_else(|| invalid(format!("correlation condition {k} needs a count")))?;
@@ -148,7 +149,9 @@ impl Correlation {
     /// Whether the condition is a lower bound (`gt`/`gte`), checked on sliding windows; other comparisons
     /// are checked on consecutive windows of `timespan` from each group's first event.
     fn lower_bound(&self) -> bool {
-        self.condition.iter().all(|(op, _)| matches!(op, CmpOp::Gt | CmpOp::Gte))
+        self.condition
+            .iter()
+            .all(|(op, _)| matches!(op, CmpOp::Gt | CmpOp::Gte))
     }
 }
 
@@ -252,24 +255,22 @@ impl Correlation {
         for (key, events) in groups {
             let group: Vec<(String, String)> = self.group_by.iter().cloned().zip(key).collect();
             let mut ranges: Vec<(usize, usize)> = Vec::new();
-            if self.kind == CorrType::EventCount || self.kind == CorrType::ValueCount {
-                if !self.lower_bound() {
-                    // Consecutive windows from the first event.
-                    let mut start = 0;
-                    while start < events.len() {
-                        let t0 = events[start].time;
-                        let end = events[start..]
-                            .iter()
-                            .position(|m| m.time - t0 > span)
-                            .map_or(events.len(), |p| start + p);
-                        if self.fires(&events[start..end], names) {
-                            ranges.push((start, end - 1));
-                        }
-                        start = end;
+            if matches!(self.kind, CorrType::EventCount | CorrType::ValueCount) && !self.lower_bound() {
+                // Consecutive windows from the first event.
+                let mut start = 0;
+                while start < events.len() {
+                    let t0 = events[start].time;
+                    let end = events[start..]
+                        .iter()
+                        .position(|m| m.time - t0 > span)
+                        .map_or(events.len(), |p| start + p);
+                    if self.fires(&events[start..end], names) {
+                        ranges.push((start, end - 1));
                     }
-                    push_hits(self, &group, &events, ranges, names, &mut hits);
-                    continue;
+                    start = end;
                 }
+                push_hits(self, &group, &events, ranges, names, &mut hits);
+                continue;
             }
             let mut i = 0;
             for j in 0..events.len() {
@@ -326,35 +327,63 @@ mod tests {
 
     #[test]
     fn event_count_bursts_by_group() {
-        let c = corr("type: event_count\nrules: [denied]\ngroup-by: [userIdentity.arn]\ntimespan: 5m\ncondition: {gte: 3}");
+        let c = corr(
+            "type: event_count\nrules: [denied]\ngroup-by: [userIdentity.arn]\ntimespan: 5m\ncondition: {gte: 3}",
+        );
         let names = vec!["denied".to_string()];
         let mut ms: Vec<Member> = (0..3).map(|i| member(0, i * 60, "alice", "X")).collect();
         ms.extend((0..3).map(|i| member(0, i * 200, "bob", "X")));
         let hits = c.evaluate(ms, &names);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].group, vec![("userIdentity.arn".to_string(), "alice".to_string())]);
+        assert_eq!(
+            hits[0].group,
+            vec![("userIdentity.arn".to_string(), "alice".to_string())]
+        );
         assert_eq!(hits[0].count, 3);
     }
 
     #[test]
     fn value_count_and_ordered_sequences() {
-        let c = corr("type: value_count\nrules: [r]\ngroup-by: [userIdentity.arn]\ntimespan: 1h\ncondition: {gte: 2, field: eventName}");
+        let c = corr(
+            "type: value_count\nrules: [r]\ngroup-by: [userIdentity.arn]\ntimespan: 1h\ncondition: {gte: 2, field: eventName}",
+        );
         let names = vec!["r".to_string()];
         let same = vec![member(0, 0, "a", "X"), member(0, 1, "a", "X")];
         assert!(c.evaluate(same, &names).is_empty());
         let two = vec![member(0, 0, "a", "X"), member(0, 1, "a", "Y")];
         assert_eq!(c.evaluate(two, &names).len(), 1);
 
-        let o = corr("type: temporal_ordered\nrules: [stop, modify, start]\ngroup-by: [userIdentity.arn]\ntimespan: 10m");
-        let names: Vec<String> = ["stop", "modify", "start"].iter().map(|s| s.to_string()).collect();
-        let good = vec![member(0, 0, "a", ""), member(1, 10, "a", ""), member(2, 20, "a", "")];
+        let o = corr(
+            "type: temporal_ordered\nrules: [stop, modify, start]\ngroup-by: [userIdentity.arn]\ntimespan: 10m",
+        );
+        let names: Vec<String> = ["stop", "modify", "start"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let good = vec![
+            member(0, 0, "a", ""),
+            member(1, 10, "a", ""),
+            member(2, 20, "a", ""),
+        ];
         assert_eq!(o.evaluate(good, &names).len(), 1);
-        let wrong_order = vec![member(2, 0, "a", ""), member(1, 10, "a", ""), member(0, 20, "a", "")];
+        let wrong_order = vec![
+            member(2, 0, "a", ""),
+            member(1, 10, "a", ""),
+            member(0, 20, "a", ""),
+        ];
         assert!(o.evaluate(wrong_order, &names).is_empty());
-        let too_slow = vec![member(0, 0, "a", ""), member(1, 10, "a", ""), member(2, 2000, "a", "")];
+        let too_slow = vec![
+            member(0, 0, "a", ""),
+            member(1, 10, "a", ""),
+            member(2, 2000, "a", ""),
+        ];
         assert!(o.evaluate(too_slow, &names).is_empty());
         let t = corr("type: temporal\nrules: [stop, modify, start]\ntimespan: 10m");
-        let any_order = vec![member(2, 0, "a", ""), member(1, 10, "a", ""), member(0, 20, "a", "")];
+        let any_order = vec![
+            member(2, 0, "a", ""),
+            member(1, 10, "a", ""),
+            member(0, 20, "a", ""),
+        ];
         assert_eq!(t.evaluate(any_order, &names).len(), 1);
     }
 }

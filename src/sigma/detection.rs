@@ -28,6 +28,8 @@ pub enum ItemTest {
         matchers: Vec<Vec<Matcher>>,
         /// Whether every value must match.
         all: bool,
+        /// The values as written, for messages.
+        written: Vec<String>,
     },
     /// `fieldref`: the field compares with another field's value.
     FieldRef {
@@ -110,11 +112,19 @@ fn item(key: &str, value: &Yaml) -> Result<Item, SigmaError> {
         .iter()
         .map(|v| mods.matchers(v).map_err(|e| invalid(format!("{key}: {e}"))))
         .collect::<Result<_, _>>()?;
+    let written = values
+        .iter()
+        .map(|v| match v {
+            Value::Str(s) | Value::Plain(s) => s.clone(),
+            Value::Null => "null".to_string(),
+        })
+        .collect();
     Ok(Item {
         field,
         test: ItemTest::Values {
             matchers,
             all: mods.all(),
+            written,
         },
     })
 }
@@ -150,9 +160,9 @@ pub fn selection(name: &str, v: &Yaml) -> Result<Selection, SigmaError> {
             }
             Ok(Selection::Keywords(out))
         }
-        Yaml::String(_) | Yaml::Number(_) => {
-            Ok(Selection::Keywords(Modifiers::parse(&["contains"])?.matchers(&scalar(v)?)?))
-        }
+        Yaml::String(_) | Yaml::Number(_) => Ok(Selection::Keywords(
+            Modifiers::parse(&["contains"])?.matchers(&scalar(v)?)?,
+        )),
         other => Err(invalid(format!("selection {name}: unexpected {other:?}"))),
     }
 }
@@ -166,9 +176,7 @@ impl Detection {
         let mut selections = BTreeMap::new();
         let mut conditions: Vec<String> = Vec::new();
         for (k, v) in map {
-            let k = k
-                .as_str()
-                .ok_or_else(|| invalid("selection names are strings"))?;
+            let k = k.as_str().ok_or_else(|| invalid("selection names are strings"))?;
             match k {
                 "condition" => match v {
                     Yaml::String(s) => conditions.push(s.clone()),

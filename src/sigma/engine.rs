@@ -255,7 +255,8 @@ impl Engine {
                 if !flag(width + i, row) {
                     continue;
                 }
-                let allowed = |list: &[usize]| list.iter().any(|&j| flag(width + self.detections.len() + j, row));
+                let allowed =
+                    |list: &[usize]| list.iter().any(|&j| flag(width + self.detections.len() + j, row));
                 if allowed(&self.det_allows[i]) {
                     continue;
                 }

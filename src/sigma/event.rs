@@ -7,7 +7,9 @@ use datafusion::arrow::json::LineDelimitedWriter;
 use serde_json::{Map, Value};
 
 use super::error::SigmaError;
-use crate::schema::{EVENT_TIME, EXTRAS, Kind, OBJECT_ACCOUNT, OBJECT_DAY, OBJECT_KEY, OBJECT_REGION, RECORD};
+use crate::schema::{
+    EVENT_TIME, EXTRAS, Kind, OBJECT_ACCOUNT, OBJECT_DAY, OBJECT_KEY, OBJECT_REGION, RECORD,
+};
 
 /// One matched event.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::prelude::{cast, ident, lit};
 use datafusion::scalar::ScalarValue;
 
-use super::udf::{JsonValues, ListField, JsonText};
+use super::udf::{JsonText, JsonValues, ListField};
 use crate::schema::{self, EXTRAS};
 
 /// Record members kept as JSON text, whose insides any path may reach.
@@ -126,7 +126,11 @@ pub fn resolve(path: &str) -> FieldValues {
         }
         _ => cast(expr, DataType::Utf8),
     };
-    FieldValues { expr, cost, known: true }
+    FieldValues {
+        expr,
+        cost,
+        known: true,
+    }
 }
 
 /// Whether a path names something in the CloudTrail record (for lint): a column, a struct member, an

@@ -8,20 +8,24 @@ use super::field::is_known;
 use super::pattern::{Matcher, StrOp};
 use super::rule::{Rule, RuleKind};
 
-/// Plain (wildcard-free, case-insensitive) values of an item.
+/// Plain (wildcard-free, unmodified) values of an item, as written.
 fn literals(test: &ItemTest) -> Vec<String> {
     match test {
-        ItemTest::Values { matchers, .. } => matchers
+        ItemTest::Values {
+            matchers, written, ..
+        } => matchers
             .iter()
-            .flatten()
-            .filter_map(|m| match m {
-                Matcher::Str {
-                    op: StrOp::Equals,
-                    needle,
-                    ..
-                } => Some(needle.clone()),
-                _ => None,
+            .zip(written)
+            .filter(|(m, _)| {
+                matches!(
+                    m.as_slice(),
+                    [Matcher::Str {
+                        op: StrOp::Equals,
+                        ..
+                    }]
+                )
             })
+            .map(|(_, w)| w.clone())
             .collect(),
         ItemTest::FieldRef { .. } => Vec::new(),
     }
@@ -65,7 +69,9 @@ fn field_warnings(rule: &Rule) -> Vec<String> {
         RuleKind::Detection(d) => {
             for (name, sel) in &d.selections {
                 let Selection::Groups(groups) = sel else {
-                    out.push(format!("selection {name}: keyword searches are not supported; name a field"));
+                    out.push(format!(
+                        "selection {name}: keyword searches are not supported; name a field"
+                    ));
                     continue;
                 };
                 for g in groups {
@@ -84,7 +90,7 @@ fn field_warnings(rule: &Rule) -> Vec<String> {
                     for item in g {
                         if !is_known(&item.field) {
                             out.push(format!(
-                                "selection {name}: field {:?} is not a CloudTrail field (it is always missing)",
+                                "selection {name}: field {:?} is not a CloudTrail field (it only matches records that carry it as an unknown member)",
                                 item.field
                             ));
                         }

@@ -41,7 +41,9 @@ impl Modifiers {
         for name in names {
             let set_op = |m: &mut Modifiers, op| {
                 if m.op.is_some() {
-                    return Err(invalid(format!("modifier {name:?} conflicts with another string modifier")));
+                    return Err(invalid(format!(
+                        "modifier {name:?} conflicts with another string modifier"
+                    )));
                 }
                 m.op = Some(op);
                 Ok(())
@@ -72,7 +74,9 @@ impl Modifiers {
             return Err(invalid("regex flags i/m/s need the re modifier"));
         }
         if m.re && (m.op.is_some() || m.cidr || m.base64 || m.base64offset) {
-            return Err(invalid("re cannot be combined with string, cidr or base64 modifiers"));
+            return Err(invalid(
+                "re cannot be combined with string, cidr or base64 modifiers",
+            ));
         }
         if m.base64offset && m.op != Some(StrOp::Contains) {
             return Err(invalid("base64offset needs contains"));
@@ -184,7 +188,11 @@ mod tests {
     use super::*;
 
     fn one(mods: &[&str], v: &str) -> Matcher {
-        Modifiers::parse(mods).unwrap().matchers(&Value::Str(v.into())).unwrap().remove(0)
+        Modifiers::parse(mods)
+            .unwrap()
+            .matchers(&Value::Str(v.into()))
+            .unwrap()
+            .remove(0)
     }
 
     #[test]
@@ -224,7 +232,10 @@ mod tests {
         assert!(m.matchers(&Value::Plain("443".into())).unwrap()[0].matches("443"));
         assert!(matches!(m.matchers(&Value::Null).unwrap()[0], Matcher::Null));
         let e = Modifiers::parse(&["exists"]).unwrap();
-        assert!(matches!(e.matchers(&Value::Plain("true".into())).unwrap()[0], Matcher::Exists(true)));
+        assert!(matches!(
+            e.matchers(&Value::Plain("true".into())).unwrap()[0],
+            Matcher::Exists(true)
+        ));
         let g = Modifiers::parse(&["gte"]).unwrap();
         assert!(g.matchers(&Value::Plain("40".into())).unwrap()[0].matches("41"));
         assert!(one(&["cidr"], "192.168.0.0/16").matches("192.168.4.4"));

@@ -122,7 +122,8 @@ impl Matcher {
         };
         if !cased && op == StrOp::Contains {
             // The regex engine searches case-insensitive literals without lower-casing every value.
-            let re = Regex::new(&format!("(?i){}", regex::escape(&needle))).expect("an escaped literal is a valid regex");
+            let re = Regex::new(&format!("(?i){}", regex::escape(&needle)))
+                .expect("an escaped literal is a valid regex");
             return Matcher::Regex(re, format!("*{needle}*"));
         }
         Matcher::Str { op, needle, cased }
@@ -268,7 +269,10 @@ pub fn wildcard(s: &str, cased: bool) -> Matcher {
         }
     }
     re.push('$');
-    Matcher::Regex(Regex::new(&re).expect("escaped pieces form a valid regex"), s.to_string())
+    Matcher::Regex(
+        Regex::new(&re).expect("escaped pieces form a valid regex"),
+        s.to_string(),
+    )
 }
 
 #[cfg(test)]

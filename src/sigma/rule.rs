@@ -142,7 +142,9 @@ fn check_logsource(doc: &Yaml) -> Result<(), SigmaError> {
     };
     let product = ls.get("product").and_then(Yaml::as_str).unwrap_or_default();
     let service = ls.get("service").and_then(Yaml::as_str).unwrap_or_default();
-    if !product.eq_ignore_ascii_case("aws") || !(service.is_empty() || service.eq_ignore_ascii_case("cloudtrail")) {
+    if !product.eq_ignore_ascii_case("aws")
+        || !(service.is_empty() || service.eq_ignore_ascii_case("cloudtrail"))
+    {
         return Err(SigmaError::Unsupported(format!(
             "logsource product {product:?} service {service:?}: this engine reads AWS CloudTrail (product: aws, service: cloudtrail)"
         )));
@@ -154,9 +156,7 @@ fn check_logsource(doc: &Yaml) -> Result<(), SigmaError> {
 pub fn parse_timespan(s: &str) -> Result<i64, SigmaError> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num
-        .parse()
-        .map_err(|_| invalid(format!("bad timespan {s:?}")))?;
+    let n: i64 = num.parse().map_err(|_| invalid(format!("bad timespan {s:?}")))?;
     let mult = match unit {
         "s" => 1_000,
         "m" => 60_000,
@@ -201,7 +201,9 @@ pub fn parse_document(doc: &Yaml, source: &str) -> Result<Vec<Rule>, SigmaError>
         return Err(invalid("a rule is a YAML mapping"));
     }
     if let Some(action) = text(doc, "action") {
-        return Err(SigmaError::Unsupported(format!("rule collections (action: {action})")));
+        return Err(SigmaError::Unsupported(format!(
+            "rule collections (action: {action})"
+        )));
     }
     if let Some(c) = doc.get("correlation") {
         let corr = Correlation::parse(c)?;
@@ -261,10 +263,13 @@ pub fn parse_text(text: &str, source: &str) -> (Vec<Rule>, Vec<LoadFailure>) {
         } else {
             source.to_string()
         };
-        match doc
-            .map_err(SigmaError::Yaml)
-            .and_then(|d| if d.is_null() { Ok(Vec::new()) } else { parse_document(&d, source) })
-        {
+        match doc.map_err(SigmaError::Yaml).and_then(|d| {
+            if d.is_null() {
+                Ok(Vec::new())
+            } else {
+                parse_document(&d, source)
+            }
+        }) {
             Ok(r) => rules.extend(r),
             Err(e) => failures.push(LoadFailure {
                 file,
@@ -336,7 +341,9 @@ detection:\n  sel:\n    eventName: GetSecretValue\n  condition: sel | count() by
         assert!(failures.is_empty(), "{failures:?}");
         assert_eq!(rules.len(), 2);
         assert!(!rules[0].generate);
-        let RuleKind::Correlation(c) = &rules[1].kind else { panic!() };
+        let RuleKind::Correlation(c) = &rules[1].kind else {
+            panic!()
+        };
         assert_eq!(c.timespan_ms, Some(300_000));
         assert_eq!(c.rules, vec!["agg/base"]);
     }

@@ -72,7 +72,10 @@ pub fn select(all: Vec<Rule>, filters: &Filters) -> (Vec<Rule>, Vec<LoadFailure>
         } else {
             failures.push(LoadFailure {
                 file: r.source.clone(),
-                reason: format!("rule id {} is already loaded from another file; this copy is skipped", r.id),
+                reason: format!(
+                    "rule id {} is already loaded from another file; this copy is skipped",
+                    r.id
+                ),
             });
         }
     }
@@ -100,7 +103,10 @@ pub fn select(all: Vec<Rule>, filters: &Filters) -> (Vec<Rule>, Vec<LoadFailure>
             if !missing.is_empty() {
                 failures.push(LoadFailure {
                     file: r.source.clone(),
-                    reason: format!("correlation {} refers to rules that are not loaded: {missing:?}", r.id),
+                    reason: format!(
+                        "correlation {} refers to rules that are not loaded: {missing:?}",
+                        r.id
+                    ),
                 });
                 continue;
             }
@@ -133,7 +139,11 @@ pub fn select(all: Vec<Rule>, filters: &Filters) -> (Vec<Rule>, Vec<LoadFailure>
     let needed: HashSet<String> = chosen
         .iter()
         .filter_map(|r| match &r.kind {
-            RuleKind::Correlation(c) => Some(c.rules.iter().filter_map(|x| find(&chosen, x).map(|b| b.id.clone()))),
+            RuleKind::Correlation(c) => Some(
+                c.rules
+                    .iter()
+                    .filter_map(|x| find(&chosen, x).map(|b| b.id.clone())),
+            ),
             _ => None,
         })
         .flatten()

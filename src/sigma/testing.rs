@@ -109,9 +109,17 @@ pub fn expand(events: &[Value], label: &str) -> Result<Vec<Value>, SigmaError> {
         for k in 0..repeat {
             let mut ev = base_event();
             let t = start + chrono::Duration::milliseconds(clock);
-            ev["eventTime"] = json!(t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            ev["eventTime"] = json!(
+                t.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
             merge(&mut ev, &written);
-            if ev.get("eventID").and_then(Value::as_str).is_none_or(str::is_empty) || repeat > 1 {
+            if ev
+                .get("eventID")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+                || repeat > 1
+            {
                 ev["eventID"] = json!(format!("{label}-{}", out.len()));
             }
             out.push(ev);
@@ -135,7 +143,9 @@ pub fn parse(text: &str) -> Result<TestCase, SigmaError> {
 /// The rule a test file is about, among the rules of its rule file.
 pub fn subject<'a>(case: &TestCase, file_rules: &'a [Rule]) -> Option<&'a Rule> {
     match &case.rule {
-        Some(id) => file_rules.iter().find(|r| &r.id == id || r.name.as_ref() == Some(id)),
+        Some(id) => file_rules
+            .iter()
+            .find(|r| &r.id == id || r.name.as_ref() == Some(id)),
         None => file_rules
             .iter()
             .find(|r| matches!(r.kind, RuleKind::Correlation(_)))
@@ -196,7 +206,10 @@ pub async fn test_rule(rule: &Rule, all: &[Rule], case: &TestCase) -> Outcome {
         outcome.failures.push("no negative test events".into());
     }
     let is_corr = matches!(rule.kind, RuleKind::Correlation(_));
-    for (label, events, want) in [("positive", &case.positive, true), ("negative", &case.negative, false)] {
+    for (label, events, want) in [
+        ("positive", &case.positive, true),
+        ("negative", &case.negative, false),
+    ] {
         let events = match expand(events, label) {
             Ok(e) => e,
             Err(e) => {
@@ -217,8 +230,12 @@ pub async fn test_rule(rule: &Rule, all: &[Rule], case: &TestCase) -> Outcome {
         let mine: Vec<&Finding> = findings.iter().filter(|f| f.rule.id == rule.id).collect();
         if is_corr {
             match (want, mine.len()) {
-                (true, 0) => outcome.failures.push("positive events did not fire the correlation".into()),
-                (false, n) if n > 0 => outcome.failures.push(format!("negative events fired the correlation {n} time(s)")),
+                (true, 0) => outcome
+                    .failures
+                    .push("positive events did not fire the correlation".into()),
+                (false, n) if n > 0 => outcome
+                    .failures
+                    .push(format!("negative events fired the correlation {n} time(s)")),
                 _ => {}
             }
             continue;

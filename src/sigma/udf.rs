@@ -37,7 +37,13 @@ impl Values {
     pub fn of(array: &ArrayRef) -> Result<Values> {
         Ok(match array.data_type() {
             DataType::Null => Values::None,
-            DataType::Utf8 => Values::One(array.as_any().downcast_ref::<StringArray>().cloned().unwrap_or_else(|| StringArray::from(Vec::<Option<&str>>::new()))),
+            DataType::Utf8 => Values::One(
+                array
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .cloned()
+                    .unwrap_or_else(|| StringArray::from(Vec::<Option<&str>>::new())),
+            ),
             DataType::List(_) | DataType::LargeList(_) | DataType::ListView(_) => {
                 let list = cast(array, &list_of_utf8())?;
                 let list = list
@@ -314,7 +320,11 @@ impl Default for JsonText {
 
 /// Compact JSON of each value of a nested array (NULL stays NULL).
 pub fn nested_json(array: &ArrayRef) -> Result<StringArray> {
-    let schema = Arc::new(Schema::new(vec![Field::new("v", array.data_type().clone(), true)]));
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "v",
+        array.data_type().clone(),
+        true,
+    )]));
     let batch = RecordBatch::try_new(schema, vec![array.clone()])?;
     let mut buf = Vec::new();
     {
@@ -475,7 +485,10 @@ mod tests {
             collect_path(&v, &p.split('.').map(String::from).collect::<Vec<_>>(), &mut out);
             out
         };
-        assert_eq!(get("ipPermissions.items.ipRanges.items.cidrIp"), vec!["0.0.0.0/0"]);
+        assert_eq!(
+            get("ipPermissions.items.ipRanges.items.cidrIp"),
+            vec!["0.0.0.0/0"]
+        );
         assert_eq!(get("ipPermissions.items.toPort"), vec!["22", "443"]);
         assert_eq!(get("flag"), vec!["true"]);
         assert_eq!(get("n"), vec!["5"]);

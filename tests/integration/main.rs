@@ -3,7 +3,9 @@
 mod bad_input;
 mod export;
 mod formats;
+mod hunt;
 mod ls;
 mod query;
 mod realdata;
+mod rules;
 mod util;

@@ -177,7 +177,11 @@ fn write_table(out: &mut dyn Write, mut findings: Vec<Finding>) -> std::io::Resu
             out,
             "  rule {}  tags {}  author {}",
             rule.id,
-            if rule.tags.is_empty() { "-".into() } else { rule.tags.join(" ") },
+            if rule.tags.is_empty() {
+                "-".into()
+            } else {
+                rule.tags.join(" ")
+            },
             rule.author.as_deref().unwrap_or("-")
         )?;
         writeln!(
@@ -186,8 +190,16 @@ fn write_table(out: &mut dyn Write, mut findings: Vec<Finding>) -> std::io::Resu
             first.map(format_time).unwrap_or_else(|| "-".into()),
             last.map(format_time).unwrap_or_else(|| "-".into())
         )?;
-        writeln!(out, "  top principals: {}", top(section.iter().map(|f| f.key("userIdentity.arn")), 3))?;
-        writeln!(out, "  top source IPs: {}", top(section.iter().map(|f| f.key("sourceIPAddress")), 3))?;
+        writeln!(
+            out,
+            "  top principals: {}",
+            top(section.iter().map(|f| f.key("userIdentity.arn")), 3)
+        )?;
+        writeln!(
+            out,
+            "  top source IPs: {}",
+            top(section.iter().map(|f| f.key("sourceIPAddress")), 3)
+        )?;
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Disabled);
