@@ -96,6 +96,13 @@ def main():
         timed([str(ctscan), "query", "-q", str(archive), scan_sql], args.runs),
         duck(py, duck_scan, args.runs))
 
+    # The floor on the same files: gunzip + JSON parsing alone, on all cores.
+    env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET), CTSCAN_BENCH_ARCHIVE=str(archive))
+    floor_out = subprocess.run(["cargo", "bench", "--bench", "decode"], cwd=ROOT, env=env, check=True,
+                               capture_output=True, text=True).stdout
+    print(floor_out, flush=True)
+    floor = next(float(line.split("|")[2]) for line in floor_out.splitlines() if "(floor)" in line)
+
     lake = DATA / "lake"
     duck_lake = DATA / "duck.parquet"
 
@@ -135,6 +142,15 @@ def main():
             duck(py, duck_sql.format(g=lake_glob, k=k), args.runs))
 
     lake_bytes = sum(f.stat().st_size for f in lake.rglob("*.parquet"))
+    # Would account and region partitions pay? Count the folders and rows per folder each layout gives.
+    parts = subprocess.run([str(ctscan), "query", "--format", "jsonl", str(lake),
+                            "SELECT count(DISTINCT date_trunc('day', eventTime)) AS days, "
+                            "count(DISTINCT concat(CAST(date_trunc('day', eventTime) AS VARCHAR), recipientAccountId, awsRegion)) AS cells, "
+                            "count(*) AS n FROM events"], capture_output=True, text=True, check=True).stdout
+    p = json.loads(parts)
+    lake_files = len(list(lake.rglob("*.parquet")))
+    print(f"partitions: day only {p['days']} folders, {lake_files} files, {p['n'] / lake_files:.0f} rows per file; "
+          f"day/account/region would be {p['cells']} folders, at most {p['n'] / p['cells']:.0f} rows per folder")
     print()
     print(f"{len(files)} objects, {args.events} events, {gz_bytes / 1e6:.0f} MB gzip; lake {lake_bytes / 1e6:.0f} MB; "
           f"{os.cpu_count()} cores; DuckDB {subprocess.run([str(py), '-c', 'import duckdb; print(duckdb.__version__)'], capture_output=True, text=True).stdout.strip()}")
@@ -142,6 +158,9 @@ def main():
     print("|---|---|---|---|---|---|")
     for name, ours, theirs in rows:
         print(f"| {name} | {ours[0]:.2f} | {theirs[0]:.2f} | {theirs[0] / ours[0]:.2f}x | {ours[1]:.0f} MiB | {theirs[1]:.0f} MiB |")
+    print()
+    print(f"floor (gunzip + simd-json tape, all cores, same files): {floor:.2f}s; "
+          f"ctscan scan / floor = {rows[0][1][0] / floor:.2f}x")
 
 
 if __name__ == "__main__":

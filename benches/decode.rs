@@ -1,6 +1,7 @@
 //! Decode throughput on a generated archive: the floor (gunzip, then gunzip + JSON tape) next to ctscan's
 //! decode into Arrow with all columns and with a two-column projection. Run with
-//! `cargo bench --bench decode` (`CTSCAN_BENCH_EVENTS` sets the archive size, default 1,000,000).
+//! `cargo bench --bench decode` (`CTSCAN_BENCH_EVENTS` sets the archive size, default 1,000,000;
+//! `CTSCAN_BENCH_ARCHIVE` reads an existing archive instead).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,6 +14,9 @@ use ctscan::window::Scope;
 use rayon::prelude::*;
 
 fn archive(events: usize) -> PathBuf {
+    if let Some(dir) = std::env::var_os("CTSCAN_BENCH_ARCHIVE") {
+        return PathBuf::from(dir);
+    }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("benches/data/decode-{events}"));
     if !dir.join("AWSLogs").is_dir() {
         eprintln!("generating {events} events into {}", dir.display());

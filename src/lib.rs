@@ -7,7 +7,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod decode;
-// pub mod generate;
+pub mod generate;
 pub mod lake;
 pub mod layout;
 pub mod output;

@@ -74,7 +74,7 @@ fn sources_and_sql(args: &QueryArgs) -> anyhow::Result<(Vec<String>, String)> {
         let params = args
             .params
             .iter()
-            .map(|p| queries::parse_param(p))
+            .map(|p| queries::parse_param_arg(p))
             .collect::<Result<Vec<_>, _>>()?;
         return Ok((args.args.clone(), q.render(&params)?));
     }
@@ -88,12 +88,22 @@ fn sources_and_sql(args: &QueryArgs) -> anyhow::Result<(Vec<String>, String)> {
     }
 }
 
+/// Fails when a local SOURCE does not exist, even if the SQL never reads the table.
+pub fn check_sources(sources: &[String]) -> anyhow::Result<()> {
+    for s in sources.iter().filter(|s| !s.starts_with("s3://")) {
+        std::fs::metadata(s).with_context(|| format!("cannot read SOURCE {s}"))?;
+    }
+    Ok(())
+}
+
 /// A DataFusion session whose SQL keeps identifier case, so CloudTrail's camelCase names work unquoted.
 pub fn session(threads: usize) -> SessionContext {
     let mut config = SessionConfig::new()
         .with_target_partitions(threads)
         .with_information_schema(true);
     config.options_mut().sql_parser.enable_ident_normalization = false;
+    // PostgreSQL's operator precedence makes `requestParameters ->> 'k' IS NOT NULL` mean what it says.
+    config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
     SessionContext::new_with_config(config)
 }
 
@@ -129,6 +139,7 @@ pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_OK);
     }
     let (sources, sql) = sources_and_sql(&args)?;
+    check_sources(&sources)?;
     let threads = global.init_threads()?;
     let scope = args.scope.scope()?;
     let reporter = Arc::new(Reporter::new(global.report_options()));

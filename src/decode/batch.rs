@@ -83,8 +83,10 @@ pub struct BatchBuilder {
     schema: SchemaRef,
     /// For each output column, its position among the columns built in schema order.
     order: Vec<usize>,
-    /// One builder per record column; `None` when not projected.
+    /// One builder per record column; `None` when neither it nor the extras are projected.
     record_cols: Vec<Option<Col>>,
+    /// Which record columns are output (the others are built only to find their members' extras).
+    emitted: Vec<bool>,
     extras: Option<StringBuilder>,
     key: Option<StringBuilder>,
     account: Option<StringBuilder>,
@@ -121,17 +123,22 @@ impl BatchBuilder {
                     .expect("every wanted index is in the sorted list")
             })
             .collect();
+        // The extras must not depend on the projection: when they are asked for, every record column is
+        // walked so unknown members nested in structs and lists reach them too.
+        let all_cols = is(EXTRAS_INDEX);
         let record_cols: Vec<Option<Col>> = RECORD
             .iter()
             .enumerate()
-            .map(|(i, spec)| is(i).then(|| Col::new(spec)))
+            .map(|(i, spec)| (all_cols || is(i)).then(|| Col::new(spec)))
             .collect();
+        let emitted = (0..RECORD.len()).map(is).collect();
         let any_record_col = record_cols.iter().any(Option::is_some);
         BatchBuilder {
             schema,
             order,
             any_record_col,
             record_cols,
+            emitted,
             extras: is(EXTRAS_INDEX).then(StringBuilder::new),
             key: is(EXTRAS_INDEX + 1).then(StringBuilder::new),
             account: is(EXTRAS_INDEX + 2).then(StringBuilder::new),
@@ -252,7 +259,13 @@ impl BatchBuilder {
 
     /// Finishes the rows so far into a batch and starts over.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let mut columns: Vec<ArrayRef> = self.record_cols.iter_mut().flatten().map(Col::finish).collect();
+        let mut columns: Vec<ArrayRef> = self
+            .record_cols
+            .iter_mut()
+            .zip(&self.emitted)
+            .filter_map(|(c, &emit)| c.as_mut().map(|c| (c.finish(), emit)))
+            .filter_map(|(array, emit)| emit.then_some(array))
+            .collect();
         for b in [
             &mut self.extras,
             &mut self.key,

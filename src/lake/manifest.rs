@@ -172,6 +172,6 @@ mod tests {
         assert_eq!(m.entries().len(), 3);
         assert_eq!(m.get("b").unwrap().files, vec!["f1", "f2"]);
         assert!(m.get("c").is_none());
-        assert_eq!(m.files().into_iter().collect::<Vec<_>>(), vec!["f1", "f2"]);
+        assert_eq!(m.files().into_iter().collect::<Vec<_>>(), vec!["f1", "f2", "f3"]);
     }
 }

@@ -175,7 +175,7 @@ fn no_field_is_lost_and_wrong_types_are_normalised() {
     );
     let rows = query(
         dir.path(),
-        "SELECT readOnly, sessionCredentialFromConsole AS c, eventVersion, errorCode, extras, resources[1].ARN AS arn FROM events",
+        "SELECT readOnly, sessionCredentialFromConsole AS c, eventVersion, errorCode, extras, resources[1]['ARN'] AS arn FROM events",
         &[],
     );
     let r = &rows[0];
@@ -347,4 +347,26 @@ fn limit_stops_early_and_output_goes_to_a_file() {
     let text = std::fs::read_to_string(out).unwrap();
     assert_eq!(text.lines().count(), 8, "{text}");
     assert!(text.starts_with("eventTime,eventName,userIdentity\n"));
+}
+
+#[test]
+fn the_bundled_sample_answers_the_readme_query() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample");
+    let rows = query(
+        &sample,
+        "SELECT eventName, count(*) AS n FROM events GROUP BY eventName ORDER BY n DESC LIMIT 10",
+        &[],
+    );
+    assert_eq!(rows.len(), 10);
+    assert_eq!(count(&sample, "SELECT count(*) AS n FROM events", &[]), 1254);
+    // The planted intrusion is there for a hunt to find: one address, one user.
+    assert_eq!(
+        count(
+            &sample,
+            "SELECT count(*) AS n FROM events WHERE sourceIPAddress = '185.220.101.47' AND userIdentity.arn LIKE '%mallory' \
+             OR userIdentity.type = 'Root'",
+            &[]
+        ),
+        54
+    );
 }
