@@ -485,3 +485,78 @@ fn stratus_red_team_techniques_are_flagged() {
         flagged.len()
     );
 }
+
+/// Over the generator's benign traffic the pack stays under one finding per 10,000 events.
+#[test]
+fn benign_traffic_stays_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = 30_000;
+    generate(
+        dir.path(),
+        &[
+            "--events",
+            "30000",
+            "--seed",
+            "11",
+            "--accounts",
+            "3",
+            "--regions",
+            "2",
+            "--layout",
+            "mixed",
+        ],
+    );
+    let r = hunt(&["--format", "jsonl", "--stats", dir.path().to_str().unwrap()]);
+    let rows = findings(&r);
+    assert!(
+        r.stderr.contains(&format!("{events} events in the window")),
+        "{}",
+        r.stderr
+    );
+    let per_10k = rows.len() as f64 * 10_000.0 / events as f64;
+    eprintln!(
+        "{} findings over {events} benign events: {per_10k:.2} per 10,000",
+        rows.len()
+    );
+    assert!(
+        per_10k < 1.0,
+        "{per_10k} findings per 10,000 benign events: {:?}",
+        titles(&rows)
+    );
+}
+
+/// Every attack the generator plants is flagged, and only planted events are.
+#[test]
+fn planted_attacks_are_flagged_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), &["--events", "5000", "--seed", "5", "--attacks"]);
+    let rows = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--exclude-rule",
+        OFFENSIVE_UA,
+        dir.path().to_str().unwrap(),
+    ]));
+    let attacker = "185.220.101.47";
+    assert!(
+        rows.iter().all(|r| r["sourceIPAddress"] == attacker),
+        "{:?}",
+        titles(&rows)
+    );
+    let t = titles(&rows);
+    for want in [
+        "CloudTrail Logging Stopped",
+        "Root User Console Login",
+        "Console Login Without MFA",
+        "Access Key Created For Another User",
+        "AdministratorAccess Policy Attached",
+        "S3 Bucket Policy Grants Access To Everyone",
+        "Security Group Opened To The Internet On An Administrative Port",
+        "Burst Of Access Denied Errors From One Principal",
+        "GuardDuty Detector Deleted Or Disabled",
+        "S3 Bucket Block Public Access Removed Or Weakened",
+        "EC2 Windows Password Data Retrieved",
+    ] {
+        assert!(t.contains(want), "{want} not flagged: {t:?}");
+    }
+}
