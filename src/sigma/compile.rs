@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use datafusion::functions::string::expr_fn::lower;
 use datafusion::logical_expr::{Expr, ScalarUDF, case};
 use datafusion::prelude::lit;
 
@@ -11,11 +12,45 @@ use super::condition::Cond;
 use super::detection::{Detection, Item, ItemTest, Selection};
 use super::error::SigmaError;
 use super::field::resolve;
+use super::pattern::{Matcher, StrOp};
 use super::udf::{FieldRef, Match};
+
+/// The lower-cased literals of an item that only compares whole values, case-insensitively (the common
+/// `eventName: [A, B]` shape), which DataFusion evaluates natively as `lower(field) IN (...)`; the lowered
+/// column is a common subexpression that DataFusion computes once for all rules.
+fn plain_equals(matchers: &[Vec<Matcher>], all: bool) -> Option<Vec<String>> {
+    if all || matchers.is_empty() {
+        return None;
+    }
+    matchers
+        .iter()
+        .map(|g| match g.as_slice() {
+            [
+                Matcher::Str {
+                    op: StrOp::Equals,
+                    needle,
+                    cased: false,
+                },
+            ] => Some(needle.clone()),
+            _ => None,
+        })
+        .collect()
+}
 
 fn item_expr(item: &Item) -> Result<(u8, Expr), SigmaError> {
     let field = resolve(&item.field);
     Ok(match &item.test {
+        ItemTest::Values { matchers, all, .. }
+            if field.cost <= 1 && plain_equals(matchers, *all).is_some() =>
+        {
+            let values = plain_equals(matchers, *all).unwrap_or_default();
+            let lowered = lower(field.expr);
+            let test = match values.as_slice() {
+                [one] => lowered.eq(lit(one.clone())),
+                _ => lowered.in_list(values.into_iter().map(lit).collect(), false),
+            };
+            (field.cost, Expr::IsTrue(Box::new(test)))
+        }
         ItemTest::Values { matchers, all, .. } => {
             let udf = ScalarUDF::new_from_impl(Match::new(matchers.clone(), *all));
             (field.cost, Arc::new(udf).call(vec![field.expr]))

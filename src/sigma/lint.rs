@@ -88,6 +88,19 @@ fn field_warnings(rule: &Rule) -> Vec<String> {
                         }
                     }
                     for item in g {
+                        if let ItemTest::Values {
+                            matchers, written, ..
+                        } = &item.test
+                        {
+                            for (m, w) in matchers.iter().zip(written) {
+                                if matches!(m.as_slice(), [Matcher::Never]) {
+                                    out.push(format!(
+                                        "selection {name}: placeholder {w:?} has no value here, so {} never matches",
+                                        item.field
+                                    ));
+                                }
+                            }
+                        }
                         if !is_known(&item.field) {
                             out.push(format!(
                                 "selection {name}: field {:?} is not a CloudTrail field (it only matches records that carry it as an unknown member)",

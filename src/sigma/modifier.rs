@@ -32,6 +32,47 @@ pub struct Modifiers {
     base64offset: bool,
     cased: bool,
     num: Option<NumOp>,
+    expand: bool,
+    windash: bool,
+    utf16: Option<Utf16>,
+}
+
+/// Text encodings applied before base64 (`utf16le`/`wide`, `utf16be`, `utf16` with a byte-order mark).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Utf16 {
+    Le,
+    Be,
+    WithBom,
+}
+
+fn encode_utf16(text: &str, e: Utf16) -> Vec<u8> {
+    let mut out = Vec::new();
+    if e == Utf16::WithBom {
+        out.extend_from_slice(&[0xFF, 0xFE]);
+    }
+    for u in text.encode_utf16() {
+        match e {
+            Utf16::Be => out.extend_from_slice(&u.to_be_bytes()),
+            _ => out.extend_from_slice(&u.to_le_bytes()),
+        }
+    }
+    out
+}
+
+/// The `windash` variants of a command line: a leading `-` of each word may also be `/` or a dash look-alike.
+fn windash_variants(text: &str) -> Vec<String> {
+    ["-", "/", "\u{2013}", "\u{2014}", "\u{2015}"]
+        .iter()
+        .map(|d| {
+            text.split(' ')
+                .map(|w| match w.strip_prefix('-') {
+                    Some(rest) => format!("{d}{rest}"),
+                    None => w.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
 }
 
 impl Modifiers {
@@ -65,6 +106,11 @@ impl Modifiers {
                 "cased" => m.cased = true,
                 "gt" => m.num = Some(NumOp::Gt),
                 "gte" => m.num = Some(NumOp::Gte),
+                "expand" => m.expand = true,
+                "windash" => m.windash = true,
+                "utf16le" | "wide" => m.utf16 = Some(Utf16::Le),
+                "utf16be" => m.utf16 = Some(Utf16::Be),
+                "utf16" => m.utf16 = Some(Utf16::WithBom),
                 "lt" => m.num = Some(NumOp::Lt),
                 "lte" => m.num = Some(NumOp::Lte),
                 other => return Err(SigmaError::Unsupported(format!("modifier {other:?}"))),
@@ -111,6 +157,11 @@ impl Modifiers {
             }
             Value::Str(s) | Value::Plain(s) => s.as_str(),
         };
+        if self.expand && text.contains('%') {
+            // Placeholders are filled in by a deployment's configuration; none is configured here, so the
+            // item cannot match (`rules lint` says so).
+            return Ok(vec![Matcher::Never]);
+        }
         if self.exists {
             return match text.to_ascii_lowercase().as_str() {
                 "true" | "yes" => Ok(vec![Matcher::Exists(true)]),
@@ -139,13 +190,28 @@ impl Modifiers {
                 .map(|c| vec![Matcher::Cidr(c)])
                 .ok_or_else(|| invalid(format!("{text:?} is not a CIDR network")));
         }
-        let encoded: Vec<String> = if self.base64offset {
-            base64_offsets(text.as_bytes())
-        } else if self.base64 {
-            vec![STANDARD.encode(text.as_bytes())]
+        if self.utf16.is_some() && !(self.base64 || self.base64offset) {
+            return Err(invalid("utf16 encodings need base64 or base64offset"));
+        }
+        let texts: Vec<String> = if self.windash {
+            windash_variants(text)
         } else {
             vec![text.to_string()]
         };
+        let mut encoded: Vec<String> = Vec::new();
+        for t in &texts {
+            let bytes = match self.utf16 {
+                Some(e) => encode_utf16(t, e),
+                None => t.as_bytes().to_vec(),
+            };
+            if self.base64offset {
+                encoded.extend(base64_offsets(&bytes));
+            } else if self.base64 {
+                encoded.push(STANDARD.encode(&bytes));
+            } else {
+                encoded.push(t.clone());
+            }
+        }
         let literal = matches!(value, Value::Plain(_)) || self.base64 || self.base64offset;
         Ok(encoded
             .iter()
@@ -239,7 +305,17 @@ mod tests {
         let g = Modifiers::parse(&["gte"]).unwrap();
         assert!(g.matchers(&Value::Plain("40".into())).unwrap()[0].matches("41"));
         assert!(one(&["cidr"], "192.168.0.0/16").matches("192.168.4.4"));
-        assert!(Modifiers::parse(&["windash"]).is_err());
+        assert!(Modifiers::parse(&["nosuch"]).is_err());
+        let w = Modifiers::parse(&["contains", "windash"]).unwrap();
+        let ms = w.matchers(&Value::Str("-enc".into())).unwrap();
+        assert!(ms.iter().any(|m| m.matches("powershell /enc AAA")));
+        let x = Modifiers::parse(&["expand"]).unwrap();
+        assert!(matches!(
+            x.matchers(&Value::Str("%Admins%".into())).unwrap()[0],
+            Matcher::Never
+        ));
+        let u = Modifiers::parse(&["utf16le", "base64"]).unwrap();
+        assert!(u.matchers(&Value::Str("ab".into())).unwrap()[0].matches("YQBiAA=="));
         assert!(Modifiers::parse(&["contains", "startswith"]).is_err());
     }
 }

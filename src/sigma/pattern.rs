@@ -54,6 +54,8 @@ pub enum Matcher {
     Cidr(Cidr),
     /// A numeric comparison; values that are not numbers never match.
     Num(NumOp, f64),
+    /// Nothing matches (an `expand` placeholder with no value).
+    Never,
 }
 
 impl fmt::Debug for Matcher {
@@ -65,6 +67,7 @@ impl fmt::Debug for Matcher {
             Matcher::Regex(_, src) => write!(f, "re({src:?})"),
             Matcher::Cidr(c) => write!(f, "cidr({}/{})", c.net, c.prefix),
             Matcher::Num(op, n) => write!(f, "{op:?}({n})"),
+            Matcher::Never => f.write_str("never"),
         }
     }
 }
@@ -137,7 +140,7 @@ impl Matcher {
     /// Whether one present value matches (presence matchers are decided by the caller).
     pub fn matches(&self, value: &str) -> bool {
         match self {
-            Matcher::Null | Matcher::Exists(_) => false,
+            Matcher::Null | Matcher::Exists(_) | Matcher::Never => false,
             Matcher::Str { op, needle, cased } => {
                 let (v, n) = (value.as_bytes(), needle.as_bytes());
                 if *cased {

@@ -375,6 +375,7 @@ keyed!(Match);
 impl Match {
     /// The function for one item.
     pub fn new(groups: Vec<Vec<Matcher>>, all: bool) -> Match {
+        let groups = if all { groups } else { merge_regexes(groups) };
         Match {
             key: format!("{groups:?}/{all}"),
             groups,
@@ -401,6 +402,36 @@ impl Clone for RowValues<'_> {
             RowValues::Many(a, s, e) => RowValues::Many(a, *s, *e),
         }
     }
+}
+
+/// Folds the alternatives of an OR item that are regular expressions with the same flags into one regex,
+/// so `userAgent|contains: [a, b, c, ...]` scans each value once instead of once per word.
+fn merge_regexes(groups: Vec<Vec<Matcher>>) -> Vec<Vec<Matcher>> {
+    let mut rest = Vec::new();
+    let mut sources: Vec<String> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    for g in groups {
+        match g.as_slice() {
+            [Matcher::Regex(re, label)]
+                if re.as_str().starts_with("(?i)") && !re.as_str()[4..].starts_with('^') =>
+            {
+                sources.push(format!("(?:{})", &re.as_str()[4..]));
+                labels.push(label.clone());
+            }
+            _ => rest.push(g),
+        }
+    }
+    if sources.len() > 1
+        && let Ok(re) = regex::Regex::new(&format!("(?i){}", sources.join("|")))
+    {
+        rest.push(vec![Matcher::Regex(re, labels.join(" | "))]);
+    } else {
+        for (src, label) in sources.into_iter().zip(labels) {
+            let re = regex::Regex::new(&format!("(?i){src}")).expect("it compiled before");
+            rest.push(vec![Matcher::Regex(re, label)]);
+        }
+    }
+    rest
 }
 
 impl ScalarUDFImpl for Match {
