@@ -58,6 +58,7 @@ fn every_sigma_feature_behaves_as_specified() {
         "feature-unknown_member",
         "feature-sigma1_count",
         "feature-temporal",
+        "feature-expand_placeholder",
     ] {
         assert!(
             r.stdout.contains(&format!("PASS  {feature} ")),
