@@ -28,8 +28,11 @@ fn api(source: &str, name: &str, time: &str, id: &str) -> Value {
 /// An archive with a stopped trail, an access-denied burst, the stop/user-data/start sequence, a kali user
 /// agent, and benign calls around them.
 fn attack_archive(root: &Path) -> PathBuf {
+    let mut stop = api("cloudtrail.amazonaws.com", "StopLogging", &at(0, 0), "stop-1");
+    stop["resources"] =
+        json!([{"ARN": "arn:aws:cloudtrail:us-east-1:111122223333:trail/org", "accountId": "111122223333"}]);
     let mut records = vec![
-        api("cloudtrail.amazonaws.com", "StopLogging", &at(0, 0), "stop-1"),
+        stop,
         api("s3.amazonaws.com", "ListBuckets", &at(0, 5), "benign-1"),
         api("ec2.amazonaws.com", "DescribeInstances", &at(0, 6), "benign-2"),
     ];
@@ -158,6 +161,33 @@ fn hunt_flags_attacks_in_an_archive_and_in_its_lake_alike() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let from_lake = findings(&hunt(&["--format", "jsonl", lake.to_str().unwrap()]));
     assert_eq!(rule_events(&from_lake), rule_events(&rows));
+    // The Sigma feature rules (struct, array and JSON paths among them) agree between the archive and its lake.
+    let features = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sigma");
+    let f = features.to_str().unwrap();
+    let raw_f = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--no-builtin",
+        "--rules",
+        f,
+        src.to_str().unwrap(),
+    ]));
+    let lake_f = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--no-builtin",
+        "--rules",
+        f,
+        lake.to_str().unwrap(),
+    ]));
+    assert_eq!(rule_events(&lake_f), rule_events(&raw_f));
+    assert!(
+        raw_f
+            .iter()
+            .any(|r| r["ruleId"] == "feature-array_paths" && r["eventID"] == "stop-1"),
+        "{:?}",
+        rule_events(&raw_f)
+    );
     let stop_lake = from_lake
         .iter()
         .find(|r| r["ruleTitle"] == "CloudTrail Logging Stopped")
