@@ -143,16 +143,6 @@ impl Engine {
         self.detections.len() + self.correlations.len()
     }
 
-    /// Rules that report findings.
-    pub fn reporting_rules(&self) -> Vec<Arc<Rule>> {
-        self.detections
-            .iter()
-            .filter(|r| r.generate)
-            .chain(self.correlations.iter().map(|c| &c.rule))
-            .cloned()
-            .collect()
-    }
-
     /// Runs over a DataFrame of the events table, handing each finding to `sink` as soon as it is known
     /// (correlation findings come after the last batch).
     pub async fn run(

@@ -59,6 +59,7 @@ fn every_sigma_feature_behaves_as_specified() {
         "feature-sigma1_count",
         "feature-temporal",
         "feature-expand_placeholder",
+        "feature-struct_object_contains",
     ] {
         assert!(
             r.stdout.contains(&format!("PASS  {feature} ")),
