@@ -164,6 +164,7 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     global.init_threads()?;
     let scope = args.scope.scope()?;
     let reporter = Reporter::new(global.report_options());
+    crate::cmd::check_sources(&args.sources)?;
     let writer = LakeWriter::open(&args.out)
         .with_context(|| format!("cannot open the lake {}", args.out.display()))?;
     let listing = source::list(&args.sources, &scope)?;

@@ -85,6 +85,7 @@ pub fn load_rules(paths: &[PathBuf], builtin_pack: bool) -> (Vec<Rule>, Vec<Load
 
 /// Runs `ctscan hunt`.
 pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    crate::cmd::check_sources(&args.sources)?;
     let threads = global.init_threads()?;
     let scope = args.scope.scope()?;
     let options = global.report_options();

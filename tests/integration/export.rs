@@ -443,3 +443,21 @@ fn lake_files_hold_one_day_in_time_order_with_statistics() {
     }
     assert_eq!(rows, 3000);
 }
+
+#[test]
+fn a_missing_source_is_fatal_and_creates_no_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let missing = dir.path().join("not-here");
+    let r = export(&missing, &lake, &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("ctscan: cannot read SOURCE") && r.stderr.contains("not-here"),
+        "{}",
+        r.stderr
+    );
+    assert!(!lake.exists(), "nothing is created for a run that cannot start");
+    let h = ctscan(&["hunt", missing.to_str().unwrap()]);
+    assert_eq!(h.code, 2);
+    assert_eq!(h.stderr.lines().count(), 1, "one clear line: {}", h.stderr);
+}
