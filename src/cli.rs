@@ -47,6 +47,72 @@ pub struct GlobalArgs {
     /// Stop at the first object that cannot be read, with exit code 2.
     #[arg(long, global = true)]
     pub strict: bool,
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+/// How `s3://bucket[/prefix]` SOURCEs are reached. Credentials come from the standard AWS chain
+/// (environment, shared config and credentials files, SSO, web identity, container and instance roles).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "S3 SOURCE options")]
+pub struct S3Args {
+    /// AWS profile from the shared config and credentials files (default: $AWS_PROFILE or "default").
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Region of the bucket (found automatically when not given). Not to be confused with --region, which
+    /// selects CloudTrail regions inside the archive.
+    #[arg(
+        long = "s3-region",
+        alias = "bucket-region",
+        global = true,
+        value_name = "REGION"
+    )]
+    pub s3_region: Option<String>,
+    /// Assume this role to read the archive (e.g. a read role in the log-archive account).
+    #[arg(long, global = true, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// External ID the role's trust policy requires.
+    #[arg(long, global = true, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Session name of the assumed role [default: ctscan].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub role_session_name: Option<String>,
+    /// Endpoint of an S3-compatible store, e.g. http://127.0.0.1:9000 (path-style addressing is used).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Send unsigned requests (public buckets); no credentials are looked up.
+    #[arg(long, global = true)]
+    pub no_sign_request: bool,
+    /// S3 requests in flight at once (GETs and listings).
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::source::s3::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+}
+
+impl S3Args {
+    /// The options S3 SOURCEs are read with.
+    pub fn options(&self) -> anyhow::Result<crate::source::s3::S3Options> {
+        if self.concurrency == 0 {
+            anyhow::bail!("--concurrency must be at least 1");
+        }
+        if self.role_arn.is_none() && (self.external_id.is_some() || self.role_session_name.is_some()) {
+            anyhow::bail!("--external-id and --role-session-name need --role-arn");
+        }
+        if self.no_sign_request && (self.role_arn.is_some() || self.profile.is_some()) {
+            anyhow::bail!(
+                "--no-sign-request sends no credentials: it cannot be combined with --profile or --role-arn"
+            );
+        }
+        Ok(crate::source::s3::S3Options {
+            profile: self.profile.clone(),
+            region: self.s3_region.clone(),
+            role_arn: self.role_arn.clone(),
+            external_id: self.external_id.clone(),
+            role_session_name: self.role_session_name.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            no_sign_request: self.no_sign_request,
+            concurrency: self.concurrency,
+        })
+    }
 }
 
 impl GlobalArgs {
@@ -215,6 +281,7 @@ enum Command {
 /// Parses the command line, runs the subcommand and returns the process exit code.
 pub fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse();
+    crate::source::s3::configure(cli.global.s3.options()?);
     match cli.command {
         Command::Ls(args) => cmd::ls::run(args, &cli.global),
         Command::Query(args) => cmd::query::run(args, &cli.global),

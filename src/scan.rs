@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::decode::{BatchBuilder, DecodeError, Provenance, decode_object};
 use crate::report::{Reporter, ScanId};
+use crate::source::s3::Prefetch;
 use crate::source::{Location, ObjectRef};
 use crate::window::Scope;
 
@@ -55,6 +56,7 @@ pub struct StrictStop {
 pub fn fetch(obj: &ObjectRef) -> Result<Vec<u8>, DecodeError> {
     match &obj.location {
         Location::Local(path) => std::fs::read(path).map_err(|e| DecodeError::Read(e.to_string())),
+        Location::S3 { .. } => crate::source::s3::fetch_blocking(obj),
     }
 }
 
@@ -80,7 +82,67 @@ pub fn chunks(objects: Vec<ObjectRef>, threads: usize) -> Vec<Vec<ObjectRef>> {
     out
 }
 
-/// Starts reading `objects` in the background and returns the stream of their batches.
+/// One decoder's state: its batch builder and where batches go.
+struct Decoder<'a> {
+    builder: BatchBuilder,
+    config: &'a ScanConfig,
+    reporter: &'a Reporter,
+    scan: ScanId,
+    tx: &'a mpsc::Sender<Result<RecordBatch, DataFusionError>>,
+    stop: &'a AtomicBool,
+}
+
+impl Decoder<'_> {
+    fn send(&self, r: Result<RecordBatch, DataFusionError>) {
+        if self.tx.blocking_send(r).is_err() {
+            // The consumer is gone (LIMIT reached or error): stop reading.
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Decodes one fetched object; `false` when the read must stop.
+    fn object(&mut self, obj: &ObjectRef, fetched: Result<Vec<u8>, DecodeError>) -> bool {
+        if self.stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let prov = Provenance {
+            key: &obj.key,
+            log: obj.log.as_ref(),
+        };
+        let max = self.config.max_object_bytes;
+        let outcome = fetched.and_then(|raw| decode_object(raw, &prov, &mut self.builder, max));
+        self.reporter.object_done(self.scan, obj, &outcome);
+        if self.config.strict
+            && let Err(e) = outcome
+        {
+            self.stop.store(true, Ordering::Relaxed);
+            let err = StrictStop {
+                key: obj.key.clone(),
+                source: e,
+            };
+            let _ = self
+                .tx
+                .blocking_send(Err(DataFusionError::External(Box::new(err))));
+            return false;
+        }
+        if self.builder.rows() >= self.config.batch_rows {
+            let batch = self.builder.finish().map_err(DataFusionError::from);
+            self.send(batch);
+        }
+        true
+    }
+
+    /// Sends the rows still in the builder.
+    fn flush(&mut self) {
+        if self.builder.rows() > 0 {
+            let batch = self.builder.finish().map_err(DataFusionError::from);
+            self.send(batch);
+        }
+    }
+}
+
+/// Starts reading `objects` in the background and returns the stream of their batches. Local files are
+/// read by the decoding threads themselves; S3 objects are fetched ahead of them, many at a time.
 pub fn stream_objects(
     objects: Vec<ObjectRef>,
     projection: Option<Vec<usize>>,
@@ -91,50 +153,46 @@ pub fn stream_objects(
     let schema: SchemaRef = BatchBuilder::new(projection.as_deref(), config.scope.clone()).schema();
     let threads = rayon::current_num_threads();
     let (tx, rx) = mpsc::channel::<Result<RecordBatch, DataFusionError>>(threads * 2);
-    let tasks = chunks(objects, threads);
+    let (remote, local): (Vec<ObjectRef>, Vec<ObjectRef>) = objects
+        .into_iter()
+        .partition(|o| matches!(o.location, Location::S3 { .. }));
+    let tasks = chunks(local, threads);
+    let prefetch = (!remote.is_empty()).then(|| Arc::new(Prefetch::start(remote)));
     rayon::spawn(move || {
         let stop = AtomicBool::new(false);
-        tasks.par_iter().for_each(|task| {
-            if stop.load(Ordering::Relaxed) {
-                return;
+        let decoder = || Decoder {
+            builder: BatchBuilder::new(projection.as_deref(), config.scope.clone()),
+            config: &config,
+            reporter: &reporter,
+            scan,
+            tx: &tx,
+            stop: &stop,
+        };
+        let read_local = || {
+            tasks.par_iter().for_each(|task| {
+                let mut d = decoder();
+                for obj in task {
+                    if !d.object(obj, fetch(obj)) {
+                        return;
+                    }
+                }
+                d.flush();
+            })
+        };
+        let read_remote = || {
+            if let Some(prefetch) = &prefetch {
+                (0..threads).into_par_iter().for_each(|_| {
+                    let mut d = decoder();
+                    while let Some((obj, fetched)) = prefetch.next() {
+                        if !d.object(&obj, fetched) {
+                            return;
+                        }
+                    }
+                    d.flush();
+                })
             }
-            let mut builder = BatchBuilder::new(projection.as_deref(), config.scope.clone());
-            let send = |r: Result<RecordBatch, DataFusionError>| {
-                if tx.blocking_send(r).is_err() {
-                    // The consumer is gone (LIMIT reached or error): stop reading.
-                    stop.store(true, Ordering::Relaxed);
-                }
-            };
-            for obj in task {
-                if stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                let prov = Provenance {
-                    key: &obj.key,
-                    log: obj.log.as_ref(),
-                };
-                let outcome = fetch(obj)
-                    .and_then(|raw| decode_object(raw, &prov, &mut builder, config.max_object_bytes));
-                reporter.object_done(scan, obj, &outcome);
-                if config.strict
-                    && let Err(e) = outcome
-                {
-                    stop.store(true, Ordering::Relaxed);
-                    let err = StrictStop {
-                        key: obj.key.clone(),
-                        source: e,
-                    };
-                    let _ = tx.blocking_send(Err(DataFusionError::External(Box::new(err))));
-                    return;
-                }
-                if builder.rows() >= config.batch_rows {
-                    send(builder.finish().map_err(DataFusionError::from));
-                }
-            }
-            if builder.rows() > 0 {
-                send(builder.finish().map_err(DataFusionError::from));
-            }
-        });
+        };
+        rayon::join(read_local, read_remote);
     });
     let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
     Box::pin(RecordBatchStreamAdapter::new(schema, stream))

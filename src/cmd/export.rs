@@ -8,6 +8,7 @@ use std::sync::mpsc;
 
 use anyhow::Context;
 use clap::Args;
+use datafusion::arrow::array::RecordBatch;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -18,13 +19,13 @@ use crate::lake::manifest::Entry;
 use crate::lake::writer::LakeWriter;
 use crate::report::{Reporter, ScanId};
 use crate::scan::{chunks, fetch};
-use crate::source::{self, Failure, ObjectRef};
+use crate::source::{self, Failure, Location, ObjectRef};
 use crate::window::Scope;
 
 /// Arguments of `ctscan export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Archive to convert: a directory, files, or an `AWSLogs` tree.
+    /// Archive to convert: a directory, files, an `AWSLogs` tree, or `s3://bucket[/prefix]`.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
     /// Lake folder to create or add to.
@@ -41,9 +42,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Seconds since the epoch of a local file's modification time.
+/// Seconds since the epoch of a local file's modification time, or of an S3 object's as listed.
 pub fn mtime_of(obj: &ObjectRef) -> Option<i64> {
-    let crate::source::Location::Local(path) = &obj.location;
+    let path = match &obj.location {
+        Location::Local(path) => path,
+        Location::S3 { modified, .. } => return *modified,
+    };
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
     modified
         .duration_since(std::time::UNIX_EPOCH)
@@ -51,25 +55,51 @@ pub fn mtime_of(obj: &ObjectRef) -> Option<i64> {
         .map(|d| d.as_secs() as i64)
 }
 
-/// Exports one task's objects: decodes them, writes their rows, and returns their manifest entries.
+/// Rows gathered before they are written: enough for files of a useful size (few files make fast lake
+/// queries), few enough to keep memory well under a gigabyte.
+const FLUSH_ROWS: usize = 128 * 1024;
+
+/// One task's decoded objects: their manifest entries (files still to fill in) and their rows.
+type Decoded = (Vec<Entry>, Vec<RecordBatch>);
+
+/// The ETag of an S3 object as listed (`None` for local files).
+pub fn etag_of(obj: &ObjectRef) -> Option<String> {
+    match &obj.location {
+        Location::S3 { etag, .. } => etag.clone(),
+        Location::Local(_) => None,
+    }
+}
+
+/// Whether a source object is the one the manifest recorded: same ETag for S3 objects (their content's
+/// identity), same size and modification time for local files.
+fn unchanged(e: &Entry, obj: &ObjectRef) -> bool {
+    e.size == obj.size
+        && match &obj.location {
+            Location::S3 { etag, .. } => e.etag.is_some() && e.etag == *etag,
+            Location::Local(_) => e.mtime == mtime_of(obj),
+        }
+}
+
+/// Decodes one task's objects and returns their manifest entries and rows.
 fn export_task(
     task: &[ObjectRef],
-    writer: &LakeWriter,
     max_object_bytes: u64,
     reporter: &Reporter,
     scan: ScanId,
-) -> Result<Vec<Entry>, LakeError> {
+) -> Result<Decoded, LakeError> {
     // Whole objects are exported: the window picks objects, so a lake never holds part of one.
     let mut builder = BatchBuilder::new(None, Scope::default());
     let mut entries = Vec::with_capacity(task.len());
     let mut batches = Vec::new();
+    // S3 objects are fetched together, many GETs in flight; local files are read one by one below.
+    let mut prefetched = crate::source::s3::fetch_remote(task).into_iter();
     for obj in task {
         let mtime = mtime_of(obj);
         let mut entry = Entry {
             key: obj.key.clone(),
             size: obj.size,
             mtime,
-            etag: None,
+            etag: etag_of(obj),
             sha256: String::new(),
             events: 0,
             files: Vec::new(),
@@ -79,7 +109,8 @@ fn export_task(
             key: &obj.key,
             log: obj.log.as_ref(),
         };
-        let outcome = fetch(obj).and_then(|raw| {
+        let fetched = prefetched.next().flatten().unwrap_or_else(|| fetch(obj));
+        let outcome = fetched.and_then(|raw| {
             entry.sha256 = sha256_hex(&raw);
             entry.size = raw.len() as u64;
             decode_object(raw, &prov, &mut builder, max_object_bytes)
@@ -95,12 +126,37 @@ fn export_task(
         }
     }
     batches.push(builder.finish().map_err(|e| LakeError::Parquet(e.to_string()))?);
-    for (file, keys) in writer.write_rows(&batches)? {
-        for e in entries.iter_mut().filter(|e| keys.contains(&e.key)) {
-            e.files.push(file.clone());
-        }
+    Ok((entries, batches))
+}
+
+/// Decoded objects waiting to be written and committed together.
+#[derive(Default)]
+struct Pending {
+    entries: Vec<Entry>,
+    batches: Vec<RecordBatch>,
+    rows: usize,
+}
+
+impl Pending {
+    fn add(&mut self, (entries, batches): Decoded) {
+        self.rows += batches.iter().map(RecordBatch::num_rows).sum::<usize>();
+        self.entries.extend(entries);
+        self.batches.extend(batches);
     }
-    Ok(entries)
+
+    /// Writes the rows, then records the objects in the manifest: only now do their files count.
+    fn flush(&mut self, writer: &LakeWriter) -> Result<(), LakeError> {
+        let Pending {
+            mut entries, batches, ..
+        } = std::mem::take(self);
+        for (file, keys) in writer.write_rows(&batches)? {
+            for e in entries.iter_mut().filter(|e| keys.contains(&e.key)) {
+                e.files.push(file.clone());
+            }
+        }
+        drop(batches);
+        writer.commit(entries)
+    }
 }
 
 /// Runs `ctscan export`.
@@ -112,24 +168,29 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         .with_context(|| format!("cannot open the lake {}", args.out.display()))?;
     let listing = source::list(&args.sources, &scope)?;
     let out_abs = std::fs::canonicalize(&args.out).unwrap_or_else(|_| args.out.clone());
-    let mut todo = Vec::new();
+    let mut todo: Vec<ObjectRef> = Vec::new();
     let mut already = 0u64;
     let mut changed = 0u64;
     for obj in &listing.objects {
-        if let crate::source::Location::Local(p) = &obj.location
+        if let Location::Local(p) = &obj.location
             && std::fs::canonicalize(p).is_ok_and(|p| p.starts_with(&out_abs))
         {
             continue; // never read the lake being written
         }
         match writer.manifest().get(&obj.key) {
-            Some(e) if e.error.is_none() && e.size == obj.size && e.mtime == mtime_of(obj) => already += 1,
+            Some(e) if e.error.is_none() && unchanged(e, obj) => already += 1,
             Some(e) if e.error.is_none() => {
                 changed += 1;
+                let etag = e
+                    .etag
+                    .as_deref()
+                    .map(|t| format!(", ETag {t}"))
+                    .unwrap_or_default();
                 reporter.failure(&Failure {
                     key: obj.key.clone(),
                     category: "changed since export",
                     reason: format!(
-                        "changed since it was exported (then {} bytes, sha256 {}); not exported again",
+                        "changed since it was exported (then {} bytes{etag}, sha256 {}); not exported again",
                         e.size, e.sha256
                     ),
                 });
@@ -142,34 +203,42 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         skipped: listing.skipped.clone(),
         failures: listing.failures.clone(),
     });
+    // Day by day, so each flush holds few days and writes few, large files.
+    todo.sort_by(|a, b| {
+        (a.log.as_ref().map(|l| l.day), &a.key).cmp(&(b.log.as_ref().map(|l| l.day), &b.key))
+    });
     let tasks = chunks(todo, rayon::current_num_threads());
-    let (tx, rx) = mpsc::sync_channel::<Result<Vec<Entry>, LakeError>>(2);
+    let (tx, rx) = mpsc::sync_channel::<Result<Decoded, LakeError>>(2);
     let stop = AtomicBool::new(false);
     let mut exported = 0u64;
     let mut events = 0u64;
     let outcome = std::thread::scope(|s| -> anyhow::Result<()> {
-        let (w, reporter_ref, stop_ref) = (&writer, &reporter, &stop);
+        let (reporter_ref, stop_ref) = (&reporter, &stop);
         let max = args.read.max_object_size;
         s.spawn(move || {
             tasks.par_iter().for_each_with(tx, |tx, task| {
                 if !stop_ref.load(Ordering::Relaxed) {
-                    let _ = tx.send(export_task(task, w, max, reporter_ref, scan));
+                    let _ = tx.send(export_task(task, max, reporter_ref, scan));
                 }
             });
         });
+        let mut pending = Pending::default();
         let result = (|| {
             for result in rx {
-                let entries = result?;
-                let failed = entries.iter().find(|e| e.error.is_some()).cloned();
-                exported += entries.iter().filter(|e| e.error.is_none()).count() as u64;
-                events += entries.iter().map(|e| e.events).sum::<u64>();
-                writer.commit(entries)?;
-                if global.strict
-                    && let Some(f) = failed
-                {
+                let decoded = result?;
+                let failed = decoded.0.iter().find(|e| e.error.is_some()).cloned();
+                exported += decoded.0.iter().filter(|e| e.error.is_none()).count() as u64;
+                events += decoded.0.iter().map(|e| e.events).sum::<u64>();
+                pending.add(decoded);
+                if let (true, Some(f)) = (global.strict, failed) {
+                    pending.flush(&writer)?;
                     anyhow::bail!("{}: {} (stopped by --strict)", f.key, f.error.unwrap_or_default());
                 }
+                if pending.rows >= FLUSH_ROWS {
+                    pending.flush(&writer)?;
+                }
             }
+            pending.flush(&writer)?;
             Ok(())
         })();
         if result.is_err() {

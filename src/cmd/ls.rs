@@ -13,19 +13,21 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ScopeArgs};
-use crate::cmd::export::{mtime_of, sha256_hex};
+use crate::cmd::export::{etag_of, mtime_of, sha256_hex};
+use crate::decode::DecodeError;
 use crate::decode::batch::days_since_epoch;
 use crate::lake::manifest::{Entry, Manifest};
 use crate::layout::{KeyClass, classify};
 use crate::output::{Format, write_stream};
 use crate::report::Reporter;
 use crate::scan::fetch;
+use crate::source::s3::Prefetch;
 use crate::source::{self, Failure, Listing, Location, ObjectRef};
 
 /// Arguments of `ctscan ls`.
 #[derive(Debug, Args)]
 pub struct LsArgs {
-    /// Archive: a directory, files, or an `AWSLogs` tree.
+    /// Archive: a directory, files, an `AWSLogs` tree, or `s3://bucket[/prefix]`.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
     #[command(flatten)]
@@ -157,40 +159,49 @@ fn objects_batch(entries: &[Entry]) -> RecordBatch {
     RecordBatch::try_new(schema, columns).expect("columns match the objects schema")
 }
 
-/// Hashes every listed object (bytes as stored, not decompressed).
+/// Hashes every listed object (bytes as stored, not decompressed); S3 objects are fetched many at a time.
 fn hash_objects(listing: &Listing, reporter: &Reporter) -> Vec<Entry> {
     use rayon::prelude::*;
-    listing
-        .objects
-        .par_iter()
-        .map(|o| {
-            let mut e = Entry {
-                key: o.key.clone(),
-                size: o.size,
-                mtime: mtime_of(o),
-                etag: None,
-                sha256: String::new(),
-                events: 0,
-                files: Vec::new(),
-                error: None,
-            };
-            match fetch(o) {
-                Ok(bytes) => {
-                    e.size = bytes.len() as u64;
-                    e.sha256 = sha256_hex(&bytes);
-                }
-                Err(err) => {
-                    reporter.failure(&Failure {
-                        key: o.key.clone(),
-                        category: err.category(),
-                        reason: err.to_string(),
-                    });
-                    e.error = Some(err.to_string());
-                }
+    let entry = |o: &ObjectRef, fetched: Result<Vec<u8>, DecodeError>| {
+        let mut e = Entry {
+            key: o.key.clone(),
+            size: o.size,
+            mtime: mtime_of(o),
+            etag: etag_of(o),
+            sha256: String::new(),
+            events: 0,
+            files: Vec::new(),
+            error: None,
+        };
+        match fetched {
+            Ok(bytes) => {
+                e.size = bytes.len() as u64;
+                e.sha256 = sha256_hex(&bytes);
             }
-            e
-        })
-        .collect()
+            Err(err) => {
+                reporter.failure(&Failure {
+                    key: o.key.clone(),
+                    category: err.category(),
+                    reason: err.to_string(),
+                });
+                e.error = Some(err.to_string());
+            }
+        }
+        e
+    };
+    let (remote, local): (Vec<&ObjectRef>, Vec<&ObjectRef>) = listing
+        .objects
+        .iter()
+        .partition(|o| matches!(o.location, Location::S3 { .. }));
+    let mut entries: Vec<Entry> = local.par_iter().map(|o| entry(o, fetch(o))).collect();
+    if !remote.is_empty() {
+        let prefetch = Prefetch::start(remote.into_iter().cloned().collect());
+        while let Some((o, fetched)) = prefetch.next() {
+            entries.push(entry(&o, fetched));
+        }
+        entries.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    entries
 }
 
 /// Runs `ctscan ls`.

@@ -8,6 +8,15 @@ pub enum DecodeError {
     /// The object could not be read from its source.
     #[error("cannot read: {0}")]
     Read(String),
+    /// A remote store refused or failed the read, with a reason naming what to do (missing permission,
+    /// deleted object, archived object...).
+    #[error("{reason}")]
+    Fetch {
+        /// Short category for the run summary.
+        category: &'static str,
+        /// Full explanation.
+        reason: String,
+    },
     /// The gzip stream is damaged or cut short.
     #[error("corrupt gzip: {0}")]
     Gzip(std::io::Error),
@@ -44,6 +53,7 @@ impl DecodeError {
     pub fn category(&self) -> &'static str {
         match self {
             DecodeError::Read(_) => "unreadable",
+            DecodeError::Fetch { category, .. } => category,
             DecodeError::Gzip(_) => "corrupt gzip",
             DecodeError::TooLarge { .. } => "over size limit",
             DecodeError::Empty => "empty",

@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::interleave_record_batch;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use rayon::prelude::*;
 
 use super::manifest::{Entry, Manifest};
 use super::{DATA_DIR, LakeError, META_DIR, check_version, is_lake, manifest_path, write_marker};
@@ -51,6 +52,9 @@ pub struct LakeWriter {
     _lock: File,
     seq: AtomicU64,
     run_id: String,
+    /// Encodes files. Not the global pool: its threads may all be blocked handing decoded rows to the
+    /// thread that is waiting for these files.
+    encoders: rayon::ThreadPool,
 }
 
 impl LakeWriter {
@@ -105,6 +109,11 @@ impl LakeWriter {
             _lock: lock,
             seq: AtomicU64::new(0),
             run_id,
+            encoders: rayon::ThreadPoolBuilder::new()
+                .num_threads(rayon::current_num_threads())
+                .thread_name(|i| format!("ctscan-encode-{i}"))
+                .build()
+                .map_err(|e| LakeError::Parquet(format!("cannot start encoder threads: {e}")))?,
         };
         w.remove_leftovers()?;
         Ok(w)
@@ -146,53 +155,53 @@ impl LakeWriter {
         Ok(())
     }
 
-    /// Writes rows as one sorted Parquet file per event day; returns each file (relative to the root) with
-    /// the source objects (`objectKey`) that have rows in it.
+    /// Writes rows as one sorted Parquet file per event day (the days in parallel); returns each file
+    /// (relative to the root) with the source objects (`objectKey`) that have rows in it.
     pub fn write_rows(&self, batches: &[RecordBatch]) -> Result<Vec<(String, BTreeSet<String>)>, LakeError> {
         if batches.iter().all(|b| b.num_rows() == 0) {
             return Ok(Vec::new());
         }
         let schema = events_schema();
-        let all = concat_batches(&schema, batches).map_err(|e| LakeError::Parquet(e.to_string()))?;
         let time_idx = schema.index_of(EVENT_TIME).expect("events schema has eventTime");
         let key_idx = schema.index_of(OBJECT_KEY).expect("events schema has objectKey");
-        let times = all.column(time_idx).as_primitive::<TimestampMicrosecondType>();
-        let mut by_day: BTreeMap<Option<i64>, Vec<u32>> = BTreeMap::new();
-        for i in 0..all.num_rows() {
-            let day = times
-                .is_valid(i)
-                .then(|| times.value(i).div_euclid(86_400_000_000));
-            by_day.entry(day).or_default().push(i as u32);
+        // (batch, row) of every row, by day: each day's file is gathered once, already in time order.
+        let mut by_day: BTreeMap<Option<i64>, Vec<(usize, usize)>> = BTreeMap::new();
+        let times: Vec<_> = batches
+            .iter()
+            .map(|b| b.column(time_idx).as_primitive::<TimestampMicrosecondType>())
+            .collect();
+        for (b, t) in times.iter().enumerate() {
+            for i in 0..t.len() {
+                let day = t.is_valid(i).then(|| t.value(i).div_euclid(86_400_000_000));
+                by_day.entry(day).or_default().push((b, i));
+            }
         }
-        let mut files = Vec::new();
-        for (day, rows) in by_day {
-            let part = take_record_batch(&all, &UInt32Array::from(rows))
-                .map_err(|e| LakeError::Parquet(e.to_string()))?;
-            let order = sort_to_indices(
-                part.column(time_idx),
-                Some(SortOptions {
-                    descending: false,
-                    nulls_first: true,
-                }),
-                None,
-            )
-            .map_err(|e| LakeError::Parquet(e.to_string()))?;
-            let sorted = take_record_batch(&part, &order).map_err(|e| LakeError::Parquet(e.to_string()))?;
-            let folder = match day {
-                Some(d) => {
-                    let date =
-                        chrono::DateTime::from_timestamp(d * 86_400, 0).map(|t| t.date_naive().to_string());
-                    format!("day={}", date.unwrap_or_else(|| NO_DAY.into()))
-                }
-                None => format!("day={NO_DAY}"),
-            };
-            let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-            let rel = format!("{DATA_DIR}/{folder}/part-{}-{seq:05}.parquet", self.run_id);
-            self.write_parquet(&rel, &sorted, time_idx)?;
-            let keys = sorted.column(key_idx).as_string::<i32>();
-            files.push((rel, keys.iter().flatten().map(str::to_string).collect()));
-        }
-        Ok(files)
+        let refs: Vec<&RecordBatch> = batches.iter().collect();
+        let parquet_err = |e: datafusion::arrow::error::ArrowError| LakeError::Parquet(e.to_string());
+        self.encoders.install(|| {
+            by_day
+                .into_par_iter()
+                .map(|(day, mut rows)| {
+                    // Stable, so rows of equal time keep their delivery order; NULL times sort first.
+                    rows.sort_by_key(|&(b, i)| times[b].is_valid(i).then(|| times[b].value(i)));
+                    let sorted = interleave_record_batch(&refs, &rows).map_err(parquet_err)?;
+                    drop(rows);
+                    let folder = match day {
+                        Some(d) => {
+                            let date = chrono::DateTime::from_timestamp(d * 86_400, 0)
+                                .map(|t| t.date_naive().to_string());
+                            format!("day={}", date.unwrap_or_else(|| NO_DAY.into()))
+                        }
+                        None => format!("day={NO_DAY}"),
+                    };
+                    let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+                    let rel = format!("{DATA_DIR}/{folder}/part-{}-{seq:05}.parquet", self.run_id);
+                    self.write_parquet(&rel, &sorted, time_idx)?;
+                    let keys = sorted.column(key_idx).as_string::<i32>();
+                    Ok((rel, keys.iter().flatten().map(str::to_string).collect()))
+                })
+                .collect()
+        })
     }
 
     fn write_parquet(&self, rel: &str, batch: &RecordBatch, time_idx: usize) -> Result<(), LakeError> {
@@ -203,7 +212,7 @@ impl LakeWriter {
         let file = File::create(&tmp).map_err(|e| LakeError::io(&tmp, e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).expect("valid zstd level"),
+                ZstdLevel::try_new(1).expect("valid zstd level"),
             ))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_statistics_enabled(EnabledStatistics::Page)

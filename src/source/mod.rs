@@ -2,6 +2,7 @@
 //! the objects skipped or unlistable, each with its reason.
 
 pub mod local;
+pub mod s3;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,6 +23,9 @@ pub enum SourceError {
         /// What the operating system said.
         reason: String,
     },
+    /// An `s3://` SOURCE cannot be listed (credentials, role, bucket).
+    #[error(transparent)]
+    S3(#[from] s3::S3Error),
 }
 
 /// Where an object's bytes are.
@@ -29,6 +33,17 @@ pub enum SourceError {
 pub enum Location {
     /// A local file.
     Local(PathBuf),
+    /// An object in S3 (or an S3-compatible store).
+    S3 {
+        /// Bucket name.
+        bucket: String,
+        /// Object key.
+        key: String,
+        /// ETag as listed, without quotes: identifies the content for `export`'s change detection.
+        etag: Option<String>,
+        /// Last-modified time as listed, seconds since the epoch.
+        modified: Option<i64>,
+    },
 }
 
 /// One object to read.
@@ -86,7 +101,11 @@ impl Listing {
 pub fn list(sources: &[String], scope: &Scope) -> Result<Listing, SourceError> {
     let mut listing = Listing::default();
     for source in sources {
-        local::list_into(source, scope, &mut listing)?;
+        if s3::is_s3(source) {
+            s3::list_into(source, scope, &mut listing)?;
+        } else {
+            local::list_into(source, scope, &mut listing)?;
+        }
     }
     listing.objects.sort_by(|a, b| a.key.cmp(&b.key));
     listing.objects.dedup_by(|a, b| a.key == b.key);

@@ -8,4 +8,6 @@ mod ls;
 mod query;
 mod realdata;
 mod rules;
+mod s3;
+mod s3_server;
 mod util;
