@@ -141,6 +141,22 @@ def main():
             timed([str(ctscan), "query", "-q", str(lake), ours_sql.format(k=k)], args.runs),
             duck(py, duck_sql.format(g=lake_glob, k=k), args.runs))
 
+    # Hunting: the whole built-in pack against a plain scan of the same archive, and on the lake.
+    plain = timed([str(ctscan), "query", "-q", str(archive),
+                   "SELECT count(*) FROM events WHERE eventName IS NOT NULL"], args.runs)
+    hunt_raw = timed([str(ctscan), "hunt", "-q", "--format", "jsonl", str(archive)], args.runs)
+    hunt_lake = timed([str(ctscan), "hunt", "-q", "--format", "jsonl", str(lake)], args.runs)
+    all_cols = timed([str(ctscan), "query", "-q", str(archive),
+                      "SELECT count(*) FROM events WHERE extras IS NULL OR extras IS NOT NULL"], args.runs)
+    hunt_rows = [
+        ("plain scan (eventName only)", plain),
+        ("scan decoding every column", all_cols),
+        ("hunt, built-in pack, raw archive", hunt_raw),
+        ("hunt, built-in pack, lake", hunt_lake),
+    ]
+    for name, (t, r) in hunt_rows:
+        print(f"{name}: {t:.2f}s {r:.0f} MiB", flush=True)
+
     lake_bytes = sum(f.stat().st_size for f in lake.rglob("*.parquet"))
     # Would account and region partitions pay? Count the folders and rows per folder each layout gives.
     parts = subprocess.run([str(ctscan), "query", "--format", "jsonl", str(lake),
@@ -158,6 +174,14 @@ def main():
     print("|---|---|---|---|---|---|")
     for name, ours, theirs in rows:
         print(f"| {name} | {ours[0]:.2f} | {theirs[0]:.2f} | {theirs[0] / ours[0]:.2f}x | {ours[1]:.0f} MiB | {theirs[1]:.0f} MiB |")
+    print()
+    print("| hunting | seconds | peak RSS |")
+    print("|---|---|---|")
+    for name, (t, r) in hunt_rows:
+        print(f"| {name} | {t:.2f} | {r:.0f} MiB |")
+    print(f"pack over every-column scan: +{(hunt_raw[0] / all_cols[0] - 1) * 100:.0f}%; "
+          f"over the plain scan: +{(hunt_raw[0] / plain[0] - 1) * 100:.0f}%; "
+          f"lake hunt {hunt_raw[0] / hunt_lake[0]:.1f}x faster than raw")
     print()
     print(f"floor (gunzip + simd-json tape, all cores, same files): {floor:.2f}s; "
           f"ctscan scan / floor = {rows[0][1][0] / floor:.2f}x")

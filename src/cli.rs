@@ -272,6 +272,10 @@ enum Command {
     Query(cmd::query::QueryArgs),
     /// Convert an archive (or a window of it) into a Parquet lake, resumably.
     Export(cmd::export::ExportArgs),
+    /// Run Sigma detection rules (built-in pack and/or --rules) over an archive or lake.
+    Hunt(cmd::hunt::HuntArgs),
+    /// List, show, lint and test Sigma rule packs.
+    Rules(cmd::rules::RulesArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process exit code.
@@ -282,6 +286,8 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Ls(args) => cmd::ls::run(args, &cli.global),
         Command::Query(args) => cmd::query::run(args, &cli.global),
         Command::Export(args) => cmd::export::run(args, &cli.global),
+        Command::Hunt(args) => cmd::hunt::run(args, &cli.global),
+        Command::Rules(args) => cmd::rules::run(args, &cli.global),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod queries;
 pub mod report;
 pub mod scan;
 pub mod schema;
+pub mod sigma;
 pub mod source;
 pub mod table;
 pub mod window;

@@ -55,6 +55,13 @@ pub fn mtime_of(obj: &ObjectRef) -> Option<i64> {
         .map(|d| d.as_secs() as i64)
 }
 
+/// Rows gathered before they are written: enough for files of a useful size (few files make fast lake
+/// queries), few enough to keep memory well under a gigabyte.
+const FLUSH_ROWS: usize = 128 * 1024;
+
+/// One task's decoded objects: their manifest entries (files still to fill in) and their rows.
+type Decoded = (Vec<Entry>, Vec<RecordBatch>);
+
 /// The ETag of an S3 object as listed (`None` for local files).
 pub fn etag_of(obj: &ObjectRef) -> Option<String> {
     match &obj.location {
@@ -72,13 +79,6 @@ fn unchanged(e: &Entry, obj: &ObjectRef) -> bool {
             Location::Local(_) => e.mtime == mtime_of(obj),
         }
 }
-
-/// Rows gathered before they are written: enough for files of a useful size (few files make fast lake
-/// queries), few enough to keep memory well under a gigabyte.
-const FLUSH_ROWS: usize = 128 * 1024;
-
-/// One task's decoded objects: their manifest entries (files still to fill in) and their rows.
-type Decoded = (Vec<Entry>, Vec<RecordBatch>);
 
 /// Decodes one task's objects and returns their manifest entries and rows.
 fn export_task(
@@ -164,6 +164,7 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     global.init_threads()?;
     let scope = args.scope.scope()?;
     let reporter = Reporter::new(global.report_options());
+    crate::cmd::check_sources(&args.sources)?;
     let writer = LakeWriter::open(&args.out)
         .with_context(|| format!("cannot open the lake {}", args.out.display()))?;
     let listing = source::list(&args.sources, &scope)?;

@@ -88,14 +88,6 @@ fn sources_and_sql(args: &QueryArgs) -> anyhow::Result<(Vec<String>, String)> {
     }
 }
 
-/// Fails when a local SOURCE does not exist, even if the SQL never reads the table.
-pub fn check_sources(sources: &[String]) -> anyhow::Result<()> {
-    for s in sources.iter().filter(|s| !s.starts_with("s3://")) {
-        std::fs::metadata(s).with_context(|| format!("cannot read SOURCE {s}"))?;
-    }
-    Ok(())
-}
-
 /// A DataFusion session whose SQL keeps identifier case, so CloudTrail's camelCase names work unquoted.
 pub fn session(threads: usize) -> SessionContext {
     let mut config = SessionConfig::new()
@@ -139,7 +131,7 @@ pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_OK);
     }
     let (sources, sql) = sources_and_sql(&args)?;
-    check_sources(&sources)?;
+    crate::cmd::check_sources(&sources)?;
     let threads = global.init_threads()?;
     let scope = args.scope.scope()?;
     let reporter = Arc::new(Reporter::new(global.report_options()));

@@ -371,3 +371,93 @@ fn duckdb_reads_the_lake_with_the_same_rows() {
         .collect();
     assert_eq!(duck["by"], serde_json::Value::Array(ours));
 }
+
+#[test]
+fn lake_files_hold_one_day_in_time_order_with_statistics() {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::TimestampMicrosecondType;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let lake = dir.path().join("lake");
+    generate(
+        &raw,
+        &[
+            "--events",
+            "3000",
+            "--per-file",
+            "50",
+            "--days",
+            "3",
+            "--accounts",
+            "3",
+        ],
+    );
+    assert_eq!(export(&raw, &lake, &[]).code, 0);
+    let mut rows = 0;
+    for entry in walkdir::WalkDir::new(lake.join("events")) {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let day = entry
+            .path()
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let day = day.strip_prefix("day=").expect("Hive partition folder");
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(entry.path()).unwrap()).unwrap();
+        let meta = builder.metadata().clone();
+        let time_col = builder.schema().index_of("eventTime").unwrap();
+        for rg in meta.row_groups() {
+            assert!(
+                rg.column(time_col).statistics().is_some(),
+                "row groups carry time statistics"
+            );
+            assert_eq!(
+                rg.sorting_columns().map(|s| s[0].column_idx as usize),
+                Some(time_col)
+            );
+        }
+        let mut last = i64::MIN;
+        for batch in builder.build().unwrap() {
+            let batch = batch.unwrap();
+            let times = batch.column(time_col).as_primitive::<TimestampMicrosecondType>();
+            for i in 0..times.len() {
+                let t = times.value(i);
+                assert!(t >= last, "{} is sorted by eventTime", entry.path().display());
+                last = t;
+                let d = chrono::DateTime::from_timestamp_micros(t)
+                    .unwrap()
+                    .date_naive()
+                    .to_string();
+                assert_eq!(d, day);
+            }
+            rows += batch.num_rows();
+        }
+    }
+    assert_eq!(rows, 3000);
+}
+
+#[test]
+fn a_missing_source_is_fatal_and_creates_no_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let missing = dir.path().join("not-here");
+    let r = export(&missing, &lake, &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("ctscan: cannot read SOURCE") && r.stderr.contains("not-here"),
+        "{}",
+        r.stderr
+    );
+    assert!(!lake.exists(), "nothing is created for a run that cannot start");
+    let h = ctscan(&["hunt", missing.to_str().unwrap()]);
+    assert_eq!(h.code, 2);
+    assert_eq!(h.stderr.lines().count(), 1, "one clear line: {}", h.stderr);
+}

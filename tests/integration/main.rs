@@ -3,9 +3,11 @@
 mod bad_input;
 mod export;
 mod formats;
+mod hunt;
 mod ls;
 mod query;
 mod realdata;
+mod rules;
 mod s3;
 mod s3_server;
 mod util;

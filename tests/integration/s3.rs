@@ -632,3 +632,64 @@ fn s3_through_an_assumed_role_without_leaking_credentials() {
         }
     }
 }
+
+/// Findings as sorted, location-independent lines (findings stream in the order objects finish).
+fn findings(run: &Run, root: &Path, url: &str) -> Vec<String> {
+    let mut lines: Vec<String> = normal(&run.stdout, root, url)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn s3_hunts_find_exactly_what_local_hunts_find() {
+    let Some(moto) = moto() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    generate(
+        &root,
+        &[
+            "--events",
+            "1500",
+            "--per-file",
+            "100",
+            "--accounts",
+            "3",
+            "--layout",
+            "mixed",
+            "--siblings",
+            "--attacks",
+        ],
+    );
+    moto.upload(BUCKET, &root, "hunt/", &[]);
+    let url = format!("s3://{BUCKET}/hunt/");
+    let local = ctscan(&["hunt", "--format", "jsonl", root.to_str().unwrap()]);
+    let remote = ctscan_s3(&moto.endpoint, &["hunt", "--format", "jsonl", &url]);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    assert_eq!(remote.code, 0, "{}", remote.stderr);
+    let (l, r) = (findings(&local, &root, &url), findings(&remote, &root, &url));
+    assert!(l.len() >= 10, "the planted attacks are found: {l:?}");
+    assert_eq!(r, l);
+    let scoped = [
+        "hunt",
+        "--format",
+        "jsonl",
+        "--from",
+        "2026-03-02",
+        "--min-level",
+        "high",
+    ];
+    let l = findings(
+        &ctscan(&[&scoped[..], &[root.to_str().unwrap()]].concat()),
+        &root,
+        &url,
+    );
+    let r = findings(
+        &ctscan_s3(&moto.endpoint, &[&scoped[..], &[url.as_str()]].concat()),
+        &root,
+        &url,
+    );
+    assert_eq!(r, l);
+}

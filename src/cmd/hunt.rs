@@ -1,0 +1,162 @@
+//! `ctscan hunt`: run a Sigma rule pack (the built-in one and/or `--rules`) over an archive or a lake in
+//! one pass, and report findings grouped by rule (table) or one per line (machine formats).
+
+mod render;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
+use crate::cmd::query::{lake_source, register_lake, session};
+use crate::report::Reporter;
+use crate::sigma::engine::Engine;
+use crate::sigma::rule::{Level, LoadFailure, Rule, load_path};
+use crate::sigma::select::{Filters, select};
+use crate::sigma::{SigmaError, allow, builtin};
+use crate::table::{EventsTable, register};
+
+use render::FindingWriter;
+
+/// Arguments of `ctscan hunt`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  ctscan hunt AWSLogs/ --from 2026-03-03 --to 2026-03-05\n  \
+ctscan hunt lake/ --min-level high --format jsonl\n  ctscan hunt AWSLogs/ --rules sigma/rules/cloud/aws/cloudtrail --no-builtin\n\n\
+Exit codes: 0 the hunt ran (findings are not an error); 1 it ran, but some objects or rule files could not be read \
+(each is named on stderr); 2 usage or fatal error."
+)]
+pub struct HuntArgs {
+    /// Archive folders, files, or a lake written by `ctscan export`.
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<String>,
+    /// A Sigma rule file or a folder of them (repeatable); loaded with the built-in pack.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Leave out the built-in rule pack.
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// Only rules at this level or above.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_level: Option<Level>,
+    /// Only this rule id or name (repeatable).
+    #[arg(long = "rule", value_name = "ID")]
+    pub rule: Vec<String>,
+    /// Never this rule id or name (repeatable).
+    #[arg(long = "exclude-rule", value_name = "ID")]
+    pub exclude_rule: Vec<String>,
+    /// Only rules with this tag or a sub-technique of it, e.g. attack.t1562 (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Suppressions for known-good activity: YAML list of {rule, reason, match} entries.
+    #[arg(long, value_name = "FILE")]
+    pub allow: Option<PathBuf>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Loads the built-in pack (unless left out) and every `--rules` path.
+pub fn load_rules(paths: &[PathBuf], builtin_pack: bool) -> (Vec<Rule>, Vec<LoadFailure>) {
+    let (mut rules, mut failures) = if builtin_pack {
+        builtin::load()
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    for p in paths {
+        if !p.exists() {
+            failures.push(LoadFailure {
+                file: p.display().to_string(),
+                reason: "no such file or folder".into(),
+            });
+            continue;
+        }
+        let (r, f) = load_path(p);
+        rules.extend(r);
+        failures.extend(f);
+    }
+    (rules, failures)
+}
+
+/// Runs `ctscan hunt`.
+pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    crate::cmd::check_sources(&args.sources)?;
+    let threads = global.init_threads()?;
+    let scope = args.scope.scope()?;
+    let options = global.report_options();
+    let reporter = Arc::new(Reporter::new(options));
+    let (rules, mut failures) = load_rules(&args.rules, !args.no_builtin);
+    let filters = Filters {
+        min_level: args.min_level,
+        include: args.rule.clone(),
+        exclude: args.exclude_rule.clone(),
+        tags: args.tag.clone(),
+    };
+    let (chosen, problems) = select(rules, &filters);
+    failures.extend(problems);
+    let allows = match &args.allow {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            allow::parse(&text).with_context(|| format!("{}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    let (engine, problems) = Engine::new(chosen, allows);
+    failures.extend(problems);
+    for f in &failures {
+        reporter.println(&format!("ctscan: rule {}: {}", f.file, f.reason));
+    }
+    if engine.rule_count() == 0 {
+        bail!("no rules to run (check --rules, --no-builtin and the rule filters)");
+    }
+    let config = args.read.scan_config(scope, global);
+    let (out, format) = args.output.open()?;
+    let mut writer = FindingWriter::new(format, out);
+    let rt = crate::cmd::runtime(threads)?;
+    let result: anyhow::Result<u64> = rt.block_on(async {
+        let mut ctx = session(threads);
+        match lake_source(&args.sources) {
+            Some(root) => register_lake(&mut ctx, root, &config.scope).await?,
+            None => register(
+                &mut ctx,
+                EventsTable::new(args.sources.clone(), config, reporter.clone()),
+            )?,
+        }
+        let df = ctx.table("events").await?;
+        let stats = engine
+            .run(df, &mut |f| {
+                writer.push(f).map_err(|e| SigmaError::Output(e.to_string()))
+            })
+            .await
+            .context("hunt failed")?;
+        Ok(stats.events)
+    });
+    reporter.finish();
+    let events = result?;
+    let by_level = writer.by_level().clone();
+    let total = writer.finish()?;
+    if options.summary {
+        let levels: Vec<String> = by_level.iter().rev().map(|(l, n)| format!("{n} {l}")).collect();
+        eprintln!(
+            "ctscan: {events} events in the window; {} rules run, {} skipped; {total} findings{}",
+            engine.rule_count(),
+            failures.len(),
+            if levels.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", levels.join(", "))
+            }
+        );
+    }
+    Ok(if reporter.had_problems() || !failures.is_empty() {
+        EXIT_PARTIAL
+    } else {
+        EXIT_OK
+    })
+}

@@ -1,0 +1,271 @@
+//! `ctscan rules`: inspect and validate rule packs — list, show, lint, and test against test events.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+
+use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs};
+use crate::cmd::hunt::load_rules;
+use crate::sigma::rule::{Rule, RuleKind, load_path, parse_text};
+use crate::sigma::{builtin, lint, testing};
+
+/// Arguments of `ctscan rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+/// Where rules come from, for `list` and `show`.
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// A rule file or folder (repeatable), with the built-in pack.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Leave out the built-in pack.
+    #[arg(long)]
+    pub no_builtin: bool,
+}
+
+/// The `rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List rules: id, level, title, tags, source file.
+    List(PackArgs),
+    /// Print one rule's file.
+    Show {
+        /// Rule id or name.
+        id: String,
+        #[command(flatten)]
+        pack: PackArgs,
+    },
+    /// Check rule files: YAML and Sigma errors, fields CloudTrail does not have, event names it never logs.
+    Lint {
+        /// Rule files or folders [default: the built-in pack].
+        paths: Vec<PathBuf>,
+    },
+    /// Run each rule on its test events and report pass/fail.
+    Test {
+        /// Rule files or folders [default: the built-in pack with its embedded test events].
+        paths: Vec<PathBuf>,
+        /// Folder of test event files, `<rule file stem>.json` [default: testdata/rules].
+        #[arg(long, value_name = "DIR")]
+        events: Option<PathBuf>,
+    },
+}
+
+fn kind(r: &Rule) -> &'static str {
+    match &r.kind {
+        RuleKind::Detection(_) => "detection",
+        RuleKind::Correlation(c) => c.kind.as_str(),
+    }
+}
+
+fn list(pack: &PackArgs) -> anyhow::Result<i32> {
+    let (rules, failures) = load_rules(&pack.rules, !pack.no_builtin);
+    let mut out = std::io::stdout().lock();
+    let mut sorted: Vec<&Rule> = rules.iter().filter(|r| r.generate).collect();
+    sorted.sort_by(|a, b| b.level.cmp(&a.level).then(a.title.cmp(&b.title)));
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_header(vec!["id", "level", "kind", "title", "tags", "source"]);
+    for r in &sorted {
+        t.add_row(vec![
+            r.id.clone(),
+            r.level.to_string(),
+            kind(r).to_string(),
+            r.title.clone(),
+            r.tags.join(" "),
+            r.source.clone(),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    writeln!(out, "{} rules", sorted.len())?;
+    for f in &failures {
+        eprintln!("ctscan: rule {}: {}", f.file, f.reason);
+    }
+    Ok(if failures.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_PARTIAL
+    })
+}
+
+fn source_text(source: &str) -> Option<String> {
+    if let Some(path) = source.strip_prefix(builtin::PREFIX) {
+        return builtin::files()
+            .into_iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, t)| t.to_string());
+    }
+    std::fs::read_to_string(source.split('#').next().unwrap_or(source)).ok()
+}
+
+fn show(id: &str, pack: &PackArgs) -> anyhow::Result<i32> {
+    let (rules, _) = load_rules(&pack.rules, !pack.no_builtin);
+    let Some(r) = rules.iter().find(|r| r.id == id || r.name.as_deref() == Some(id)) else {
+        bail!("no rule with id or name {id:?} (see `ctscan rules list`)");
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "# {} ({}), {} {}", r.title, r.id, r.level, kind(r))?;
+    writeln!(out, "# source: {}", r.source)?;
+    match source_text(&r.source) {
+        Some(t) => write!(out, "{t}")?,
+        None => writeln!(out, "(source file not readable)")?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// (file label, rules, load failures) per rule file of the given paths, or of the built-in pack.
+fn rule_files(paths: &[PathBuf]) -> Vec<(String, PathBuf, Vec<Rule>, Vec<String>)> {
+    let mut out = Vec::new();
+    if paths.is_empty() {
+        for (path, text) in builtin::files() {
+            let label = format!("{}{path}", builtin::PREFIX);
+            let (rules, failures) = parse_text(text, &label);
+            out.push((
+                label,
+                PathBuf::from(path),
+                rules,
+                failures.into_iter().map(|f| f.reason).collect(),
+            ));
+        }
+        return out;
+    }
+    for p in paths {
+        let files: Vec<PathBuf> = if p.is_dir() {
+            let mut v: Vec<PathBuf> = walkdir::WalkDir::new(p)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.into_path())
+                .filter(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")))
+                .collect();
+            v.sort();
+            v
+        } else {
+            vec![p.clone()]
+        };
+        for f in files {
+            let (rules, failures) = load_path(&f);
+            out.push((
+                f.display().to_string(),
+                f.clone(),
+                rules,
+                failures.into_iter().map(|x| x.reason).collect(),
+            ));
+        }
+    }
+    out
+}
+
+fn lint_cmd(paths: &[PathBuf]) -> anyhow::Result<i32> {
+    let mut out = std::io::stdout().lock();
+    let (mut files, mut problems) = (0, 0);
+    for (label, _, rules, failures) in rule_files(paths) {
+        files += 1;
+        for f in failures {
+            problems += 1;
+            writeln!(out, "{label}: error: {f}")?;
+        }
+        let fed: Vec<&String> = rules
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RuleKind::Correlation(c) => Some(c.rules.iter()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        for r in &rules {
+            let base = fed
+                .iter()
+                .any(|x| **x == r.id || r.name.as_deref() == Some(x.as_str()));
+            for w in lint::lint(r, !base) {
+                problems += 1;
+                writeln!(out, "{label}: {}: {w}", r.id)?;
+            }
+        }
+    }
+    writeln!(out, "{files} files, {problems} problems")?;
+    Ok(if problems == 0 { EXIT_OK } else { EXIT_PARTIAL })
+}
+
+fn test_text(label_path: &Path, events_dir: Option<&Path>, builtin_pack: bool) -> Option<String> {
+    let stem = label_path.file_stem()?.to_string_lossy().to_string();
+    if builtin_pack {
+        return builtin::tests_for(&stem).map(String::from);
+    }
+    let dir = events_dir.map_or_else(|| PathBuf::from("testdata/rules"), Path::to_path_buf);
+    std::fs::read_to_string(dir.join(format!("{stem}.json")))
+        .or_else(|_| std::fs::read_to_string(label_path.with_extension("tests.json")))
+        .ok()
+}
+
+fn test_cmd(paths: &[PathBuf], events: Option<&Path>, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let threads = global.init_threads()?;
+    let files = rule_files(paths);
+    let all: Vec<Rule> = files.iter().flat_map(|(_, _, r, _)| r.clone()).collect();
+    let rt = crate::cmd::runtime(threads)?;
+    let mut out = std::io::stdout().lock();
+    let (mut pass, mut fail, mut untested) = (0, 0, 0);
+    for (label, path, rules, failures) in &files {
+        for f in failures {
+            fail += 1;
+            writeln!(out, "FAIL  {label}: {f}")?;
+        }
+        if rules.is_empty() {
+            continue;
+        }
+        let Some(text) = test_text(path, events, paths.is_empty()) else {
+            untested += 1;
+            writeln!(out, "NONE  {label}: no test events")?;
+            continue;
+        };
+        let outcome = match testing::parse(&text) {
+            Ok(case) => match testing::subject(&case, rules) {
+                Some(rule) => rt.block_on(testing::test_rule(rule, &all, &case)),
+                None => testing::Outcome {
+                    rule: case.rule.clone().unwrap_or_default(),
+                    title: label.clone(),
+                    failures: vec!["the test names a rule that is not in this file".into()],
+                },
+            },
+            Err(e) => testing::Outcome {
+                rule: String::new(),
+                title: label.clone(),
+                failures: vec![e.to_string()],
+            },
+        };
+        if outcome.failures.is_empty() {
+            pass += 1;
+            writeln!(out, "PASS  {} {}", outcome.rule, outcome.title)?;
+        } else {
+            fail += 1;
+            writeln!(out, "FAIL  {} {} ({label})", outcome.rule, outcome.title)?;
+            for f in &outcome.failures {
+                writeln!(out, "        {f}")?;
+            }
+        }
+    }
+    writeln!(
+        out,
+        "{pass} passed, {fail} failed, {untested} without test events"
+    )?;
+    Ok(if fail == 0 && untested == 0 {
+        EXIT_OK
+    } else {
+        EXIT_PARTIAL
+    })
+}
+
+/// Runs `ctscan rules`.
+pub fn run(args: RulesArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    match &args.command {
+        RulesCommand::List(pack) => list(pack),
+        RulesCommand::Show { id, pack } => show(id, pack),
+        RulesCommand::Lint { paths } => lint_cmd(paths),
+        RulesCommand::Test { paths, events } => test_cmd(paths, events.as_deref(), global),
+    }
+}

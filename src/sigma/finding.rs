@@ -1,0 +1,132 @@
+//! A finding: one rule matching one event (or, for a correlation, one window of events), with the columns a
+//! responder reads first and the rule's identity (id, title, level, tags, author).
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::correlation::CorrType;
+use super::event::format_time;
+use super::rule::{Level, Rule};
+
+/// The key columns of a finding, in output order: (output name, path in the event).
+pub const KEY_COLUMNS: &[(&str, &str)] = &[
+    ("eventTime", "eventTime"),
+    ("account", "recipientAccountId"),
+    ("region", "awsRegion"),
+    ("eventSource", "eventSource"),
+    ("eventName", "eventName"),
+    ("errorCode", "errorCode"),
+    ("principalArn", "userIdentity.arn"),
+    ("principalType", "userIdentity.type"),
+    ("accessKeyId", "userIdentity.accessKeyId"),
+    ("sourceIPAddress", "sourceIPAddress"),
+    ("userAgent", "userAgent"),
+    ("eventID", "eventID"),
+];
+
+/// What a correlation finding adds.
+#[derive(Debug, Clone)]
+pub struct CorrelationInfo {
+    /// The correlation type.
+    pub kind: CorrType,
+    /// Group-by field → value.
+    pub group: Vec<(String, String)>,
+    /// The count that met the condition (events, or distinct values).
+    pub count: u64,
+    /// Time of the first event of the window.
+    pub first: Option<i64>,
+    /// Every event of the window, with its object.
+    pub events: Vec<(Arc<Value>, Option<String>)>,
+}
+
+/// One finding.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The rule that fired.
+    pub rule: Arc<Rule>,
+    /// The event (for a correlation: the last event of the window).
+    pub event: Arc<Value>,
+    /// The object the event came from.
+    pub object: Option<String>,
+    /// Event time in microseconds.
+    pub time: Option<i64>,
+    /// Set for correlation findings.
+    pub correlation: Option<CorrelationInfo>,
+}
+
+/// A value at a dotted path of an event, as text ("" when absent).
+pub fn get_text(event: &Value, path: &str) -> String {
+    let mut v = event;
+    for part in path.split('.') {
+        match v.get(part) {
+            Some(x) => v = x,
+            None => return String::new(),
+        }
+    }
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+impl Finding {
+    /// The rule's level.
+    pub fn level(&self) -> Level {
+        self.rule.level
+    }
+
+    /// A key column's value.
+    pub fn key(&self, path: &str) -> String {
+        let v = get_text(&self.event, path);
+        if v.is_empty() && path == "recipientAccountId" {
+            return get_text(&self.event, "userIdentity.accountId");
+        }
+        v
+    }
+
+    /// The finding as one JSON object: rule identity, key columns, object, and the event(s).
+    pub fn to_json(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        m.insert("ruleId".into(), json!(self.rule.id));
+        m.insert("ruleTitle".into(), json!(self.rule.title));
+        m.insert("level".into(), json!(self.rule.level.as_str()));
+        m.insert("tags".into(), json!(self.rule.tags));
+        m.insert("author".into(), json!(self.rule.author));
+        for (name, path) in KEY_COLUMNS {
+            let v = self.key(path);
+            m.insert((*name).into(), if v.is_empty() { Value::Null } else { json!(v) });
+        }
+        m.insert("object".into(), json!(self.object));
+        match &self.correlation {
+            None => {
+                m.insert("event".into(), (*self.event).clone());
+            }
+            Some(c) => {
+                let group: serde_json::Map<String, Value> =
+                    c.group.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                m.insert(
+                    "correlation".into(),
+                    json!({
+                        "type": c.kind.as_str(),
+                        "group": group,
+                        "count": c.count,
+                        "first": c.first.map(format_time),
+                        "last": self.time.map(format_time),
+                    }),
+                );
+                m.insert(
+                    "events".into(),
+                    Value::Array(
+                        c.events
+                            .iter()
+                            .map(|(e, o)| json!({"object": o, "event": e.as_ref()}))
+                            .collect(),
+                    ),
+                );
+            }
+        }
+        Value::Object(m)
+    }
+}

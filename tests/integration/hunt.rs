@@ -1,0 +1,592 @@
+//! `ctscan hunt`: findings over raw archives and lakes, output formats, rule selection, suppressions, user
+//! rule folders with broken rules, the Stratus Red Team detonations and the generator's benign traffic.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::util::*;
+
+const STOP_LOGGING: &str = "cloudtrail_logging_stopped";
+const ACCESS_DENIED_BURST: &str = "access_denied_burst";
+const USER_DATA_SEQUENCE: &str = "ec2_user_data_sequence";
+const OFFENSIVE_UA: &str = "offensive_user_agent";
+
+fn at(minute: u32, second: u32) -> String {
+    format!("2026-03-03T10:{minute:02}:{second:02}Z")
+}
+
+fn api(source: &str, name: &str, time: &str, id: &str) -> Value {
+    let mut e = event(name, time);
+    e["eventSource"] = source.into();
+    e["eventID"] = id.into();
+    e["requestParameters"] = Value::Null;
+    e
+}
+
+/// An archive with a stopped trail, an access-denied burst, the stop/user-data/start sequence, a kali user
+/// agent, and benign calls around them.
+fn attack_archive(root: &Path) -> PathBuf {
+    let mut stop = api("cloudtrail.amazonaws.com", "StopLogging", &at(0, 0), "stop-1");
+    stop["resources"] =
+        json!([{"ARN": "arn:aws:cloudtrail:us-east-1:111122223333:trail/org", "accountId": "111122223333"}]);
+    let mut records = vec![
+        stop,
+        api("s3.amazonaws.com", "ListBuckets", &at(0, 5), "benign-1"),
+        api("ec2.amazonaws.com", "DescribeInstances", &at(0, 6), "benign-2"),
+    ];
+    for i in 0..40 {
+        let mut e = api(
+            "iam.amazonaws.com",
+            "ListUsers",
+            &at(1 + i / 20, (i % 20) * 3),
+            &format!("denied-{i}"),
+        );
+        e["errorCode"] = "AccessDenied".into();
+        e["userIdentity"]["arn"] = "arn:aws:iam::111122223333:user/intruder".into();
+        records.push(e);
+    }
+    records.push(api("ec2.amazonaws.com", "StopInstances", &at(5, 0), "seq-1"));
+    let mut modify = api("ec2.amazonaws.com", "ModifyInstanceAttribute", &at(6, 0), "seq-2");
+    modify["requestParameters"] = json!({"instanceId": "i-1", "userData": "<sensitiveDataRemoved>"});
+    records.push(modify);
+    records.push(api("ec2.amazonaws.com", "StartInstances", &at(7, 0), "seq-3"));
+    let mut kali = api("sts.amazonaws.com", "GetCallerIdentity", &at(8, 0), "kali-1");
+    kali["userAgent"] = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-kali3-amd64".into();
+    records.push(kali);
+    write(
+        &log_path(
+            root,
+            "111122223333",
+            "us-east-1",
+            "2026-03-03",
+            "111122223333_CloudTrail_us-east-1_a.json.gz",
+        ),
+        &delivery(&records),
+    );
+    root.to_path_buf()
+}
+
+fn hunt(args: &[&str]) -> Run {
+    let mut all = vec!["hunt"];
+    all.extend_from_slice(args);
+    ctscan(&all)
+}
+
+fn findings(r: &Run) -> Vec<Value> {
+    assert_eq!(r.code, 0, "hunt failed: {}", r.stderr);
+    jsonl(&r.stdout)
+}
+
+/// (rule name, eventID) of every finding, via the built-in rule's name looked up from its id.
+fn rule_events(rows: &[Value]) -> BTreeSet<(String, String)> {
+    rows.iter()
+        .map(|r| {
+            (
+                r["ruleTitle"].as_str().unwrap_or_default().to_string(),
+                r["eventID"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn titles(rows: &[Value]) -> BTreeSet<String> {
+    rows.iter()
+        .map(|r| r["ruleTitle"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn hunt_flags_attacks_in_an_archive_and_in_its_lake_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = attack_archive(&dir.path().join("src"));
+    let rows = findings(&hunt(&["--format", "jsonl", src.to_str().unwrap()]));
+    let t = titles(&rows);
+    for want in [
+        "CloudTrail Logging Stopped",
+        "Burst Of Access Denied Errors From One Principal",
+        "Instance Stopped, User Data Changed, Instance Started",
+        "EC2 User Data Modified",
+        "Request From An Offensive Security Tool Or Distribution",
+    ] {
+        assert!(t.contains(want), "{want} missing from {t:?}");
+    }
+    let ids: BTreeSet<&str> = rows.iter().filter_map(|r| r["eventID"].as_str()).collect();
+    assert!(!ids.contains("benign-1") && !ids.contains("benign-2"), "{ids:?}");
+    // A plain finding carries the rule identity, key columns, the object and the whole event.
+    let stop = rows
+        .iter()
+        .find(|r| r["ruleTitle"] == "CloudTrail Logging Stopped")
+        .unwrap();
+    assert_eq!(stop["level"], "high");
+    assert_eq!(stop["author"], "ctscan project");
+    assert!(
+        stop["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "attack.t1562.008")
+    );
+    assert_eq!(stop["eventName"], "StopLogging");
+    assert_eq!(stop["account"], "111122223333");
+    assert_eq!(stop["principalArn"], "arn:aws:iam::111122223333:user/alice");
+    assert_eq!(stop["eventTime"], "2026-03-03T10:00:00Z");
+    assert!(
+        stop["object"]
+            .as_str()
+            .unwrap()
+            .ends_with("111122223333_CloudTrail_us-east-1_a.json.gz")
+    );
+    assert_eq!(stop["event"]["eventSource"], "cloudtrail.amazonaws.com");
+    assert_eq!(stop["event"]["userIdentity"]["userName"], "alice");
+    // The burst is one correlation finding over the 40 events, grouped by principal.
+    let burst: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["ruleTitle"] == "Burst Of Access Denied Errors From One Principal")
+        .collect();
+    assert_eq!(burst.len(), 1);
+    assert_eq!(burst[0]["correlation"]["count"], 40);
+    assert_eq!(burst[0]["correlation"]["type"], "event_count");
+    assert_eq!(
+        burst[0]["correlation"]["group"]["userIdentity.arn"],
+        "arn:aws:iam::111122223333:user/intruder"
+    );
+    assert_eq!(burst[0]["events"].as_array().unwrap().len(), 40);
+    // Base rules of correlations report nothing on their own.
+    assert!(!t.contains("Access denied error"), "{t:?}");
+
+    let lake = dir.path().join("lake");
+    let r = ctscan(&["export", src.to_str().unwrap(), "--out", lake.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let from_lake = findings(&hunt(&["--format", "jsonl", lake.to_str().unwrap()]));
+    assert_eq!(rule_events(&from_lake), rule_events(&rows));
+    // The Sigma feature rules (struct, array and JSON paths among them) agree between the archive and its lake.
+    let features = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sigma");
+    let f = features.to_str().unwrap();
+    let raw_f = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--no-builtin",
+        "--rules",
+        f,
+        src.to_str().unwrap(),
+    ]));
+    let lake_f = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--no-builtin",
+        "--rules",
+        f,
+        lake.to_str().unwrap(),
+    ]));
+    assert_eq!(rule_events(&lake_f), rule_events(&raw_f));
+    assert!(
+        raw_f
+            .iter()
+            .any(|r| r["ruleId"] == "feature-array_paths" && r["eventID"] == "stop-1"),
+        "{:?}",
+        rule_events(&raw_f)
+    );
+    let stop_lake = from_lake
+        .iter()
+        .find(|r| r["ruleTitle"] == "CloudTrail Logging Stopped")
+        .unwrap();
+    assert_eq!(stop_lake["event"], stop["event"]);
+}
+
+#[test]
+fn the_window_and_rule_filters_choose_what_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = attack_archive(dir.path());
+    let s = src.to_str().unwrap();
+    let only = findings(&hunt(&["--format", "jsonl", "--rule", STOP_LOGGING, s]));
+    assert_eq!(
+        titles(&only),
+        BTreeSet::from(["CloudTrail Logging Stopped".to_string()])
+    );
+    let high = findings(&hunt(&["--format", "jsonl", "--min-level", "high", s]));
+    assert!(
+        high.iter()
+            .all(|r| r["level"] == "high" || r["level"] == "critical")
+    );
+    assert!(!titles(&high).contains("Burst Of Access Denied Errors From One Principal"));
+    let tagged = findings(&hunt(&["--format", "jsonl", "--tag", "attack.t1562", s]));
+    assert!(titles(&tagged).contains("CloudTrail Logging Stopped"));
+    assert!(!titles(&tagged).contains("EC2 User Data Modified"));
+    let excluded = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--exclude-rule",
+        OFFENSIVE_UA,
+        "--exclude-rule",
+        STOP_LOGGING,
+        s,
+    ]));
+    let t = titles(&excluded);
+    assert!(
+        !t.contains("CloudTrail Logging Stopped")
+            && !t.contains("Request From An Offensive Security Tool Or Distribution")
+    );
+    // The correlation still runs when only it is selected: its base rule is evaluated silently.
+    let seq = findings(&hunt(&["--format", "jsonl", "--rule", USER_DATA_SEQUENCE, s]));
+    assert_eq!(
+        titles(&seq),
+        BTreeSet::from(["Instance Stopped, User Data Changed, Instance Started".to_string()])
+    );
+    let burst = findings(&hunt(&["--format", "jsonl", "--rule", ACCESS_DENIED_BURST, s]));
+    assert_eq!(burst.len(), 1);
+    // A window that ends before the burst completes leaves too few events for it.
+    let early = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--from",
+        "2026-03-03T10:00:00Z",
+        "--to",
+        "2026-03-03T10:01:30Z",
+        s,
+    ]));
+    let t = titles(&early);
+    assert!(t.contains("CloudTrail Logging Stopped"));
+    assert!(
+        !t.contains("Burst Of Access Denied Errors From One Principal"),
+        "{t:?}"
+    );
+    assert!(!t.contains("EC2 User Data Modified"));
+}
+
+#[test]
+fn suppressions_drop_known_good_activity() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = attack_archive(&dir.path().join("src"));
+    let allow = dir.path().join("allow.yml");
+    std::fs::write(
+        &allow,
+        format!(
+            "- rule: {STOP_LOGGING}\n  reason: maintenance window\n  match:\n    userIdentity.arn|endswith: ':user/alice'\n\
+- rule: '*'\n  reason: the red team\n  match:\n    userAgent|contains: kali\n\
+- rule: {ACCESS_DENIED_BURST}\n  match:\n    eventID|startswith: denied-1\n"
+        ),
+    )
+    .unwrap();
+    let rows = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--allow",
+        allow.to_str().unwrap(),
+        src.to_str().unwrap(),
+    ]));
+    let t = titles(&rows);
+    assert!(!t.contains("CloudTrail Logging Stopped"), "{t:?}");
+    assert!(
+        !t.contains("Request From An Offensive Security Tool Or Distribution"),
+        "{t:?}"
+    );
+    // Suppressed events do not count towards the burst (ids denied-1x are 11 of the 40).
+    assert!(
+        !t.contains("Burst Of Access Denied Errors From One Principal"),
+        "{t:?}"
+    );
+    assert!(t.contains("EC2 User Data Modified"));
+    std::fs::write(&allow, "not: [a list").unwrap();
+    let bad = hunt(&["--allow", allow.to_str().unwrap(), src.to_str().unwrap()]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("allow.yml"), "{}", bad.stderr);
+}
+
+#[test]
+fn output_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = attack_archive(dir.path());
+    let s = src.to_str().unwrap();
+    let r = hunt(&["--format", "csv", "--rule", STOP_LOGGING, s]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines[0]
+            .starts_with("ruleId,ruleTitle,level,tags,author,eventTime,account,region,eventSource,eventName")
+    );
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert!(
+        lines[1].contains(",CloudTrail Logging Stopped,high,"),
+        "{}",
+        lines[1]
+    );
+    let r = hunt(&["--format", "json", "--min-level", "high", s]);
+    let v: Value = serde_json::from_str(&r.stdout).expect("one JSON array");
+    assert!(v.as_array().unwrap().len() >= 3);
+    let r = hunt(&[
+        "--format",
+        "json",
+        "--rule",
+        STOP_LOGGING,
+        "--from",
+        "2027-01-01",
+        s,
+    ]);
+    let v: Value = serde_json::from_str(&r.stdout).expect("an empty JSON array");
+    assert_eq!(v, json!([]));
+    let r = hunt(&["--format", "table", s]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let high = r
+        .stdout
+        .find("[HIGH] CloudTrail Logging Stopped  (1 finding)")
+        .expect(&r.stdout);
+    let medium = r
+        .stdout
+        .find("[MEDIUM] Burst Of Access Denied Errors From One Principal")
+        .expect(&r.stdout);
+    assert!(high < medium, "sections are ordered by level");
+    assert!(
+        r.stdout
+            .contains("top principals: arn:aws:iam::111122223333:user/intruder (1)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("stop-1"));
+    let out = dir.path().join("findings.jsonl");
+    let r = hunt(&[
+        "--stats",
+        "--output",
+        out.to_str().unwrap(),
+        "--rule",
+        STOP_LOGGING,
+        s,
+    ]);
+    assert_eq!(r.code, 0);
+    assert_eq!(jsonl(&std::fs::read_to_string(&out).unwrap()).len(), 1);
+    assert!(r.stderr.contains("events in the window"), "{}", r.stderr);
+    assert!(r.stderr.contains("1 findings (1 high)"), "{}", r.stderr);
+}
+
+#[test]
+fn user_rules_load_beside_broken_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = attack_archive(&dir.path().join("src"));
+    let rules = dir.path().join("rules");
+    write(
+        &rules.join("good.yml"),
+        b"title: Kali caller\nid: my-kali\nlevel: critical\nauthor: me\nlogsource: {product: aws, service: cloudtrail}\n\
+detection:\n  sel:\n    userAgent|contains: kali\n    eventName: GetCallerIdentity\n  condition: sel\n",
+    );
+    write(&rules.join("sub/broken.yml"), b"title: Broken\ndetection: [\n");
+    write(
+        &rules.join("keywords.yml"),
+        b"title: Keywords\nid: kw\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  words:\n    - evil\n  condition: words\n",
+    );
+    write(
+        &rules.join("windows.yml"),
+        b"title: Windows\nid: win\nlogsource: {product: windows}\ndetection: {sel: {EventID: 1}, condition: sel}\n",
+    );
+    let r = hunt(&[
+        "--format",
+        "jsonl",
+        "--no-builtin",
+        "--rules",
+        rules.to_str().unwrap(),
+        src.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1, "some rules were skipped: {}", r.stderr);
+    let rows = jsonl(&r.stdout);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["ruleId"], "my-kali");
+    assert_eq!(rows[0]["level"], "critical");
+    assert_eq!(rows[0]["author"], "me");
+    assert!(r.stderr.contains("broken.yml: invalid YAML"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("keywords.yml") && r.stderr.contains("keyword"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("windows.yml") && r.stderr.contains("logsource"),
+        "{}",
+        r.stderr
+    );
+    let none = hunt(&["--no-builtin", src.to_str().unwrap()]);
+    assert_eq!(none.code, 2);
+    assert!(none.stderr.contains("no rules"), "{}", none.stderr);
+}
+
+/// Stratus Red Team technique of each account of the detonation set (one account per technique).
+const STRATUS: &[(&str, &str)] = &[
+    (
+        "017622104382",
+        "aws.execution.ssm-send-command / aws.credential-access.ec2-steal-instance-credentials",
+    ),
+    (
+        "032092706103",
+        "aws.exfiltration.ec2-security-group-open-port-22-ingress",
+    ),
+    (
+        "056392974792",
+        "aws.execution.ssm-send-command / aws.credential-access.ec2-steal-instance-credentials",
+    ),
+    ("070411556318", "aws.persistence.iam-create-user-login-profile"),
+    ("118238665043", "aws.exfiltration.ec2-share-ami"),
+    ("143434273843", "aws.defense-evasion.cloudtrail-stop"),
+    (
+        "165109126369",
+        "aws.credential-access.secretsmanager-batch-retrieve-secrets",
+    ),
+    ("171471557522", "aws.exfiltration.rds-share-snapshot"),
+    ("206821776919", "aws.defense-evasion.dns-delete-logs"),
+    ("229654561268", "aws.persistence.iam-create-admin-user"),
+    ("266106314375", "aws.persistence.lambda-overwrite-code"),
+    ("294599468799", "aws.execution.ssm-start-session"),
+    ("307578594326", "aws.defense-evasion.organizations-leave"),
+    ("309303190113", "aws.execution.ec2-user-data"),
+    ("321848314756", "aws.discovery.ec2-download-user-data"),
+    ("457448411975", "aws.credential-access.ec2-get-password-data"),
+    ("494659789341", "aws.impact.bedrock-invoke-model (LLMjacking)"),
+    ("498376118699", "aws.defense-evasion.vpc-remove-flow-logs"),
+    ("562283505220", "aws.initial-access.console-login-without-mfa"),
+    ("572910899909", "aws.lateral-movement.ec2-instance-connect"),
+    ("609418236337", "aws.persistence.iam-create-backdoor-role"),
+    ("712967571683", "aws.persistence.lambda-layer-extension"),
+    ("742491224508", "aws.persistence.sts-federation-token"),
+    ("751203476945", "aws.persistence.iam-backdoor-role"),
+    ("756680937392", "aws.exfiltration.ec2-share-ebs-snapshot"),
+    (
+        "763751499319",
+        "aws.privilege-escalation.iam-update-user-login-profile",
+    ),
+    (
+        "791182566784",
+        "aws.persistence.rolesanywhere-create-trust-anchor",
+    ),
+    (
+        "844015365555",
+        "aws.lateral-movement.ec2-serial-console-send-ssh-public-key",
+    ),
+    ("847129010505", "aws.defense-evasion.cloudtrail-delete"),
+    ("880896431042", "aws.persistence.lambda-backdoor-function"),
+    ("900138736586", "aws.execution.ec2-launch-unusual-instances"),
+    (
+        "903144391865",
+        "aws.credential-access.secretsmanager-retrieve-secrets",
+    ),
+    (
+        "933175858973",
+        "aws.credential-access.ssm-retrieve-securestring-parameters",
+    ),
+    ("946986569305", "aws.persistence.iam-backdoor-user"),
+    ("958312252124", "aws.defense-evasion.cloudtrail-event-selectors"),
+];
+
+/// The built-in pack flags at least 30 of the 35 detonated techniques. The user-agent rule is left out:
+/// Stratus names itself in its user agent, and counting that would prove nothing about the other rules.
+#[test]
+fn stratus_red_team_techniques_are_flagged() {
+    let Some(root) = realdata() else { return };
+    let dir = root.join("stratus-red-team-detonations");
+    let rows = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--exclude-rule",
+        OFFENSIVE_UA,
+        dir.to_str().unwrap(),
+    ]));
+    let mut flagged = Vec::new();
+    let mut missed = Vec::new();
+    for (account, technique) in STRATUS {
+        let rules: BTreeSet<&str> = rows
+            .iter()
+            .filter(|r| r["account"] == *account)
+            .filter_map(|r| r["ruleTitle"].as_str())
+            .collect();
+        if rules.is_empty() {
+            missed.push(*technique);
+        } else {
+            flagged.push(format!("{technique}: {rules:?}"));
+        }
+    }
+    eprintln!(
+        "flagged {} of {}:\n  {}",
+        flagged.len(),
+        STRATUS.len(),
+        flagged.join("\n  ")
+    );
+    eprintln!("missed: {missed:?}");
+    assert_eq!(STRATUS.len(), 35);
+    assert!(
+        flagged.len() >= 30,
+        "only {} techniques flagged; missed {missed:?}",
+        flagged.len()
+    );
+}
+
+/// Over the generator's benign traffic the pack stays under one finding per 10,000 events.
+#[test]
+fn benign_traffic_stays_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = 30_000;
+    generate(
+        dir.path(),
+        &[
+            "--events",
+            "30000",
+            "--seed",
+            "11",
+            "--accounts",
+            "3",
+            "--regions",
+            "2",
+            "--layout",
+            "mixed",
+        ],
+    );
+    let r = hunt(&["--format", "jsonl", "--stats", dir.path().to_str().unwrap()]);
+    let rows = findings(&r);
+    assert!(
+        r.stderr.contains(&format!("{events} events in the window")),
+        "{}",
+        r.stderr
+    );
+    let per_10k = rows.len() as f64 * 10_000.0 / events as f64;
+    eprintln!(
+        "{} findings over {events} benign events: {per_10k:.2} per 10,000",
+        rows.len()
+    );
+    assert!(
+        per_10k < 1.0,
+        "{per_10k} findings per 10,000 benign events: {:?}",
+        titles(&rows)
+    );
+}
+
+/// Every attack the generator plants is flagged, and only planted events are.
+#[test]
+fn planted_attacks_are_flagged_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), &["--events", "5000", "--seed", "5", "--attacks"]);
+    let rows = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--exclude-rule",
+        OFFENSIVE_UA,
+        dir.path().to_str().unwrap(),
+    ]));
+    let attacker = "185.220.101.47";
+    assert!(
+        rows.iter().all(|r| r["sourceIPAddress"] == attacker),
+        "{:?}",
+        titles(&rows)
+    );
+    let t = titles(&rows);
+    for want in [
+        "CloudTrail Logging Stopped",
+        "Root User Console Login",
+        "Console Login Without MFA",
+        "Access Key Created For Another User",
+        "AdministratorAccess Policy Attached",
+        "S3 Bucket Policy Grants Access To Everyone",
+        "Security Group Opened To The Internet On An Administrative Port",
+        "Burst Of Access Denied Errors From One Principal",
+        "GuardDuty Detector Deleted Or Disabled",
+        "S3 Bucket Block Public Access Removed Or Weakened",
+        "EC2 Windows Password Data Retrieved",
+    ] {
+        assert!(t.contains(want), "{want} not flagged: {t:?}");
+    }
+}
