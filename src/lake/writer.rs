@@ -17,6 +17,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 
 use super::manifest::{Entry, Manifest};
@@ -25,6 +26,16 @@ use crate::schema::{EVENT_TIME, OBJECT_KEY, events_schema};
 
 /// Partition value for rows without a usable event time (Hive's convention).
 pub const NO_DAY: &str = "__HIVE_DEFAULT_PARTITION__";
+/// Columns whose values are (nearly) all distinct, written without a dictionary.
+const UNIQUE_COLUMNS: &[&str] = &[
+    "eventID",
+    "requestID",
+    "sharedEventID",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "extras",
+];
 /// Rows per Parquet row group: small enough that time, account, region and eventName statistics skip data.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 
@@ -210,7 +221,7 @@ impl LakeWriter {
         std::fs::create_dir_all(dir).map_err(|e| LakeError::io(dir, e))?;
         let tmp = tmp_name(&path);
         let file = File::create(&tmp).map_err(|e| LakeError::io(&tmp, e))?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(
                 ZstdLevel::try_new(1).expect("valid zstd level"),
             ))
@@ -220,8 +231,12 @@ impl LakeWriter {
                 column_idx: time_idx as i32,
                 descending: false,
                 nulls_first: true,
-            }]))
-            .build();
+            }]));
+        // Nearly every value of these is unique: a dictionary only costs time before it is abandoned.
+        for column in UNIQUE_COLUMNS {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+        }
+        let props = props.build();
         let written = (|| {
             let fail =
                 |e: parquet::errors::ParquetError| LakeError::Parquet(format!("{}: {e}", tmp.display()));
