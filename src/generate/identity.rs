@@ -5,11 +5,11 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-/// Every `userIdentity.type` the generator emits, so decoding and rules see them all.
-pub const IDENTITY_TYPES: &[&str] = &[
+/// The `userIdentity.type`s of benign traffic: every type [`actor`] builds but `Root`, which is left to the
+/// planted attacks (in a healthy organization nobody works as root).
+pub const BENIGN_IDENTITY_TYPES: &[&str] = &[
     "IAMUser",
     "AssumedRole",
-    "Root",
     "FederatedUser",
     "AWSService",
     "AWSAccount",

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use catalogue::{details, error_for, pick_call};
-use identity::{IDENTITY_TYPES, actor};
+use identity::{BENIGN_IDENTITY_TYPES, actor};
 
 /// Where in the bucket the generated accounts' logs go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -178,9 +178,7 @@ fn event(rng: &mut SmallRng, time: DateTime<Utc>, account: &str, region: &str) -
         // Most of today's traffic comes from role sessions.
         "AssumedRole"
     } else {
-        // Root is left to the planted attacks: in a healthy organization nobody works as root.
-        let benign: Vec<&str> = IDENTITY_TYPES.iter().copied().filter(|t| *t != "Root").collect();
-        benign[rng.random_range(0..benign.len())]
+        BENIGN_IDENTITY_TYPES[rng.random_range(0..BENIGN_IDENTITY_TYPES.len())]
     };
     let creation = rfc3339(time - Duration::minutes(rng.random_range(1..600)));
     let who = actor(rng, kind, account, &creation);
@@ -334,38 +332,37 @@ fn write_siblings(
         "digestS3Bucket": "org-cloudtrail-archive", "digestPublicKeyFingerprint": "0123456789abcdef0123456789abcdef",
         "digestSignatureAlgorithm": "SHA256withRSA", "logFiles": [],
     });
-    let base = service_dir(opts.layout, a, account, "CloudTrail-Digest");
-    write_gz(
-        root,
-        &format!(
-            "{}/{account}_CloudTrail-Digest_{region}_org-trail_{region}_{stamp}.json.gz",
-            day_dir(&base, region, day)
-        ),
-        digest.to_string().as_bytes(),
-    )?;
     let insight = json!({"Records": [{"eventVersion": "1.08", "eventTime": format!("{day}T12:00:00Z"), "eventType": "AwsCloudTrailInsight",
         "eventCategory": "Insight", "insightDetails": {"state": "Start", "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances",
         "insightType": "ApiCallRateInsight"}}]});
-    let base = service_dir(opts.layout, a, account, "CloudTrail-Insight");
-    write_gz(
-        root,
-        &format!(
-            "{}/{account}_CloudTrail-Insight_{region}_{stamp}_abcdef0123456789.json.gz",
-            day_dir(&base, region, day)
-        ),
-        insight.to_string().as_bytes(),
-    )?;
     let config = json!({"fileVersion": "1.0", "configSnapshotId": "a1b2", "configurationItems": [{"resourceType": "AWS::S3::Bucket"}]});
-    let base = service_dir(opts.layout, a, account, "Config");
-    write_gz(
-        root,
-        &format!(
-            "{}/ConfigSnapshot/{account}_Config_{region}_ConfigSnapshot_{stamp}_a1b2.json.gz",
-            day_dir(&base, region, day)
+    // (service folder, file name inside the day folder, content)
+    let siblings = [
+        (
+            "CloudTrail-Digest",
+            format!("{account}_CloudTrail-Digest_{region}_org-trail_{region}_{stamp}.json.gz"),
+            digest,
         ),
-        config.to_string().as_bytes(),
-    )?;
-    Ok(3)
+        (
+            "CloudTrail-Insight",
+            format!("{account}_CloudTrail-Insight_{region}_{stamp}_abcdef0123456789.json.gz"),
+            insight,
+        ),
+        (
+            "Config",
+            format!("ConfigSnapshot/{account}_Config_{region}_ConfigSnapshot_{stamp}_a1b2.json.gz"),
+            config,
+        ),
+    ];
+    for (service, name, body) in &siblings {
+        let base = service_dir(opts.layout, a, account, service);
+        write_gz(
+            root,
+            &format!("{}/{name}", day_dir(&base, region, day)),
+            body.to_string().as_bytes(),
+        )?;
+    }
+    Ok(siblings.len())
 }
 
 /// Writes an archive under `root`.
