@@ -1,14 +1,38 @@
 #!/usr/bin/env python3
-"""ctscan against DuckDB on the same files, in one run.
+"""ctscan against DuckDB, against the floor and against its own targets, on the same files, in one run.
 
-Generates (once) a CloudTrail archive with the project's generator, installs DuckDB from PyPI into a virtual
-environment if missing, then times, each at least 3 runs (median reported) with peak RSS:
-  1. a full scan with a filter and a group-by: `ctscan query` vs DuckDB read_json + unnest(Records);
-  2. conversion to Parquet: `ctscan export` vs DuckDB COPY ... TO (FORMAT parquet);
-  3. three typical queries on Parquet: ctscan on its lake vs DuckDB on the same lake files;
-and the floor (gunzip + JSON parsing on all cores, from `cargo bench --bench decode`).
+For each archive shape (--shape, default both) it generates the archive once with ctscan-gen, of --events events:
+  uniform    --per-file 200 --accounts 10 --regions 4 --days 7 --seed 42 (the archive of earlier runs);
+  realistic  --world realistic --per-file 100 --accounts 3 --regions 4 --days 2 --layout org --siblings --attacks
+             --seed 42;
+into benches/data/archive-SHAPE-EVENTS, exports it to its own lake benches/data/lake-SHAPE-EVENTS, and times each
+command --runs times (median reported) with its peak RSS (wait4):
+  measure                                                   target
+  plain scan `SELECT count(*) FROM events` / the floor      <= 1.3x
+  scan with filter + group-by: DuckDB / ctscan              >= 3.5x  (DuckDB read_json with the four columns
+                                                                      given; the auto-format read is reported too)
+  export to Parquet: DuckDB COPY / ctscan export            >= 3x    (DuckDB with preserve_insertion_order=false)
+  three queries on the lake: DuckDB / ctscan                (none)
+  `ctscan hunt` (built-in pack) / the plain scan            <= 1.5x
+  hunt on the raw archive / hunt on the lake                >= 5x
+  peak RSS of every ctscan command                          < 1 GiB
+and writes the hunt's JSON lines to benches/data/hunt-SHAPE-EVENTS.jsonl (one more run) to report its size.
+DuckDB reads the same log objects through a glob that leaves out the digest, Insights and Config siblings.
+The floor is gunzip + simd-json tape on all cores, from `cargo bench --bench decode` on the same archive
+(CTSCAN_BENCH_ARCHIVE); --no-floor skips it for a quick check. Each shape ends with its partitions line and a
+markdown table: measure | ctscan s | reference s | ratio | target | met? | ctscan peak RSS | reference peak RSS.
+A ratio is reference / ctscan (how many times faster ctscan is), except for an "at most" target, where it is
+ctscan / reference (what ctscan costs over the reference).
 
-Usage: python3 benches/compare_duckdb.py [--events 1000000] [--runs 3]
+Memory growth (--memory; on by default when --shape includes realistic): one hunt each over realistic archives
+of 1,000,000 and 4,000,000 events, with its peak RSS against the < 1 GiB target.
+
+ctscan and ctscan-gen are built in release into CARGO_TARGET_DIR (default ~/.cache/ctscan-release), or taken
+from the folder CTSCAN_BIN_DIR names (nothing is built then, except the floor's `cargo bench`). DuckDB is
+installed from PyPI into ~/.cache/ctscan-venv if missing.
+
+Usage: python3 benches/compare_duckdb.py [--events 1000000] [--runs 3] [--shape realistic|uniform|both]
+                                         [--memory | --no-memory] [--no-floor]
 """
 
 import argparse
@@ -18,13 +42,125 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benches" / "data"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", str(Path.home() / ".cache" / "ctscan-release")))
 VENV = Path.home() / ".cache" / "ctscan-venv"
+RSS_LIMIT_MIB = 1024
+MEMORY_EVENTS = (1_000_000, 4_000_000)
+
+COUNT_SQL = "SELECT count(*) FROM events"
+SCAN_SQL = ("SELECT eventSource, count(*) AS n, count(DISTINCT userIdentity.arn) AS principals FROM events "
+            "WHERE errorCode IS NOT NULL OR readOnly = false GROUP BY 1 ORDER BY 2 DESC")
+DUCK_SCAN_SQL = ("SELECT r.eventSource, count(*) AS n, count(DISTINCT r.userIdentity.arn) AS principals FROM "
+                 "(SELECT unnest(Records) AS r FROM {source}) "
+                 "WHERE r.errorCode IS NOT NULL OR r.readOnly = false GROUP BY 1 ORDER BY 2 DESC")
+DUCK_TYPED_JSON = ("read_json('{glob}', records='true', columns={{'Records': 'STRUCT(eventSource VARCHAR, "
+                   "errorCode VARCHAR, readOnly BOOLEAN, userIdentity STRUCT(arn VARCHAR))[]'}})")
+DUCK_AUTO_JSON = "read_json('{glob}', format='auto')"
+DUCK_COPY_SQL = ("COPY (SELECT unnest(Records, recursive := false) AS r FROM read_json('{glob}', format='auto')) "
+                 "TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+# (name, ctscan SQL, DuckDB SQL); {key} is an access key of the lake, {day} a day of the archive, {g} the lake glob.
+LAKE_QUERIES = [
+    ("lake: one access key's activity",
+     "SELECT eventTime, eventName, sourceIPAddress FROM events WHERE userIdentity.accessKeyId = '{key}' "
+     "ORDER BY eventTime",
+     "SELECT eventTime, eventName, sourceIPAddress FROM read_parquet('{g}') WHERE userIdentity.accessKeyId = "
+     "'{key}' ORDER BY eventTime"),
+    ("lake: top callers in one day",
+     "SELECT userIdentity.arn AS arn, count(*) AS n FROM events WHERE eventTime >= '{day}' "
+     "AND eventTime < '{next_day}' GROUP BY 1 ORDER BY 2 DESC LIMIT 20",
+     "SELECT userIdentity.arn AS arn, count(*) AS n FROM read_parquet('{g}') WHERE eventTime >= "
+     "TIMESTAMPTZ '{day} 00:00:00+00' AND eventTime < TIMESTAMPTZ '{next_day} 00:00:00+00' "
+     "GROUP BY 1 ORDER BY 2 DESC LIMIT 20"),
+    ("lake: errors by event name",
+     "SELECT eventName, errorCode, count(*) AS n FROM events WHERE errorCode IS NOT NULL GROUP BY 1, 2 "
+     "ORDER BY 3 DESC",
+     "SELECT eventName, errorCode, count(*) AS n FROM read_parquet('{g}') WHERE errorCode IS NOT NULL "
+     "GROUP BY 1, 2 ORDER BY 3 DESC"),
+]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """An archive shape: ctscan-gen arguments besides --out and --events, and a day inside the archive."""
+    name: str
+    gen_args: tuple[str, ...]
+    day: date
+
+
+UNIFORM = Shape("uniform", ("--per-file", "200", "--accounts", "10", "--regions", "4", "--days", "7",
+                            "--seed", "42"), date(2026, 3, 3))
+REALISTIC = Shape("realistic", ("--world", "realistic", "--per-file", "100", "--accounts", "3", "--regions", "4",
+                                "--days", "2", "--layout", "org", "--siblings", "--attacks", "--seed", "42"),
+                  date(2026, 3, 2))
+SHAPES = {"uniform": [UNIFORM], "realistic": [REALISTIC], "both": [UNIFORM, REALISTIC]}
+
+
+@dataclass(frozen=True)
+class Run:
+    """Median wall seconds of a command and its largest peak RSS, each None when not measured."""
+    seconds: float | None
+    rss_mib: float | None
+
+
+NOT_MEASURED = Run(None, None)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A bound on a ratio: reference / ctscan at least `limit`, or with `at_most` ctscan / reference at most."""
+    limit: float
+    at_most: bool = False
+
+    def met(self, ratio):
+        return ratio <= self.limit if self.at_most else ratio >= self.limit
+
+    def __str__(self):
+        return f"{'≤' if self.at_most else '≥'} {self.limit:g}×"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measure: ctscan's run, the reference's and the target on the ratio of their seconds."""
+    measure: str
+    ours: Run
+    reference: Run
+    target: Target | None = None
+
+    @property
+    def ratio(self):
+        if self.reference.seconds is None:
+            return None
+        if self.target is not None and self.target.at_most:
+            return self.ours.seconds / self.reference.seconds
+        return self.reference.seconds / self.ours.seconds
+
+    @property
+    def met(self):
+        if self.target is None or self.ratio is None:
+            return None
+        return self.target.met(self.ratio)
+
+
+@dataclass(frozen=True)
+class Tools:
+    """The binaries under test and the Python that has DuckDB."""
+    ctscan: Path
+    gen: Path
+    duck_python: Path
+
+    def ctscan_cmd(self, *args):
+        return [str(self.ctscan), *map(str, args)]
+
+    def hunt_cmd(self, source):
+        return self.ctscan_cmd("hunt", "-q", "--format", "jsonl", source)
 
 
 def sh(cmd, **kw):
@@ -32,9 +168,19 @@ def sh(cmd, **kw):
 
 
 def build():
-    env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET))
-    sh(["cargo", "build", "--release", "--bins"], cwd=ROOT, env=env)
-    return TARGET / "release" / "ctscan", TARGET / "release" / "ctscan-gen"
+    """Builds ctscan and ctscan-gen in release into TARGET; returns the folder holding them."""
+    sh(["cargo", "build", "--release", "--bins"], cwd=ROOT, env=dict(os.environ, CARGO_TARGET_DIR=str(TARGET)))
+    return TARGET / "release"
+
+
+def binaries():
+    """ctscan and ctscan-gen: from $CTSCAN_BIN_DIR when set, else freshly built."""
+    bin_dir = Path(os.environ["CTSCAN_BIN_DIR"]) if os.environ.get("CTSCAN_BIN_DIR") else build()
+    found = bin_dir / "ctscan", bin_dir / "ctscan-gen"
+    for path in found:
+        if not path.is_file():
+            raise SystemExit(f"{path}: no such binary")
+    return found
 
 
 def duck_python():
@@ -46,145 +192,252 @@ def duck_python():
     return py
 
 
-def timed(cmd, runs, env=None):
-    """Median wall seconds and max peak RSS (MiB) over `runs` runs of a command."""
+def duck_version(tools):
+    return subprocess.run([str(tools.duck_python), "-c", "import duckdb; print(duckdb.__version__)"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def timed(cmd, runs, prepare=None, stdout=subprocess.DEVNULL):
+    """Median wall seconds and largest peak RSS (MiB) over `runs` runs of a command that must exit with 0 or 1;
+    `prepare` is called before each run, outside the timing."""
     times, rss = [], []
     for _ in range(runs):
-        t = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        _, status, usage = os.wait4(p.pid, 0)
-        times.append(time.perf_counter() - t)
-        err = p.stderr.read().decode(errors="replace")
-        if os.waitstatus_to_exitcode(status) not in (0, 1):
-            raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{err}")
+        if prepare is not None:
+            prepare()
+        with tempfile.TemporaryFile() as err:
+            t = time.perf_counter()
+            p = subprocess.Popen(cmd, stdout=stdout, stderr=err)
+            _, status, usage = os.wait4(p.pid, 0)
+            times.append(time.perf_counter() - t)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            if p.returncode not in (0, 1):
+                err.seek(0)
+                raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}\n{err.read().decode(errors='replace')}")
         rss.append(usage.ru_maxrss / 1024)
-    return statistics.median(times), max(rss)
+    return Run(statistics.median(times), max(rss))
 
 
-def duck(py, sql, runs, setup=""):
-    script = f"import duckdb\ncon = duckdb.connect()\n{setup}\ncon.sql({sql!r}).fetchall()\n"
-    return timed([str(py), "-c", script], runs)
+def duck(tools, sql, runs, setup=""):
+    """Times `sql` in DuckDB, on a fresh connection where the SQL `setup` ran first."""
+    lines = ["import duckdb", "con = duckdb.connect()"]
+    if setup:
+        lines.append(f"con.execute({setup!r})")
+    lines.append(f"con.sql({sql!r}).fetchall()")
+    return timed([str(tools.duck_python), "-c", "\n".join(lines)], runs)
+
+
+def archive_for(tools, shape, events):
+    """The shape's archive of `events` events, generated on first use (in a scratch folder renamed when done)."""
+    archive = DATA / f"archive-{shape.name}-{events}"
+    if not archive.is_dir():
+        scratch = archive.with_name(archive.name + ".partial")
+        shutil.rmtree(scratch, ignore_errors=True)
+        sh([str(tools.gen), "--out", str(scratch), "--events", str(events), *shape.gen_args])
+        scratch.rename(archive)
+    return archive
+
+
+def log_objects(archive):
+    """The CloudTrail log objects of an archive, without the digest, Insights and Config siblings."""
+    return sorted(f for f in archive.rglob("*.json.gz") if "CloudTrail" in f.relative_to(archive).parts)
+
+
+def log_glob(archive, objects):
+    """A glob that matches exactly `objects` (one `*` per folder level), for DuckDB to read the same files."""
+    folders = objects[0].relative_to(archive).parts[:-1]
+    pattern = "/".join(p if p in ("AWSLogs", "CloudTrail") else "*" for p in folders) + "/*.json.gz"
+    if sum(1 for _ in archive.glob(pattern)) != len(objects):
+        raise SystemExit(f"{archive}: its log objects are not all matched by {pattern}")
+    return f"{archive}/{pattern}"
+
+
+def floor_seconds(archive):
+    """Prints `cargo bench --bench decode` on the archive and returns its floor (gunzip + simd-json tape)."""
+    env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET), CTSCAN_BENCH_ARCHIVE=str(archive))
+    out = sh(["cargo", "bench", "--bench", "decode"], cwd=ROOT, env=env, capture_output=True, text=True).stdout
+    print(out, flush=True)
+    return next(float(line.split("|")[2]) for line in out.splitlines() if "(floor)" in line)
+
+
+def floor_row(plain, floor):
+    reference = NOT_MEASURED if floor is None else Run(floor, None)
+    return Row("plain scan count(*) vs the floor (gunzip + simd-json tape)", plain, reference,
+               Target(1.3, at_most=True))
+
+
+def scan_rows(tools, archive, glob, runs):
+    ours = timed(tools.ctscan_cmd("query", "-q", archive, SCAN_SQL), runs)
+    typed = duck(tools, DUCK_SCAN_SQL.format(source=DUCK_TYPED_JSON.format(glob=glob)), runs)
+    auto = duck(tools, DUCK_SCAN_SQL.format(source=DUCK_AUTO_JSON.format(glob=glob)), runs)
+    return [
+        Row("scan: filter + group-by vs DuckDB read_json, columns given", ours, typed, Target(3.5)),
+        Row("scan: filter + group-by vs DuckDB read_json, auto format", ours, auto),
+    ]
+
+
+def export_row(tools, archive, glob, lake, duck_parquet, runs):
+    ours = timed(tools.ctscan_cmd("export", "-q", archive, "--out", lake), runs,
+                 prepare=lambda: shutil.rmtree(lake, ignore_errors=True))
+    theirs = duck(tools, DUCK_COPY_SQL.format(glob=glob, out=duck_parquet), runs,
+                  setup="SET preserve_insertion_order = false")
+    return Row("export to Parquet vs DuckDB COPY, preserve_insertion_order=false", ours, theirs, Target(3))
+
+
+def lake_key(tools, lake):
+    """An access key that occurs in the lake (NONE if there is none)."""
+    out = sh(tools.ctscan_cmd("query", "-q", "--format", "jsonl", lake,
+                              "SELECT userIdentity.accessKeyId AS k FROM events "
+                              "WHERE userIdentity.accessKeyId LIKE 'AKIA%' LIMIT 1"),
+             capture_output=True, text=True).stdout
+    return json.loads(out)["k"] if out.strip() else "NONE"
+
+
+def lake_rows(tools, lake, day, runs):
+    values = {"key": lake_key(tools, lake), "day": day, "next_day": day + timedelta(days=1),
+              "g": f"{lake}/events/**/*.parquet"}
+    return [Row(name,
+                timed(tools.ctscan_cmd("query", "-q", lake, ours.format(**values)), runs),
+                duck(tools, theirs.format(**values), runs))
+            for name, ours, theirs in LAKE_QUERIES]
+
+
+def hunt_rows(tools, archive, lake, plain, runs):
+    raw = timed(tools.hunt_cmd(archive), runs)
+    on_lake = timed(tools.hunt_cmd(lake), runs)
+    return [
+        Row("hunt, built-in pack, raw archive vs the plain count(*) scan", raw, plain, Target(1.5, at_most=True)),
+        Row("hunt on the lake vs hunt on the raw archive", on_lake, raw, Target(5)),
+    ]
+
+
+def hunt_output(tools, archive, out):
+    """Runs the hunt once more into `out`; returns its number of findings (lines) and bytes."""
+    with open(out, "wb") as f:
+        timed(tools.hunt_cmd(archive), 1, stdout=f)
+    with open(out, "rb") as f:
+        findings = sum(1 for _ in f)
+    return findings, out.stat().st_size
+
+
+def partitions(tools, lake):
+    """Days, day/account/region cells and events of the lake."""
+    out = sh(tools.ctscan_cmd("query", "-q", "--format", "jsonl", lake,
+                              "SELECT count(DISTINCT date_trunc('day', eventTime)) AS days, "
+                              "count(DISTINCT concat(CAST(date_trunc('day', eventTime) AS VARCHAR), "
+                              "recipientAccountId, awsRegion)) AS cells, count(*) AS n FROM events"),
+             capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def print_partitions(parts, lake):
+    # Would account and region partitions pay? Count the folders and rows per folder each layout gives.
+    files = sum(1 for _ in lake.rglob("*.parquet"))
+    print(f"partitions: day only {parts['days']} folders, {files} files, {parts['n'] / files:.0f} rows per file; "
+          f"day/account/region would be {parts['cells']} folders, at most {parts['n'] / parts['cells']:.0f} rows "
+          f"per folder")
+
+
+def cell(value, spec, unit=""):
+    return "—" if value is None else f"{value:{spec}}{unit}"
+
+
+def verdict(met):
+    return "—" if met is None else ("yes" if met else "no")
+
+
+def record(rows, new):
+    """Prints each new row as soon as it is measured and adds it to `rows`."""
+    for r in new:
+        announce(r)
+    rows.extend(new)
+
+
+def announce(row):
+    ref = row.reference
+    line = f"{row.measure}: ctscan {row.ours.seconds:.2f} s {row.ours.rss_mib:.0f} MiB"
+    if ref.seconds is not None:
+        line += f", reference {ref.seconds:.2f} s"
+        line += "" if ref.rss_mib is None else f" {ref.rss_mib:.0f} MiB"
+        line += f", ratio {row.ratio:.2f}×"
+    if row.met is not None:
+        line += f" (target {row.target}: {'met' if row.met else 'missed'})"
+    print(line, flush=True)
+
+
+def print_table(rows):
+    print("| measure | ctscan s | reference s | ratio | target | met? | ctscan peak RSS | reference peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        ref = r.reference
+        print(f"| {r.measure} | {r.ours.seconds:.2f} | {cell(ref.seconds, '.2f')} | "
+              f"{cell(r.ratio, '.2f', '×')} | {r.target or '—'} | {verdict(r.met)} | "
+              f"{cell(r.ours.rss_mib, '.0f', ' MiB')} | {cell(ref.rss_mib, '.0f', ' MiB')} |")
+    peak = max(rows, key=lambda r: r.ours.rss_mib)
+    print(f"| peak RSS, every ctscan command (largest: {peak.measure}) | — | — | — | < {RSS_LIMIT_MIB} MiB | "
+          f"{verdict(peak.ours.rss_mib < RSS_LIMIT_MIB)} | {peak.ours.rss_mib:.0f} MiB | — |")
+
+
+def bench_shape(tools, shape, args):
+    """Measures one shape and prints its partitions, summary and table."""
+    print(f"## {shape.name}", flush=True)
+    archive = archive_for(tools, shape, args.events)
+    objects = log_objects(archive)
+    glob = log_glob(archive, objects)
+    stem = f"{shape.name}-{args.events}"
+    lake = DATA / f"lake-{stem}"
+    floor = None if args.no_floor else floor_seconds(archive)
+
+    plain = timed(tools.ctscan_cmd("query", "-q", archive, COUNT_SQL), args.runs)
+    rows = []
+    record(rows, [floor_row(plain, floor)])
+    record(rows, scan_rows(tools, archive, glob, args.runs))
+    record(rows, [export_row(tools, archive, glob, lake, DATA / f"duck-{stem}.parquet", args.runs)])
+    record(rows, lake_rows(tools, lake, shape.day, args.runs))
+    record(rows, hunt_rows(tools, archive, lake, plain, args.runs))
+    findings, hunt_bytes = hunt_output(tools, archive, DATA / f"hunt-{stem}.jsonl")
+
+    parts = partitions(tools, lake)
+    print_partitions(parts, lake)
+    gz_bytes = sum(f.stat().st_size for f in objects)
+    lake_bytes = sum(f.stat().st_size for f in lake.rglob("*.parquet"))
+    print()
+    print(f"{shape.name}: {len(objects)} log objects, {parts['n']} events, {gz_bytes / 1e6:.0f} MB gzip; "
+          f"lake {lake_bytes / 1e6:.0f} MB; hunt output {findings} findings, {hunt_bytes / 1e6:.1f} MB of JSON "
+          f"lines; {os.cpu_count()} cores; DuckDB {duck_version(tools)}")
+    print_table(rows)
+    print()
+
+
+def memory_growth(tools):
+    """Hunts once over realistic archives of each size in MEMORY_EVENTS and prints the peak RSS of each."""
+    print("## memory growth: hunt, built-in pack, realistic archives", flush=True)
+    runs = [(events, timed(tools.hunt_cmd(archive_for(tools, REALISTIC, events)), 1)) for events in MEMORY_EVENTS]
+    print("| events | hunt s | hunt peak RSS | target | met? |")
+    print("|---|---|---|---|---|")
+    for events, run in runs:
+        print(f"| {events:,} | {run.seconds:.2f} | {run.rss_mib:.0f} MiB | < {RSS_LIMIT_MIB} MiB | "
+              f"{verdict(run.rss_mib < RSS_LIMIT_MIB)} |")
+    (small, first), (large, last) = runs[0], runs[-1]
+    print(f"peak RSS {last.rss_mib / first.rss_mib:.2f}× for {large / small:.0f}× the events")
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--events", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, default=1_000_000, help="events of each shape's archive")
+    ap.add_argument("--runs", type=int, default=3, help="runs of each command (median reported)")
+    ap.add_argument("--shape", choices=SHAPES, default="both", help="archive shape(s) to measure")
+    ap.add_argument("--memory", action=argparse.BooleanOptionalAction, default=None,
+                    help="hunt peak RSS at 1M and 4M realistic events (default: on when --shape has realistic)")
+    ap.add_argument("--no-floor", action="store_true", help="skip `cargo bench --bench decode` (the floor)")
     args = ap.parse_args()
-    ctscan, gen = build()
-    py = duck_python()
-    archive = DATA / f"archive-{args.events}"
-    if not (archive / "AWSLogs").is_dir():
-        sh([str(gen), "--out", str(archive), "--events", str(args.events), "--per-file", "200",
-            "--accounts", "10", "--regions", "4", "--days", "7", "--seed", "42"])
-    files = sorted(archive.rglob("*.json.gz"))
-    gz_bytes = sum(f.stat().st_size for f in files)
-    glob = f"{archive}/AWSLogs/**/*.json.gz"
-    rows = []
-
-    def row(name, ours, theirs):
-        rows.append((name, ours, theirs))
-        print(f"{name}: ctscan {ours[0]:.2f}s {ours[1]:.0f} MiB, duckdb {theirs[0]:.2f}s {theirs[1]:.0f} MiB, "
-              f"ratio {theirs[0] / ours[0]:.2f}x", flush=True)
-
-    scan_sql = ("SELECT eventSource, count(*) AS n, count(DISTINCT userIdentity.arn) AS principals FROM events "
-                "WHERE errorCode IS NOT NULL OR readOnly = false GROUP BY 1 ORDER BY 2 DESC")
-    duck_scan = (f"SELECT r.eventSource, count(*) AS n, count(DISTINCT r.userIdentity.arn) AS principals FROM "
-                 f"(SELECT unnest(Records) AS r FROM read_json('{glob}', format='auto')) "
-                 f"WHERE r.errorCode IS NOT NULL OR r.readOnly = false GROUP BY 1 ORDER BY 2 DESC")
-    row("scan: filter + group-by over .json.gz",
-        timed([str(ctscan), "query", "-q", str(archive), scan_sql], args.runs),
-        duck(py, duck_scan, args.runs))
-
-    # The floor on the same files: gunzip + JSON parsing alone, on all cores.
-    env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET), CTSCAN_BENCH_ARCHIVE=str(archive))
-    floor_out = subprocess.run(["cargo", "bench", "--bench", "decode"], cwd=ROOT, env=env, check=True,
-                               capture_output=True, text=True).stdout
-    print(floor_out, flush=True)
-    floor = next(float(line.split("|")[2]) for line in floor_out.splitlines() if "(floor)" in line)
-
-    lake = DATA / "lake"
-    duck_lake = DATA / "duck.parquet"
-
-    def export_once():
-        shutil.rmtree(lake, ignore_errors=True)
-        return [str(ctscan), "export", "-q", str(archive), "--out", str(lake)]
-
-    times, rss = [], []
-    for _ in range(args.runs):
-        t, r = timed(export_once(), 1)
-        times.append(t)
-        rss.append(r)
-    ours = (statistics.median(times), max(rss))
-    copy = (f"COPY (SELECT unnest(Records, recursive := false) AS r FROM read_json('{glob}', format='auto')) "
-            f"TO '{duck_lake}' (FORMAT parquet, COMPRESSION zstd)")
-    row("export: archive to Parquet", ours, duck(py, copy, args.runs))
-
-    lake_glob = f"{lake}/events/**/*.parquet"
-    queries = [
-        ("lake: one access key's activity",
-         "SELECT eventTime, eventName, sourceIPAddress FROM events WHERE userIdentity.accessKeyId = 'AKIA{k}' ORDER BY eventTime",
-         "SELECT eventTime, eventName, sourceIPAddress FROM read_parquet('{g}') WHERE userIdentity.accessKeyId = 'AKIA{k}' ORDER BY eventTime"),
-        ("lake: top callers in one day",
-         "SELECT userIdentity.arn AS arn, count(*) AS n FROM events WHERE eventTime >= '2026-03-03' AND eventTime < '2026-03-04' GROUP BY 1 ORDER BY 2 DESC LIMIT 20",
-         "SELECT userIdentity.arn AS arn, count(*) AS n FROM read_parquet('{g}') WHERE eventTime >= TIMESTAMPTZ '2026-03-03 00:00:00+00' AND eventTime < TIMESTAMPTZ '2026-03-04 00:00:00+00' GROUP BY 1 ORDER BY 2 DESC LIMIT 20"),
-        ("lake: errors by event name",
-         "SELECT eventName, errorCode, count(*) AS n FROM events WHERE errorCode IS NOT NULL GROUP BY 1, 2 ORDER BY 3 DESC",
-         "SELECT eventName, errorCode, count(*) AS n FROM read_parquet('{g}') WHERE errorCode IS NOT NULL GROUP BY 1, 2 ORDER BY 3 DESC"),
-    ]
-    key = subprocess.run([str(ctscan), "query", "--format", "jsonl", str(lake),
-                          "SELECT userIdentity.accessKeyId AS k FROM events WHERE userIdentity.accessKeyId LIKE 'AKIA%' LIMIT 1"],
-                         capture_output=True, text=True).stdout
-    k = json.loads(key)["k"][4:] if key.strip() else "NONE"
-    for name, ours_sql, duck_sql in queries:
-        row(name,
-            timed([str(ctscan), "query", "-q", str(lake), ours_sql.format(k=k)], args.runs),
-            duck(py, duck_sql.format(g=lake_glob, k=k), args.runs))
-
-    # Hunting: the whole built-in pack against a plain scan of the same archive, and on the lake.
-    plain = timed([str(ctscan), "query", "-q", str(archive),
-                   "SELECT count(*) FROM events WHERE eventName IS NOT NULL"], args.runs)
-    hunt_raw = timed([str(ctscan), "hunt", "-q", "--format", "jsonl", str(archive)], args.runs)
-    hunt_lake = timed([str(ctscan), "hunt", "-q", "--format", "jsonl", str(lake)], args.runs)
-    all_cols = timed([str(ctscan), "query", "-q", str(archive),
-                      "SELECT count(*) FROM events WHERE extras IS NULL OR extras IS NOT NULL"], args.runs)
-    hunt_rows = [
-        ("plain scan (eventName only)", plain),
-        ("scan decoding every column", all_cols),
-        ("hunt, built-in pack, raw archive", hunt_raw),
-        ("hunt, built-in pack, lake", hunt_lake),
-    ]
-    for name, (t, r) in hunt_rows:
-        print(f"{name}: {t:.2f}s {r:.0f} MiB", flush=True)
-
-    lake_bytes = sum(f.stat().st_size for f in lake.rglob("*.parquet"))
-    # Would account and region partitions pay? Count the folders and rows per folder each layout gives.
-    parts = subprocess.run([str(ctscan), "query", "--format", "jsonl", str(lake),
-                            "SELECT count(DISTINCT date_trunc('day', eventTime)) AS days, "
-                            "count(DISTINCT concat(CAST(date_trunc('day', eventTime) AS VARCHAR), recipientAccountId, awsRegion)) AS cells, "
-                            "count(*) AS n FROM events"], capture_output=True, text=True, check=True).stdout
-    p = json.loads(parts)
-    lake_files = len(list(lake.rglob("*.parquet")))
-    print(f"partitions: day only {p['days']} folders, {lake_files} files, {p['n'] / lake_files:.0f} rows per file; "
-          f"day/account/region would be {p['cells']} folders, at most {p['n'] / p['cells']:.0f} rows per folder")
-    print()
-    print(f"{len(files)} objects, {args.events} events, {gz_bytes / 1e6:.0f} MB gzip; lake {lake_bytes / 1e6:.0f} MB; "
-          f"{os.cpu_count()} cores; DuckDB {subprocess.run([str(py), '-c', 'import duckdb; print(duckdb.__version__)'], capture_output=True, text=True).stdout.strip()}")
-    print("| task | ctscan s | DuckDB s | DuckDB / ctscan | ctscan peak RSS | DuckDB peak RSS |")
-    print("|---|---|---|---|---|---|")
-    for name, ours, theirs in rows:
-        print(f"| {name} | {ours[0]:.2f} | {theirs[0]:.2f} | {theirs[0] / ours[0]:.2f}x | {ours[1]:.0f} MiB | {theirs[1]:.0f} MiB |")
-    print()
-    print("| hunting | seconds | peak RSS |")
-    print("|---|---|---|")
-    for name, (t, r) in hunt_rows:
-        print(f"| {name} | {t:.2f} | {r:.0f} MiB |")
-    print(f"pack over every-column scan: +{(hunt_raw[0] / all_cols[0] - 1) * 100:.0f}%; "
-          f"over the plain scan: +{(hunt_raw[0] / plain[0] - 1) * 100:.0f}%; "
-          f"lake hunt {hunt_raw[0] / hunt_lake[0]:.1f}x faster than raw")
-    print()
-    print(f"floor (gunzip + simd-json tape, all cores, same files): {floor:.2f}s; "
-          f"ctscan scan / floor = {rows[0][1][0] / floor:.2f}x")
+    ctscan, gen = binaries()
+    tools = Tools(ctscan, gen, duck_python())
+    shapes = SHAPES[args.shape]
+    memory = REALISTIC in shapes if args.memory is None else args.memory
+    for shape in shapes:
+        bench_shape(tools, shape, args)
+    if memory:
+        memory_growth(tools)
 
 
 if __name__ == "__main__":

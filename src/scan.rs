@@ -2,6 +2,7 @@
 //! chunk of objects per task, and the batches flow through a bounded channel, so memory stays flat however
 //! large the archive.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -12,6 +13,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use tokio::sync::mpsc;
 
+use crate::decode::gate::RowGate;
 use crate::decode::{BatchBuilder, DecodeError, Provenance, decode_object};
 use crate::report::{Reporter, ScanId};
 use crate::source::s3::Prefetch;
@@ -29,6 +31,10 @@ pub struct ScanConfig {
     pub strict: bool,
     /// Rows per batch, roughly.
     pub batch_rows: usize,
+    /// For hunts: build the costly columns only for rows some rule can match.
+    pub gate: Option<RowGate>,
+    /// Read only these objects (by key), when set: a hunt reading back the events it reports.
+    pub only_objects: Option<Arc<BTreeSet<String>>>,
 }
 
 impl Default for ScanConfig {
@@ -38,6 +44,8 @@ impl Default for ScanConfig {
             max_object_bytes: 2 << 30,
             strict: false,
             batch_rows: 8192,
+            gate: None,
+            only_objects: None,
         }
     }
 }
@@ -167,7 +175,8 @@ pub fn stream_objects(
             let stop = AtomicBool::new(false);
             let next = AtomicUsize::new(0);
             let decoder = || Decoder {
-                builder: BatchBuilder::new(projection.as_deref(), config.scope.clone()),
+                builder: BatchBuilder::new(projection.as_deref(), config.scope.clone())
+                    .with_gate(config.gate.clone()),
                 config: &config,
                 reporter: &reporter,
                 scan,

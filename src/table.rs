@@ -316,8 +316,11 @@ impl TableProvider for EventsTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let mut config = self.config.clone();
         config.scope = narrow_scope(config.scope, filters);
-        let listing =
+        let mut listing =
             source::list(&self.sources, &config.scope).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        if let Some(only) = &config.only_objects {
+            listing.objects.retain(|o| only.contains(&o.key));
+        }
         if config.strict
             && let Some(f) = listing.failures.first()
         {

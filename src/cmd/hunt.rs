@@ -2,6 +2,7 @@
 //! one pass, and report findings grouped by rule (table) or one per line (machine formats).
 
 mod render;
+mod source;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,15 +11,15 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
-use crate::cmd::query::{lake_source, register_lake, session};
+use crate::cmd::query::lake_source;
 use crate::report::Reporter;
-use crate::sigma::engine::Engine;
+use crate::sigma::engine::{Engine, HuntSource};
 use crate::sigma::rule::{Level, LoadFailure, Rule, load_path};
 use crate::sigma::select::{Filters, select};
 use crate::sigma::{SigmaError, allow, builtin};
-use crate::table::{EventsTable, register};
 
 use render::FindingWriter;
+use source::{ArchiveSource, LakeSource};
 
 /// Arguments of `ctscan hunt`.
 #[derive(Debug, Args)]
@@ -120,17 +121,21 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let mut writer = FindingWriter::new(format, out);
     let rt = crate::cmd::runtime(threads)?;
     let result: anyhow::Result<u64> = rt.block_on(async {
-        let mut ctx = session(threads);
-        match lake_source(&args.sources) {
-            Some(root) => register_lake(&mut ctx, root, &config.scope).await?,
-            None => register(
-                &mut ctx,
-                EventsTable::new(args.sources.clone(), config, reporter.clone()),
-            )?,
-        }
-        let df = ctx.table("events").await?;
+        let source: Box<dyn HuntSource> = match lake_source(&args.sources) {
+            Some(root) => Box::new(LakeSource {
+                root: root.to_path_buf(),
+                scope: config.scope.clone(),
+                threads,
+            }),
+            None => Box::new(ArchiveSource {
+                sources: args.sources.clone(),
+                config,
+                reporter: reporter.clone(),
+                threads,
+            }),
+        };
         let stats = engine
-            .run(df, &mut |f| {
+            .run(source.as_ref(), &mut |f| {
                 writer.push(f).map_err(|e| SigmaError::Output(e.to_string()))
             })
             .await

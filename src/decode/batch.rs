@@ -10,6 +10,7 @@ use simd_json::prelude::*;
 use simd_json::tape::Value;
 
 use super::columns::{Col, Extras, Path, Scratch, parse_event_time};
+use super::gate::RowGate;
 use crate::layout::LogKey;
 use crate::schema::{self, COLUMN_COUNT, EXTRAS_INDEX, Kind, RECORD};
 use crate::window::Scope;
@@ -99,6 +100,8 @@ pub struct BatchBuilder {
     rows: usize,
     row_extras: Extras,
     scratch: Scratch,
+    /// With a gate, rows no rule can match get only the gate's always-built columns.
+    gate: Option<RowGate>,
 }
 
 impl BatchBuilder {
@@ -149,7 +152,14 @@ impl BatchBuilder {
             rows: 0,
             row_extras: Extras::default(),
             scratch: Scratch::default(),
+            gate: None,
         }
+    }
+
+    /// Builds the costly columns only for rows the gate wants (see [`RowGate`]).
+    pub fn with_gate(mut self, gate: Option<RowGate>) -> BatchBuilder {
+        self.gate = gate;
+        self
     }
 
     /// The schema of the batches this builder makes.
@@ -199,10 +209,16 @@ impl BatchBuilder {
     }
 
     fn append_members(&mut self, record: Value<'_, '_>, time: Option<i64>) {
-        let want_extras = self.extras.is_some();
+        let mut want_extras = self.extras.is_some();
         if !self.any_record_col && !want_extras {
             return;
         }
+        let whole = match &mut self.gate {
+            None => true,
+            Some(g) => g.index.wanted(record.get_str("eventName")),
+        };
+        let built = |gate: &Option<RowGate>, i: usize| whole || gate.as_ref().is_none_or(|g| g.always[i]);
+        want_extras &= built(&self.gate, EXTRAS_INDEX);
         let mut slots: [Option<Value<'_, '_>>; RECORD.len()] = [None; RECORD.len()];
         self.row_extras.clear();
         if let Some(obj) = record.as_object() {
@@ -222,7 +238,9 @@ impl BatchBuilder {
         }
         for (i, col) in self.record_cols.iter_mut().enumerate() {
             let Some(col) = col else { continue };
-            if RECORD[i].kind == Kind::Time {
+            if !built(&self.gate, i) {
+                col.append_null();
+            } else if RECORD[i].kind == Kind::Time {
                 col.append_time(time);
             } else {
                 col.append(
@@ -234,7 +252,7 @@ impl BatchBuilder {
             }
         }
         if let Some(b) = &mut self.extras {
-            if self.row_extras.is_empty() {
+            if !want_extras || self.row_extras.is_empty() {
                 b.append_null();
             } else {
                 b.append_value(self.row_extras.to_json());

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod columns;
 pub mod document;
 pub mod error;
+pub mod gate;
 pub mod gunzip;
 
 pub use batch::{Appended, BatchBuilder, Provenance, RecordDefect};

@@ -2,10 +2,8 @@
 //! fields and bounded by a timespan. They run after the single pass, over the events their base rules
 //! matched (never over the archive), held in memory.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-
 use serde_norway::Value as Yaml;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::condition::CmpOp;
 use super::error::{SigmaError, invalid};
@@ -23,6 +21,9 @@ pub enum CorrType {
     Temporal,
     /// Every referenced rule matched in the window, in the order listed.
     TemporalOrdered,
+    /// A ctscan extension: a base event whose group (say account and region) had no activity at all
+    /// before it, in an archive that holds enough history of the group's first field (the account).
+    FirstSeen,
 }
 
 impl CorrType {
@@ -33,6 +34,7 @@ impl CorrType {
             CorrType::ValueCount => "value_count",
             CorrType::Temporal => "temporal",
             CorrType::TemporalOrdered => "temporal_ordered",
+            CorrType::FirstSeen => "first_seen",
         }
     }
 }
@@ -56,6 +58,8 @@ pub struct Correlation {
     pub aliases: BTreeMap<String, BTreeMap<String, String>>,
     /// Whether the referenced rules also report their own matches.
     pub generate: bool,
+    /// For `first_seen`: how much earlier history of the group's first field the archive must hold.
+    pub baseline_ms: i64,
 }
 
 fn strings(v: &Yaml) -> Vec<String> {
@@ -74,6 +78,7 @@ impl Correlation {
             Some("value_count") => CorrType::ValueCount,
             Some("temporal") => CorrType::Temporal,
             Some("temporal_ordered") => CorrType::TemporalOrdered,
+            Some("first_seen") => CorrType::FirstSeen,
             Some(other) => return Err(SigmaError::Unsupported(format!("correlation type {other:?}"))),
             None => return Err(invalid("correlation has no type")),
         };
@@ -113,6 +118,7 @@ impl Correlation {
                 return Err(invalid(format!("{} needs a condition", kind.as_str())));
             }
             CorrType::ValueCount if field.is_none() => return Err(invalid("value_count needs a field")),
+            CorrType::FirstSeen if group_by.is_empty() => return Err(invalid("first_seen needs a group-by")),
             _ => {}
         }
         let mut aliases = BTreeMap::new();
@@ -130,7 +136,14 @@ impl Correlation {
             }
         }
         let generate = v.get("generate").and_then(Yaml::as_bool).unwrap_or(false);
+        let baseline_ms = v
+            .get("baseline")
+            .and_then(Yaml::as_str)
+            .map(parse_timespan)
+            .transpose()?
+            .unwrap_or(24 * 3_600_000);
         Ok(Correlation {
+            baseline_ms,
             kind,
             rules,
             group_by,
@@ -155,17 +168,31 @@ impl Correlation {
     }
 }
 
-/// One event a base rule matched, as input to correlations.
+/// Where a matched event can be read again whole: its object and `eventID`. Correlations keep this, not
+/// the event, so their memory is a few strings per matched event; events are read back for findings only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Locator {
+    /// The object (path or key) the event came from.
+    pub object: Option<String>,
+    /// The event's `eventID`.
+    pub event_id: Option<String>,
+    /// For an event that cannot be found again by object and id: its number in the run, the event kept aside.
+    pub kept: Option<u64>,
+}
+
+/// One event a base rule matched, as input to correlations: only what the correlation reads of it.
 #[derive(Debug, Clone)]
 pub struct Member {
     /// Index into [`Correlation::rules`] of the rule that matched.
     pub rule: usize,
     /// Event time, microseconds since the epoch.
     pub time: i64,
-    /// The whole event.
-    pub event: Arc<serde_json::Value>,
-    /// The object it came from.
-    pub object: Option<String>,
+    /// The group-by values, in `group-by` order.
+    pub key: Vec<String>,
+    /// For `value_count`: the counted field's values.
+    pub values: Vec<String>,
+    /// Where to read the event again.
+    pub at: Locator,
 }
 
 /// A correlation that fired: the group, and the events of the window.
@@ -187,6 +214,48 @@ fn first_value(event: &serde_json::Value, path: &str) -> String {
 }
 
 impl Correlation {
+    /// The fields this correlation reads of an event its base rule `rule` (alias name) matched.
+    pub fn fields_for(&self, rule: &str) -> Vec<String> {
+        let mut out: Vec<String> = self.group_by.iter().map(|g| self.field_for(g, rule)).collect();
+        if let Some(f) = &self.field {
+            out.push(self.field_for(f, rule));
+        }
+        out
+    }
+
+    /// The member of one matched event: its group key and counted values, read from the event.
+    pub fn member(
+        &self,
+        rule: usize,
+        names: &[String],
+        time: i64,
+        event: &serde_json::Value,
+        at: Locator,
+    ) -> Member {
+        let name = &names[rule];
+        let key = self
+            .group_by
+            .iter()
+            .map(|g| first_value(event, &self.field_for(g, name)))
+            .collect();
+        let mut values = Vec::new();
+        if self.kind == CorrType::ValueCount
+            && let Some(field) = &self.field
+        {
+            let parts: Vec<String> = self.field_for(field, name).split('.').map(String::from).collect();
+            collect_scalars(event, &parts, &mut values);
+            values.sort();
+            values.dedup();
+        }
+        Member {
+            rule,
+            time,
+            key,
+            values,
+            at,
+        }
+    }
+
     fn field_for(&self, alias: &str, rule: &str) -> String {
         self.aliases
             .get(alias)
@@ -195,33 +264,27 @@ impl Correlation {
             .unwrap_or_else(|| alias.to_string())
     }
 
-    fn measure(&self, window: &[Member], names: &[String]) -> u64 {
+    fn measure(&self, window: &[Member]) -> u64 {
         match self.kind {
             CorrType::ValueCount => {
-                let field = self.field.as_deref().unwrap_or_default();
-                let mut seen: HashMap<String, ()> = HashMap::new();
-                for m in window {
-                    let f = self.field_for(field, &names[m.rule]);
-                    let parts: Vec<String> = f.split('.').map(String::from).collect();
-                    let mut out = Vec::new();
-                    collect_scalars(&m.event, &parts, &mut out);
-                    for v in out {
-                        seen.insert(v, ());
-                    }
-                }
+                let seen: HashSet<&str> = window
+                    .iter()
+                    .flat_map(|m| m.values.iter().map(String::as_str))
+                    .collect();
                 seen.len() as u64
             }
             _ => window.len() as u64,
         }
     }
 
-    fn fires(&self, window: &[Member], names: &[String]) -> bool {
+    fn fires(&self, window: &[Member]) -> bool {
         match self.kind {
-            CorrType::EventCount | CorrType::ValueCount => self.holds(self.measure(window, names)),
+            CorrType::EventCount | CorrType::ValueCount => self.holds(self.measure(window)),
             CorrType::Temporal => {
                 (0..self.rules.len()).all(|r| window.iter().any(|m| m.rule == r))
                     && (self.condition.is_empty() || self.holds(window.len() as u64))
             }
+            CorrType::FirstSeen => false,
             CorrType::TemporalOrdered => {
                 let mut expect = 0;
                 for m in window {
@@ -237,18 +300,12 @@ impl Correlation {
         }
     }
 
-    /// Evaluates the correlation over the members of its base rules. `names` holds, for each entry of
-    /// [`Correlation::rules`], the name used in aliases.
-    pub fn evaluate(&self, mut members: Vec<Member>, names: &[String]) -> Vec<Hit> {
-        members.sort_by_key(|m| m.time);
+    /// Evaluates the correlation over the members of its base rules (see [`Correlation::member`]).
+    pub fn evaluate(&self, mut members: Vec<Member>) -> Vec<Hit> {
+        members.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.at.cmp(&b.at)));
         let mut groups: BTreeMap<Vec<String>, Vec<Member>> = BTreeMap::new();
         for m in members {
-            let key = self
-                .group_by
-                .iter()
-                .map(|g| first_value(&m.event, &self.field_for(g, &names[m.rule])))
-                .collect();
-            groups.entry(key).or_default().push(m);
+            groups.entry(m.key.clone()).or_default().push(m);
         }
         let span = self.timespan_ms.map_or(i64::MAX, |ms| ms.saturating_mul(1000));
         let mut hits = Vec::new();
@@ -264,12 +321,12 @@ impl Correlation {
                         .iter()
                         .position(|m| m.time - t0 > span)
                         .map_or(events.len(), |p| start + p);
-                    if self.fires(&events[start..end], names) {
+                    if self.fires(&events[start..end]) {
                         ranges.push((start, end - 1));
                     }
                     start = end;
                 }
-                push_hits(self, &group, &events, ranges, names, &mut hits);
+                push_hits(self, &group, &events, ranges, &mut hits);
                 continue;
             }
             let mut i = 0;
@@ -277,14 +334,72 @@ impl Correlation {
                 while events[j].time - events[i].time > span {
                     i += 1;
                 }
-                if self.fires(&events[i..=j], names) {
+                if self.fires(&events[i..=j]) {
                     match ranges.last_mut() {
                         Some(last) if i <= last.1 => last.1 = j,
                         _ => ranges.push((i, j)),
                     }
                 }
             }
-            push_hits(self, &group, &events, ranges, names, &mut hits);
+            push_hits(self, &group, &events, ranges, &mut hits);
+        }
+        hits
+    }
+}
+
+/// When each group of a `first_seen` correlation was first active, from every event of the pass (not only
+/// its base rules' matches).
+#[derive(Debug, Default, Clone)]
+pub struct FirstActivity {
+    /// Group-by values → earliest event time.
+    pub groups: HashMap<Vec<String>, i64>,
+    /// First group-by value → earliest event time (the history the baseline asks for).
+    pub heads: HashMap<String, i64>,
+}
+
+impl FirstActivity {
+    /// Notes one event of a group.
+    pub fn note(&mut self, key: Vec<String>, time: i64) {
+        if let Some(head) = key.first() {
+            let h = self.heads.entry(head.clone()).or_insert(time);
+            *h = (*h).min(time);
+        }
+        let g = self.groups.entry(key).or_insert(time);
+        *g = (*g).min(time);
+    }
+}
+
+impl Correlation {
+    /// Evaluates a `first_seen` correlation: per group, its first base event fires when the group had
+    /// no activity more than `timespan` (default 1h) before it and the archive holds at least `baseline`
+    /// of earlier activity of the group's first field. The window holds the group's base events of the
+    /// `timespan` that follows.
+    pub fn evaluate_first_seen(&self, mut members: Vec<Member>, activity: &FirstActivity) -> Vec<Hit> {
+        members.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.at.cmp(&b.at)));
+        let mut groups: BTreeMap<Vec<String>, Vec<Member>> = BTreeMap::new();
+        for m in members {
+            groups.entry(m.key.clone()).or_default().push(m);
+        }
+        let grace = self.timespan_ms.unwrap_or(3_600_000).saturating_mul(1000);
+        let baseline = self.baseline_ms.saturating_mul(1000);
+        let mut hits = Vec::new();
+        for (key, events) in groups {
+            let t = events[0].time;
+            let began = activity.groups.get(&key).copied().unwrap_or(t);
+            let history = key
+                .first()
+                .and_then(|h| activity.heads.get(h))
+                .copied()
+                .unwrap_or(t);
+            if began < t.saturating_sub(grace) || history > t.saturating_sub(baseline) {
+                continue;
+            }
+            let window: Vec<Member> = events.into_iter().take_while(|m| m.time - t <= grace).collect();
+            hits.push(Hit {
+                group: self.group_by.iter().cloned().zip(key).collect(),
+                count: window.len() as u64,
+                events: window,
+            });
         }
         hits
     }
@@ -295,14 +410,13 @@ fn push_hits(
     group: &[(String, String)],
     events: &[Member],
     ranges: Vec<(usize, usize)>,
-    names: &[String],
     hits: &mut Vec<Hit>,
 ) {
     for (a, b) in ranges {
         let window = events[a..=b].to_vec();
         hits.push(Hit {
             group: group.to_vec(),
-            count: c.measure(&window, names),
+            count: c.measure(&window),
             events: window,
         });
     }
@@ -316,13 +430,14 @@ mod tests {
         Correlation::parse(&serde_norway::from_str(yaml).unwrap()).unwrap()
     }
 
-    fn member(rule: usize, secs: i64, who: &str, what: &str) -> Member {
-        Member {
-            rule,
-            time: secs * 1_000_000,
-            event: Arc::new(serde_json::json!({"userIdentity": {"arn": who}, "eventName": what})),
+    fn member(c: &Correlation, names: &[String], rule: usize, secs: i64, who: &str, what: &str) -> Member {
+        let event = serde_json::json!({"userIdentity": {"arn": who}, "eventName": what});
+        let at = Locator {
             object: None,
-        }
+            event_id: Some(format!("{who}-{secs}-{rule}")),
+            kept: None,
+        };
+        c.member(rule, names, secs * 1_000_000, &event, at)
     }
 
     #[test]
@@ -331,9 +446,10 @@ mod tests {
             "type: event_count\nrules: [denied]\ngroup-by: [userIdentity.arn]\ntimespan: 5m\ncondition: {gte: 3}",
         );
         let names = vec!["denied".to_string()];
-        let mut ms: Vec<Member> = (0..3).map(|i| member(0, i * 60, "alice", "X")).collect();
-        ms.extend((0..3).map(|i| member(0, i * 200, "bob", "X")));
-        let hits = c.evaluate(ms, &names);
+        let m = |secs, who| member(&c, &names, 0, secs, who, "X");
+        let mut ms: Vec<Member> = (0..3).map(|i| m(i * 60, "alice")).collect();
+        ms.extend((0..3).map(|i| m(i * 200, "bob")));
+        let hits = c.evaluate(ms);
         assert_eq!(hits.len(), 1);
         assert_eq!(
             hits[0].group,
@@ -348,10 +464,9 @@ mod tests {
             "type: value_count\nrules: [r]\ngroup-by: [userIdentity.arn]\ntimespan: 1h\ncondition: {gte: 2, field: eventName}",
         );
         let names = vec!["r".to_string()];
-        let same = vec![member(0, 0, "a", "X"), member(0, 1, "a", "X")];
-        assert!(c.evaluate(same, &names).is_empty());
-        let two = vec![member(0, 0, "a", "X"), member(0, 1, "a", "Y")];
-        assert_eq!(c.evaluate(two, &names).len(), 1);
+        let m = |secs, what| member(&c, &names, 0, secs, "a", what);
+        assert!(c.evaluate(vec![m(0, "X"), m(1, "X")]).is_empty());
+        assert_eq!(c.evaluate(vec![m(0, "X"), m(1, "Y")]).len(), 1);
 
         let o = corr(
             "type: temporal_ordered\nrules: [stop, modify, start]\ngroup-by: [userIdentity.arn]\ntimespan: 10m",
@@ -360,30 +475,12 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let good = vec![
-            member(0, 0, "a", ""),
-            member(1, 10, "a", ""),
-            member(2, 20, "a", ""),
-        ];
-        assert_eq!(o.evaluate(good, &names).len(), 1);
-        let wrong_order = vec![
-            member(2, 0, "a", ""),
-            member(1, 10, "a", ""),
-            member(0, 20, "a", ""),
-        ];
-        assert!(o.evaluate(wrong_order, &names).is_empty());
-        let too_slow = vec![
-            member(0, 0, "a", ""),
-            member(1, 10, "a", ""),
-            member(2, 2000, "a", ""),
-        ];
-        assert!(o.evaluate(too_slow, &names).is_empty());
+        let m = |rule, secs| member(&o, &names, rule, secs, "a", "");
+        assert_eq!(o.evaluate(vec![m(0, 0), m(1, 10), m(2, 20)]).len(), 1);
+        assert!(o.evaluate(vec![m(2, 0), m(1, 10), m(0, 20)]).is_empty());
+        assert!(o.evaluate(vec![m(0, 0), m(1, 10), m(2, 2000)]).is_empty());
         let t = corr("type: temporal\nrules: [stop, modify, start]\ntimespan: 10m");
-        let any_order = vec![
-            member(2, 0, "a", ""),
-            member(1, 10, "a", ""),
-            member(0, 20, "a", ""),
-        ];
-        assert_eq!(t.evaluate(any_order, &names).len(), 1);
+        let m = |rule, secs| member(&t, &names, rule, secs, "a", "");
+        assert_eq!(t.evaluate(vec![m(2, 0), m(1, 10), m(0, 20)]).len(), 1);
     }
 }

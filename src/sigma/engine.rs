@@ -1,26 +1,62 @@
-//! The hunt engine: every selected rule evaluated in one pass over the events. One projection computes a
-//! boolean column per detection rule (and per suppression entry) next to the event columns; rows where any
-//! rule is true are turned back into events and fanned out to findings or to correlation inputs; after the
-//! last batch, correlations run over the rows their base rules matched.
+//! The hunt engine: every selected rule evaluated in one pass over the events. Each row is tested only
+//! against the rules that can match its `eventName` ([`NameIndex`]) and the few rules that look at every
+//! event; a rule reads only its own columns. Matched rows become findings at once when the row is whole;
+//! rows a gated read left partial, and the events of correlation windows, are read back whole after the
+//! pass, so memory holds what findings need rather than every matched event.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, BooleanArray, RecordBatch};
-use datafusion::arrow::compute::{filter_record_batch, kernels::boolean::or};
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, BooleanArray, Int64Array, RecordBatch, StringArray, UInt32Array};
+use datafusion::arrow::compute::{cast, take_record_batch};
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::common::DFSchema;
 use datafusion::dataframe::DataFrame;
-use datafusion::logical_expr::Expr;
-use datafusion::prelude::ident;
+use datafusion::logical_expr::{Expr, ScalarUDF};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::prelude::{SessionContext, ident};
 use futures::StreamExt;
+use serde_json::Value;
 
 use super::allow::Allow;
 use super::compile::detection_expr;
-use super::correlation::Member;
+use super::correlation::{CorrType, FirstActivity, Locator, Member};
 use super::error::SigmaError;
-use super::event::rows;
+use super::event::{EventRow, rows};
+use super::field::resolve;
 use super::finding::{CorrelationInfo, Finding};
+use super::name_gate::{NameGate, NameIndex, NamedByRules};
 use super::rule::{LoadFailure, Rule, RuleKind};
 use super::select::find;
-use crate::schema::events_schema;
+use super::udf::Values;
+use crate::decode::gate::RowGate;
+use crate::schema::{OBJECT_KEY, events_schema};
+
+/// How a hunt wants its events read: an archive decoder builds costly columns only for rows the gate
+/// wants; a columnar source returns only rows the prefilter admits, decoding other columns for those only.
+#[derive(Debug, Clone)]
+pub struct ReadPlan {
+    /// Every column for rows a gated rule may match, the always-needed columns for the rest.
+    pub gate: RowGate,
+    /// True for every row some rule may match (a superset of the matches).
+    pub prefilter: Expr,
+}
+
+/// Where a hunt reads its events.
+#[async_trait]
+pub trait HuntSource: Send + Sync {
+    /// The events of the window. A source that honours the plan's gate returns every row (gated rows
+    /// partial); one that applies the prefilter returns whole rows, only those it admits.
+    async fn events(&self, plan: &ReadPlan) -> Result<DataFrame, SigmaError>;
+    /// Whether [`HuntSource::events`] returns every row, gated (raw archives), rather than prefiltered
+    /// whole rows (lakes).
+    fn gates(&self) -> bool;
+    /// The number of events in the window, for a source whose reads are prefiltered.
+    async fn count(&self) -> Result<u64, SigmaError>;
+    /// The whole events of these objects (at least those; the engine picks the rows it needs).
+    async fn fetch(&self, objects: BTreeSet<String>) -> Result<DataFrame, SigmaError>;
+}
 
 /// A correlation ready to evaluate: the rule, and for each referenced rule its index among the detections.
 struct CorrelationPlan {
@@ -33,6 +69,7 @@ struct CorrelationPlan {
 pub struct Engine {
     detections: Vec<Arc<Rule>>,
     exprs: Vec<Expr>,
+    gates: Arc<Vec<NameGate>>,
     /// For each detection, the suppression entries that apply to it.
     det_allows: Vec<Vec<usize>>,
     /// For each detection, the correlations (index, position in their rule list) it feeds.
@@ -48,11 +85,70 @@ pub struct RunStats {
     pub events: u64,
     /// Findings written.
     pub findings: u64,
+    /// Events read a second time, whole, for findings.
+    pub refetched: u64,
 }
 
 /// Rule name used in correlation aliases: the `name`, else the id.
 fn alias_name(r: &Rule) -> String {
     r.name.clone().unwrap_or_else(|| r.id.clone())
+}
+
+/// The events-schema columns an expression reads.
+fn columns_of(e: &Expr) -> BTreeSet<String> {
+    e.column_refs().into_iter().map(|c| c.name.clone()).collect()
+}
+
+/// A rule expression compiled against the columns it reads.
+struct Compiled {
+    columns: Vec<usize>,
+    expr: Arc<dyn PhysicalExpr>,
+}
+
+impl Compiled {
+    fn new(ctx: &SessionContext, schema: &Schema, e: &Expr) -> Result<Compiled, SigmaError> {
+        let columns: Vec<usize> = columns_of(e)
+            .iter()
+            .map(|name| schema.index_of(name))
+            .collect::<Result<_, _>>()?;
+        let projected = schema.project(&columns)?;
+        let df_schema = DFSchema::try_from(projected)?;
+        let expr = ctx.state().create_physical_expr(e.clone(), &df_schema)?;
+        Ok(Compiled { columns, expr })
+    }
+
+    /// The rows of `batch` (all of them, or those in `rows`) for which the expression is true, as indices
+    /// into `batch`.
+    fn matching(&self, batch: &RecordBatch, rows: Option<&[u32]>) -> Result<Vec<u32>, SigmaError> {
+        let projected = batch.project(&self.columns)?;
+        let input = match rows {
+            Some(r) => take_record_batch(&projected, &UInt32Array::from(r.to_vec()))?,
+            None => projected,
+        };
+        let value = self.expr.evaluate(&input)?.into_array(input.num_rows())?;
+        let flags = value
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .ok_or_else(|| SigmaError::Invalid("a rule did not evaluate to booleans".into()))?;
+        Ok((0..flags.len())
+            .filter(|&i| flags.is_valid(i) && flags.value(i))
+            .map(|i| rows.map_or(i as u32, |r| r[i]))
+            .collect())
+    }
+}
+
+/// What the pass leaves for after it: findings on partial rows, and correlation inputs.
+#[derive(Default)]
+struct Pending {
+    /// Detections to report once their event is read whole, by where the event is.
+    findings: HashMap<Locator, Vec<usize>>,
+    /// The order findings were found in, so the report keeps it.
+    order: Vec<Locator>,
+    members: Vec<Vec<Member>>,
+    /// Events that cannot be read again by object and id (no `eventID`), kept whole.
+    kept: HashMap<Locator, (Arc<Value>, Option<i64>)>,
+    /// For each `first_seen` correlation (by index), when each group was first active.
+    activity: HashMap<usize, FirstActivity>,
 }
 
 impl Engine {
@@ -62,12 +158,14 @@ impl Engine {
         let mut failures = Vec::new();
         let mut detections: Vec<Arc<Rule>> = Vec::new();
         let mut exprs = Vec::new();
+        let mut gates = Vec::new();
         let mut corr_rules = Vec::new();
         for r in rules {
             match &r.kind {
                 RuleKind::Detection(d) => match detection_expr(d) {
                     Ok(e) => {
                         exprs.push(e);
+                        gates.push(NameGate::of(d));
                         detections.push(Arc::new(r));
                     }
                     Err(e) => failures.push(LoadFailure {
@@ -129,6 +227,7 @@ impl Engine {
             Engine {
                 detections,
                 exprs,
+                gates: Arc::new(gates),
                 det_allows,
                 feeds,
                 correlations,
@@ -143,138 +242,502 @@ impl Engine {
         self.detections.len() + self.correlations.len()
     }
 
-    /// Runs over a DataFrame of the events table, handing each finding to `sink` as soon as it is known
-    /// (correlation findings come after the last batch).
-    pub async fn run(
-        &self,
-        df: DataFrame,
-        sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
-    ) -> Result<RunStats, SigmaError> {
-        let schema = events_schema();
-        let width = schema.fields().len();
-        let mut cols: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
-        for (i, e) in self.exprs.iter().enumerate() {
-            cols.push(e.clone().alias(format!("__rule{i}")));
+    /// The columns every row needs: those of the rules that look at every event, of the suppressions, of
+    /// what correlations read, and what locates and places an event.
+    fn always_columns(&self) -> BTreeSet<String> {
+        let mut cols: BTreeSet<String> = [
+            "eventTime",
+            "eventName",
+            "eventID",
+            "recipientAccountId",
+            OBJECT_KEY,
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        for (e, g) in self.exprs.iter().zip(self.gates.iter()) {
+            if g.is_any() {
+                cols.extend(columns_of(e));
+            }
         }
-        for (j, a) in self.allows.iter().enumerate() {
-            cols.push(a.expr.clone().alias(format!("__allow{j}")));
+        for a in &self.allows {
+            cols.extend(columns_of(&a.expr));
         }
-        let mut stream = df.select(cols)?.execute_stream().await?;
-        let mut stats = RunStats::default();
-        let mut members: Vec<Vec<Member>> = vec![Vec::new(); self.correlations.len()];
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            stats.events += batch.num_rows() as u64;
-            self.handle_batch(&batch, width, &mut members, &mut stats, sink)?;
-        }
-        for (plan, ms) in self.correlations.iter().zip(members) {
+        for plan in &self.correlations {
             let RuleKind::Correlation(c) = &plan.rule.kind else {
                 continue;
             };
-            for hit in c.evaluate(ms, &plan.names) {
-                let last = hit.events.last().cloned();
-                let Some(last) = last else { continue };
-                let first = hit.events.first().map(|m| m.time);
-                let finding = Finding {
-                    rule: plan.rule.clone(),
-                    event: last.event.clone(),
-                    object: last.object.clone(),
-                    time: Some(last.time),
-                    correlation: Some(CorrelationInfo {
-                        kind: c.kind,
-                        group: hit.group,
-                        count: hit.count,
-                        first,
-                        events: hit
-                            .events
-                            .iter()
-                            .map(|m| (m.event.clone(), m.object.clone()))
-                            .collect(),
-                    }),
-                };
-                stats.findings += 1;
-                sink(finding)?;
+            for name in &plan.names {
+                for f in c.fields_for(name) {
+                    cols.extend(columns_of(&resolve(&f).expr));
+                }
             }
         }
+        cols
+    }
+
+    /// How to read for these rules: the row gate of a raw read, and the prefilter of a columnar one.
+    pub fn read_plan(&self) -> ReadPlan {
+        let schema = events_schema();
+        let always: Vec<usize> = self
+            .always_columns()
+            .iter()
+            .filter_map(|c| schema.index_of(c).ok())
+            .collect();
+        let index = NameIndex::new(self.gates.clone());
+        let named = Arc::new(ScalarUDF::new_from_impl(NamedByRules::new(index.clone())));
+        let prefilter = self
+            .exprs
+            .iter()
+            .zip(self.gates.iter())
+            .filter(|(_, g)| g.is_any())
+            .map(|(e, _)| e.clone())
+            .fold(named.call(vec![ident("eventName")]), Expr::or);
+        ReadPlan {
+            gate: RowGate::new(index, &always),
+            prefilter,
+        }
+    }
+
+    /// Runs over a source, handing each finding to `sink` as soon as it is known (findings on events that
+    /// must be read again, and correlation findings, come after the pass).
+    pub async fn run(
+        &self,
+        source: &dyn HuntSource,
+        sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
+    ) -> Result<RunStats, SigmaError> {
+        let plan = self.read_plan();
+        let gated = source.gates();
+        let df = source.events(&plan).await?;
+        let schema: Schema = df.schema().as_arrow().clone();
+        let ctx = SessionContext::new();
+        let rules: Vec<Compiled> = self
+            .exprs
+            .iter()
+            .map(|e| Compiled::new(&ctx, &schema, e))
+            .collect::<Result<_, _>>()?;
+        let allows: Vec<Compiled> = self
+            .allows
+            .iter()
+            .map(|a| Compiled::new(&ctx, &schema, &a.expr))
+            .collect::<Result<_, _>>()?;
+        let name_col = schema.index_of("eventName")?;
+        let time_col = schema.index_of("eventTime")?;
+        let mut firsts = Vec::new();
+        for (ci, plan) in self.correlations.iter().enumerate() {
+            if let RuleKind::Correlation(c) = &plan.rule.kind
+                && c.kind == CorrType::FirstSeen
+            {
+                let keys = c
+                    .group_by
+                    .iter()
+                    .map(|g| Compiled::new(&ctx, &schema, &resolve(g).expr))
+                    .collect::<Result<Vec<_>, _>>()?;
+                firsts.push((ci, keys));
+            }
+        }
+        let mut index = NameIndex::new(self.gates.clone());
+        let mut stream = df.execute_stream().await?;
+        let mut stats = RunStats::default();
+        let mut pending = Pending {
+            members: vec![Vec::new(); self.correlations.len()],
+            ..Pending::default()
+        };
+        let mut corr_fields = Vec::new();
+        for plan in &self.correlations {
+            let RuleKind::Correlation(c) = &plan.rule.kind else {
+                corr_fields.push(Vec::new());
+                continue;
+            };
+            let per_rule = plan
+                .names
+                .iter()
+                .map(|name| {
+                    c.fields_for(name)
+                        .iter()
+                        .map(|f| Compiled::new(&ctx, &schema, &resolve(f).expr))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            corr_fields.push(per_rule);
+        }
+        let pass = Pass {
+            rules: &rules,
+            allows: &allows,
+            name_col,
+            time_col,
+            firsts: &firsts,
+            corr_fields: &corr_fields,
+            gated,
+        };
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            stats.events += batch.num_rows() as u64;
+            self.handle_batch(&batch, &pass, &mut index, &mut pending, &mut stats, sink)?;
+        }
+        if !gated {
+            stats.events = source.count().await?;
+        }
+        self.finish(source, pending, &mut stats, sink).await?;
         Ok(stats)
     }
 
     fn handle_batch(
         &self,
         batch: &RecordBatch,
-        width: usize,
-        members: &mut [Vec<Member>],
+        pass: &Pass<'_>,
+        index: &mut NameIndex,
+        pending: &mut Pending,
         stats: &mut RunStats,
         sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
     ) -> Result<(), SigmaError> {
-        let flags: Vec<&BooleanArray> = (0..self.detections.len())
-            .map(|i| {
-                batch
-                    .column(width + i)
-                    .as_any()
-                    .downcast_ref::<BooleanArray>()
-                    .ok_or_else(|| SigmaError::Invalid("a rule column is not boolean".into()))
+        note_activity(batch, pass, &mut pending.activity)?;
+        let names = cast(batch.column(pass.name_col), &DataType::Utf8)?;
+        let names = names
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| SigmaError::Invalid("eventName is not a string column".into()))?;
+        let mut candidates: Vec<Vec<u32>> = vec![Vec::new(); self.detections.len()];
+        let mut whole = vec![!pass.gated; batch.num_rows()];
+        for (row, is_whole) in whole.iter_mut().enumerate() {
+            let name = names.is_valid(row).then(|| names.value(row));
+            let list = index.rules(name);
+            if !list.is_empty() {
+                *is_whole = true;
+            }
+            for &r in list.iter() {
+                candidates[r as usize].push(row as u32);
+            }
+        }
+        let mut matched: Vec<(usize, u32)> = Vec::new();
+        for (r, compiled) in pass.rules.iter().enumerate() {
+            let rows = if self.gates[r].is_any() {
+                compiled.matching(batch, None)?
+            } else if candidates[r].is_empty() {
+                continue;
+            } else {
+                compiled.matching(batch, Some(&candidates[r]))?
+            };
+            matched.extend(rows.into_iter().map(|row| (r, row)));
+        }
+        if matched.is_empty() {
+            return Ok(());
+        }
+        let hit_rows: Vec<u32> = matched
+            .iter()
+            .map(|(_, row)| *row)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let position: HashMap<u32, usize> = hit_rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+        let hits = take_record_batch(batch, &UInt32Array::from(hit_rows.clone()))?;
+        let allowed: Vec<HashSet<usize>> = pass
+            .allows
+            .iter()
+            .map(|a| {
+                a.matching(&hits, None)
+                    .map(|rows| rows.into_iter().map(|r| r as usize).collect())
             })
             .collect::<Result<_, _>>()?;
-        let Some(mut any) = flags.first().map(|f| (*f).clone()) else {
-            return Ok(());
-        };
-        for f in &flags[1..] {
-            any = or(&any, f)?;
+        let ids = string_column(&hits, "eventID")?;
+        let objects = string_column(&hits, OBJECT_KEY)?;
+        let times = cast(hits.column(pass.time_col), &DataType::Int64)?;
+        let times = times
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| SigmaError::Invalid("eventTime is not a timestamp".into()))?;
+        // Whole events are rebuilt only for the findings reported now; correlations read their fields.
+        let direct: BTreeSet<usize> = matched
+            .iter()
+            .filter(|(r, row)| self.detections[*r].generate && whole[*row as usize])
+            .map(|(_, row)| position[row])
+            .collect();
+        let mut events: HashMap<usize, EventRow> = HashMap::new();
+        if !direct.is_empty() {
+            let picked: Vec<u32> = direct.iter().map(|&p| p as u32).collect();
+            let sub = take_record_batch(&hits, &UInt32Array::from(picked))?;
+            events = direct.iter().copied().zip(rows(&sub)?).collect();
         }
-        if any.true_count() == 0 {
-            return Ok(());
-        }
-        let any = BooleanArray::from(
-            (0..any.len())
-                .map(|i| Some(any.is_valid(i) && any.value(i)))
-                .collect::<Vec<_>>(),
-        );
-        let matched = filter_record_batch(batch, &any)?;
-        let events = rows(&matched.project(&(0..width).collect::<Vec<_>>())?)?;
-        let flag = |col: usize, row: usize| -> bool {
-            let a = matched.column(col);
-            a.is_valid(row)
-                && a.as_any()
-                    .downcast_ref::<BooleanArray>()
-                    .is_some_and(|b| b.value(row))
-        };
-        for (row, ev) in events.into_iter().enumerate() {
-            let event = Arc::new(ev.event);
-            for (i, rule) in self.detections.iter().enumerate() {
-                if !flag(width + i, row) {
+        let mut fields: HashMap<(usize, usize), Vec<Values>> = HashMap::new();
+        matched.sort_unstable_by_key(|(r, row)| (*row, *r));
+        for (r, row) in matched {
+            let pos = position[&row];
+            let is_allowed = |list: &[usize]| list.iter().any(|&j| allowed[j].contains(&pos));
+            if is_allowed(&self.det_allows[r]) {
+                continue;
+            }
+            let object = (!objects.is_null(pos)).then(|| objects.value(pos).to_string());
+            let id = (!ids.is_null(pos) && !ids.value(pos).is_empty()).then(|| ids.value(pos).to_string());
+            let time = (!times.is_null(pos)).then(|| times.value(pos));
+            let mut at = Locator {
+                object,
+                event_id: id,
+                kept: None,
+            };
+            if at.object.is_none() || at.event_id.is_none() {
+                // Not findable again: keep this event whole.
+                at.event_id = None;
+                at.kept = Some(pending.kept.len() as u64);
+                let sub = take_record_batch(&hits, &UInt32Array::from(vec![pos as u32]))?;
+                if let Some(e) = rows(&sub)?.into_iter().next() {
+                    pending.kept.insert(at.clone(), (Arc::new(e.event), time));
+                }
+            }
+            let rule = &self.detections[r];
+            if rule.generate {
+                match events.get(&pos) {
+                    Some(e) if at.kept.is_none() => {
+                        stats.findings += 1;
+                        sink(Finding {
+                            rule: rule.clone(),
+                            event: Arc::new(e.event.clone()),
+                            object: e.object.clone(),
+                            time: e.time,
+                            correlation: None,
+                        })?;
+                    }
+                    _ => {
+                        let list = pending.findings.entry(at.clone()).or_default();
+                        if list.is_empty() {
+                            pending.order.push(at.clone());
+                        }
+                        list.push(r);
+                    }
+                }
+            }
+            for &(ci, rule_pos) in &self.feeds[r] {
+                let plan = &self.correlations[ci];
+                let Some(t) = time else { continue };
+                if is_allowed(&plan.allows) {
                     continue;
                 }
-                let allowed =
-                    |list: &[usize]| list.iter().any(|&j| flag(width + self.detections.len() + j, row));
-                if allowed(&self.det_allows[i]) {
+                let RuleKind::Correlation(c) = &plan.rule.kind else {
                     continue;
+                };
+                if let std::collections::hash_map::Entry::Vacant(slot) = fields.entry((ci, rule_pos)) {
+                    let values = pass.corr_fields[ci][rule_pos]
+                        .iter()
+                        .map(|f| {
+                            let v = f
+                                .expr
+                                .evaluate(&hits.project(&f.columns)?)?
+                                .into_array(hits.num_rows())?;
+                            Ok(Values::of(&v)?)
+                        })
+                        .collect::<Result<Vec<_>, SigmaError>>()?;
+                    slot.insert(values);
                 }
-                if rule.generate {
-                    stats.findings += 1;
-                    sink(Finding {
-                        rule: rule.clone(),
-                        event: event.clone(),
-                        object: ev.object.clone(),
-                        time: ev.time,
-                        correlation: None,
-                    })?;
-                }
-                for &(ci, pos) in &self.feeds[i] {
-                    if allowed(&self.correlations[ci].allows) {
-                        continue;
-                    }
-                    if let Some(t) = ev.time {
-                        members[ci].push(Member {
-                            rule: pos,
-                            time: t,
-                            event: event.clone(),
-                            object: ev.object.clone(),
-                        });
-                    }
-                }
+                let values = &fields[&(ci, rule_pos)];
+                let groups = c.group_by.len();
+                let key = values[..groups]
+                    .iter()
+                    .map(|v| v.row(pos).next().unwrap_or_default().to_string())
+                    .collect();
+                let mut counted: Vec<String> = values[groups..]
+                    .iter()
+                    .flat_map(|v| v.row(pos).map(String::from).collect::<Vec<_>>())
+                    .collect();
+                counted.sort();
+                counted.dedup();
+                pending.members[ci].push(Member {
+                    rule: rule_pos,
+                    time: t,
+                    key,
+                    values: counted,
+                    at: at.clone(),
+                });
             }
         }
         Ok(())
     }
+
+    /// After the pass: reads back the events that findings need whole, reports the findings on them, and
+    /// evaluates the correlations.
+    async fn finish(
+        &self,
+        source: &dyn HuntSource,
+        pending: Pending,
+        stats: &mut RunStats,
+        sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
+    ) -> Result<(), SigmaError> {
+        let mut hits = Vec::new();
+        for (ci, (plan, members)) in self.correlations.iter().zip(pending.members).enumerate() {
+            let RuleKind::Correlation(c) = &plan.rule.kind else {
+                continue;
+            };
+            hits.push(match c.kind {
+                CorrType::FirstSeen => {
+                    let none = FirstActivity::default();
+                    c.evaluate_first_seen(members, pending.activity.get(&ci).unwrap_or(&none))
+                }
+                _ => c.evaluate(members),
+            });
+        }
+        let needed: HashSet<&Locator> = hits
+            .iter()
+            .flatten()
+            .flat_map(|h| h.events.iter().map(|m| &m.at))
+            .chain(pending.order.iter())
+            .collect();
+        let mut found = pending.kept;
+        let objects: BTreeSet<String> = needed
+            .iter()
+            .filter(|l| l.kept.is_none())
+            .filter_map(|l| l.object.clone())
+            .collect();
+        if !objects.is_empty() {
+            let mut stream = source.fetch(objects).await?.execute_stream().await?;
+            while let Some(batch) = stream.next().await {
+                for e in rows(&batch?)? {
+                    let at = Locator {
+                        object: e.object.clone(),
+                        event_id: event_id(&e.event),
+                        kept: None,
+                    };
+                    if needed.contains(&at) && !found.contains_key(&at) {
+                        stats.refetched += 1;
+                        found.insert(at, (Arc::new(e.event), e.time));
+                    }
+                }
+            }
+        }
+        for at in &pending.order {
+            let Some((event, time)) = found.get(at) else {
+                return Err(SigmaError::Invalid(format!(
+                    "event {} of {} could not be read again",
+                    at.event_id.as_deref().unwrap_or("?"),
+                    at.object.as_deref().unwrap_or("?")
+                )));
+            };
+            for &r in &pending.findings[at] {
+                stats.findings += 1;
+                sink(Finding {
+                    rule: self.detections[r].clone(),
+                    event: event.clone(),
+                    object: at.object.clone(),
+                    time: *time,
+                    correlation: None,
+                })?;
+            }
+        }
+        for (plan, plan_hits) in self.correlations.iter().zip(hits) {
+            let RuleKind::Correlation(c) = &plan.rule.kind else {
+                continue;
+            };
+            for hit in plan_hits {
+                let events: Vec<(Arc<Value>, Option<String>)> = hit
+                    .events
+                    .iter()
+                    .filter_map(|m| found.get(&m.at).map(|(e, _)| (e.clone(), m.at.object.clone())))
+                    .collect();
+                let (Some(last), Some(first)) = (hit.events.last(), hit.events.first()) else {
+                    continue;
+                };
+                let Some((event, object)) = events.last().cloned() else {
+                    continue;
+                };
+                stats.findings += 1;
+                sink(Finding {
+                    rule: plan.rule.clone(),
+                    event,
+                    object,
+                    time: Some(last.time),
+                    correlation: Some(CorrelationInfo {
+                        kind: c.kind,
+                        group: hit.group,
+                        count: hit.count,
+                        first: Some(first.time),
+                        events,
+                    }),
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Notes, for every `first_seen` correlation, when each group of this batch's events was active.
+fn note_activity(
+    batch: &RecordBatch,
+    pass: &Pass<'_>,
+    activity: &mut HashMap<usize, FirstActivity>,
+) -> Result<(), SigmaError> {
+    if pass.firsts.is_empty() {
+        return Ok(());
+    }
+    let times = cast(batch.column(pass.time_col), &DataType::Int64)?;
+    let times = times
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| SigmaError::Invalid("eventTime is not a timestamp".into()))?;
+    for (ci, keys) in pass.firsts {
+        let columns = keys
+            .iter()
+            .map(|k| {
+                let v = k
+                    .expr
+                    .evaluate(&batch.project(&k.columns)?)?
+                    .into_array(batch.num_rows())?;
+                Ok(cast(&v, &DataType::Utf8)?)
+            })
+            .collect::<Result<Vec<_>, SigmaError>>()?;
+        let columns: Vec<&StringArray> = columns
+            .iter()
+            .filter_map(|c| c.as_any().downcast_ref::<StringArray>())
+            .collect();
+        if columns.len() != keys.len() {
+            return Err(SigmaError::Unsupported(
+                "first_seen groups by fields holding one value each".into(),
+            ));
+        }
+        let seen = activity.entry(*ci).or_default();
+        for row in 0..batch.num_rows() {
+            if times.is_null(row) {
+                continue;
+            }
+            let key = columns
+                .iter()
+                .map(|c| {
+                    if c.is_null(row) {
+                        String::new()
+                    } else {
+                        c.value(row).to_string()
+                    }
+                })
+                .collect();
+            seen.note(key, times.value(row));
+        }
+    }
+    Ok(())
+}
+
+/// A string column of a batch, as UTF-8.
+fn string_column(batch: &RecordBatch, name: &str) -> Result<StringArray, SigmaError> {
+    let c = cast(batch.column(batch.schema().index_of(name)?), &DataType::Utf8)?;
+    c.as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .ok_or_else(|| SigmaError::Invalid(format!("{name} is not a string column")))
+}
+
+/// An event's `eventID`, when it has a usable one.
+fn event_id(event: &Value) -> Option<String> {
+    event
+        .get("eventID")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+/// What one pass evaluates with.
+struct Pass<'a> {
+    rules: &'a [Compiled],
+    allows: &'a [Compiled],
+    name_col: usize,
+    time_col: usize,
+    /// `first_seen` correlations (by index) with their group-by expressions.
+    firsts: &'a [(usize, Vec<Compiled>)],
+    /// Per correlation and base rule: the fields it reads (group-by fields, then the counted field).
+    corr_fields: &'a [Vec<Vec<Compiled>>],
+    gated: bool,
 }

@@ -237,6 +237,7 @@ pub fn parse_document(doc: &Yaml, source: &str) -> Result<Vec<Rule>, SigmaError>
         field: agg.field.clone(),
         aliases: Default::default(),
         generate: false,
+        baseline_ms: 0,
     };
     let rule = metadata(doc, source, RuleKind::Correlation(corr))?;
     Ok(vec![base, rule])

@@ -14,10 +14,12 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
 use serde_json::{Value, json};
 
-use super::engine::Engine;
+use super::engine::{Engine, HuntSource, ReadPlan};
 use super::error::{SigmaError, invalid};
 use super::finding::Finding;
 use super::rule::{Rule, RuleKind, parse_timespan};
@@ -153,6 +155,25 @@ pub fn subject<'a>(case: &TestCase, file_rules: &'a [Rule]) -> Option<&'a Rule> 
     }
 }
 
+/// Test events held in memory, read whole.
+struct MemSource(Arc<MemTable>);
+
+#[async_trait::async_trait]
+impl HuntSource for MemSource {
+    async fn events(&self, _plan: &ReadPlan) -> Result<DataFrame, SigmaError> {
+        Ok(SessionContext::new().read_table(self.0.clone())?)
+    }
+    fn gates(&self) -> bool {
+        true
+    }
+    async fn count(&self) -> Result<u64, SigmaError> {
+        Ok(0)
+    }
+    async fn fetch(&self, _objects: BTreeSet<String>) -> Result<DataFrame, SigmaError> {
+        Ok(SessionContext::new().read_table(self.0.clone())?)
+    }
+}
+
 /// Runs rules over in-memory events and returns the findings.
 pub async fn run_events(engine: &Engine, events: &[Value]) -> Result<Vec<Finding>, SigmaError> {
     let doc = json!({ "Records": events }).to_string().into_bytes();
@@ -163,12 +184,10 @@ pub async fn run_events(engine: &Engine, events: &[Value]) -> Result<Vec<Finding
     };
     decode_object(doc, &prov, &mut builder, 1 << 30).map_err(|e| invalid(format!("test events: {e}")))?;
     let batch = builder.finish()?;
-    let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
-    let ctx = datafusion::prelude::SessionContext::new();
-    let df = ctx.read_table(Arc::new(table))?;
+    let source = MemSource(Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?));
     let mut found = Vec::new();
     engine
-        .run(df, &mut |f| {
+        .run(&source, &mut |f| {
             found.push(f);
             Ok(())
         })

@@ -1,0 +1,124 @@
+//! Where `ctscan hunt` reads: an archive (local or S3), read with the engine's row gate and read again
+//! object by object for the events findings need whole, or a lake, read column by column.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::dataframe::DataFrame;
+use datafusion::prelude::{ident, lit};
+
+use crate::cmd::query::{register_lake, session};
+use crate::report::Reporter;
+use crate::scan::ScanConfig;
+use crate::schema::OBJECT_KEY;
+use crate::sigma::SigmaError;
+use crate::sigma::engine::{HuntSource, ReadPlan};
+use crate::table::{EventsTable, register};
+use crate::window::Scope;
+
+fn df_error(e: impl std::fmt::Display) -> SigmaError {
+    SigmaError::Invalid(e.to_string())
+}
+
+/// A CloudTrail archive: folders, files or `s3://` prefixes.
+pub struct ArchiveSource {
+    /// The SOURCE arguments.
+    pub sources: Vec<String>,
+    /// The read settings of the run.
+    pub config: ScanConfig,
+    /// The run's reporter (a second read of an object is not counted twice).
+    pub reporter: Arc<Reporter>,
+    /// Threads of the run.
+    pub threads: usize,
+}
+
+impl ArchiveSource {
+    async fn table(&self, config: ScanConfig) -> Result<DataFrame, SigmaError> {
+        let mut ctx = session(self.threads);
+        register(
+            &mut ctx,
+            EventsTable::new(self.sources.clone(), config, self.reporter.clone()),
+        )?;
+        Ok(ctx.table("events").await?)
+    }
+}
+
+#[async_trait]
+impl HuntSource for ArchiveSource {
+    async fn events(&self, plan: &ReadPlan) -> Result<DataFrame, SigmaError> {
+        let config = ScanConfig {
+            gate: Some(plan.gate.clone()),
+            ..self.config.clone()
+        };
+        self.table(config).await
+    }
+
+    fn gates(&self) -> bool {
+        true
+    }
+
+    async fn count(&self) -> Result<u64, SigmaError> {
+        Ok(0)
+    }
+
+    async fn fetch(&self, objects: BTreeSet<String>) -> Result<DataFrame, SigmaError> {
+        let config = ScanConfig {
+            gate: None,
+            only_objects: Some(Arc::new(objects)),
+            ..self.config.clone()
+        };
+        self.table(config).await
+    }
+}
+
+/// A Parquet lake written by `ctscan export`.
+pub struct LakeSource {
+    /// The lake folder.
+    pub root: PathBuf,
+    /// The run's window and scope.
+    pub scope: Scope,
+    /// Threads of the run.
+    pub threads: usize,
+}
+
+impl LakeSource {
+    async fn table(&self) -> Result<DataFrame, SigmaError> {
+        let mut ctx = session(self.threads);
+        // Filters run inside the Parquet reader, which then decodes the other columns of matching rows only.
+        for setting in [
+            "SET datafusion.execution.parquet.pushdown_filters = true",
+            "SET datafusion.execution.parquet.reorder_filters = true",
+        ] {
+            ctx.sql(setting).await?;
+        }
+        register_lake(&mut ctx, &self.root, &self.scope)
+            .await
+            .map_err(df_error)?;
+        Ok(ctx.table("events").await?)
+    }
+}
+
+#[async_trait]
+impl HuntSource for LakeSource {
+    async fn events(&self, plan: &ReadPlan) -> Result<DataFrame, SigmaError> {
+        Ok(self.table().await?.filter(plan.prefilter.clone())?)
+    }
+
+    fn gates(&self) -> bool {
+        false
+    }
+
+    async fn count(&self) -> Result<u64, SigmaError> {
+        Ok(self.table().await?.count().await? as u64)
+    }
+
+    async fn fetch(&self, objects: BTreeSet<String>) -> Result<DataFrame, SigmaError> {
+        let list = objects.into_iter().map(lit).collect();
+        Ok(self
+            .table()
+            .await?
+            .filter(ident(OBJECT_KEY).in_list(list, false))?)
+    }
+}
