@@ -1,6 +1,8 @@
 //! `ctscan hunt`: run a Sigma rule pack (the built-in one and/or `--rules`) over an archive or a lake in
-//! one pass, and report findings grouped by rule (table) or one per line (machine formats).
+//! one pass, and report findings grouped by rule and by (principal, source IP) in a table, or one per line
+//! (machine formats; one finding group per line with `--group`).
 
+mod group;
 mod render;
 mod source;
 
@@ -18,14 +20,17 @@ use crate::sigma::rule::{Level, LoadFailure, Rule, load_path};
 use crate::sigma::select::{Filters, select};
 use crate::sigma::{SigmaError, allow, builtin};
 
-use render::FindingWriter;
+use render::{FindingWriter, Outcome, WriterOptions, is_noisy, left_out_note, share};
 use source::{ArchiveSource, LakeSource};
 
 /// Arguments of `ctscan hunt`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  ctscan hunt AWSLogs/ --from 2026-03-03 --to 2026-03-05\n  \
-ctscan hunt lake/ --min-level high --format jsonl\n  ctscan hunt AWSLogs/ --rules sigma/rules/cloud/aws/cloudtrail --no-builtin\n\n\
+ctscan hunt lake/ --min-level high --format jsonl\n  ctscan hunt AWSLogs/ --format jsonl --group\n  \
+ctscan hunt AWSLogs/ --rules sigma/rules/cloud/aws/cloudtrail --no-builtin\n\n\
+Levels: by default low and informational findings are left out (the rules still run and the summary counts \
+them); --min-level low or --min-level informational shows them; rules named with --rule are shown at any level.\n\n\
 Exit codes: 0 the hunt ran (findings are not an error); 1 it ran, but some objects or rule files could not be read \
 (each is named on stderr); 2 usage or fatal error."
 )]
@@ -39,9 +44,15 @@ pub struct HuntArgs {
     /// Leave out the built-in rule pack.
     #[arg(long)]
     pub no_builtin: bool,
-    /// Only rules at this level or above.
+    /// Only rules at this level or above run and are shown. Without it every rule runs, but low and
+    /// informational findings are left out of the output (the summary counts them).
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub min_level: Option<Level>,
+    /// With jsonl, json or csv: one record per finding group (rule, principal or correlation group, source
+    /// IP) with counts, first and last time, accounts, regions, event names and samples, instead of one per
+    /// finding. The table is always grouped.
+    #[arg(long)]
+    pub group: bool,
     /// Only this rule id or name (repeatable).
     #[arg(long = "rule", value_name = "ID")]
     pub rule: Vec<String>,
@@ -61,6 +72,9 @@ pub struct HuntArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 }
+
+/// The lowest level shown when neither `--min-level` nor `--rule` is given.
+const DEFAULT_SHOWN: Level = Level::Medium;
 
 /// Loads the built-in pack (unless left out) and every `--rules` path.
 pub fn load_rules(paths: &[PathBuf], builtin_pack: bool) -> (Vec<Rule>, Vec<LoadFailure>) {
@@ -118,7 +132,19 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     }
     let config = args.read.scan_config(scope, global);
     let (out, format) = args.output.open()?;
-    let mut writer = FindingWriter::new(format, out);
+    let mut writer = FindingWriter::new(
+        WriterOptions {
+            format,
+            group: args.group,
+            show_from: args.min_level.unwrap_or(if args.rule.is_empty() {
+                DEFAULT_SHOWN
+            } else {
+                // Rules asked for by name are shown whatever their level.
+                Level::Informational
+            }),
+        },
+        out,
+    );
     let rt = crate::cmd::runtime(threads)?;
     let result: anyhow::Result<u64> = rt.block_on(async {
         let source: Box<dyn HuntSource> = match lake_source(&args.sources) {
@@ -144,24 +170,70 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     });
     reporter.finish();
     let events = result?;
-    let by_level = writer.by_level().clone();
-    let total = writer.finish()?;
+    let outcome = writer.finish(events)?;
     if options.summary {
-        let levels: Vec<String> = by_level.iter().rev().map(|(l, n)| format!("{n} {l}")).collect();
-        eprintln!(
-            "ctscan: {events} events in the window; {} rules run, {} skipped; {total} findings{}",
-            engine.rule_count(),
-            failures.len(),
-            if levels.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", levels.join(", "))
-            }
-        );
+        print_summary(&outcome, events, engine.rule_count(), failures.len());
+    } else if !global.quiet {
+        for r in outcome.rules.iter().filter(|r| is_noisy(r.findings, events)) {
+            eprintln!(
+                "ctscan: rule {:?} ({}): {} findings, {:.1}% of the {events} events in the window: \
+noisy: review or suppress",
+                r.rule.title,
+                r.rule.id,
+                r.findings,
+                share(r.findings, events)
+            );
+        }
     }
     Ok(if reporter.had_problems() || !failures.is_empty() {
         EXIT_PARTIAL
     } else {
         EXIT_OK
     })
+}
+
+/// The run summary on stderr: events, rules, findings by level, what was left out, and findings per rule
+/// with noisy rules flagged.
+fn print_summary(outcome: &Outcome, events: u64, rules: usize, skipped: usize) {
+    let levels: Vec<String> = outcome
+        .by_level
+        .iter()
+        .rev()
+        .map(|(l, n)| format!("{n} {l}"))
+        .collect();
+    eprintln!(
+        "ctscan: {events} events in the window; {rules} rules run, {skipped} skipped; {} findings{}",
+        outcome.findings,
+        if levels.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", levels.join(", "))
+        }
+    );
+    if let Some(note) = left_out_note(&outcome.left_out) {
+        eprintln!("ctscan: {note}");
+    }
+    if outcome.rules.is_empty() {
+        return;
+    }
+    eprintln!("ctscan: findings by rule:");
+    for r in &outcome.rules {
+        let noisy = if is_noisy(r.findings, events) {
+            format!(
+                "  noisy: review or suppress ({:.1}% of the events)",
+                share(r.findings, events)
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "  {:<8} {}: {} finding{} in {} group{}{noisy}",
+            r.rule.level.as_str(),
+            r.rule.title,
+            r.findings,
+            if r.findings == 1 { "" } else { "s" },
+            r.groups,
+            if r.groups == 1 { "" } else { "s" },
+        );
+    }
 }

@@ -71,6 +71,15 @@ pub fn get_text(event: &Value, path: &str) -> String {
     }
 }
 
+/// A key column's value in one event ("" when absent); the account falls back to the caller's account.
+pub fn key_of(event: &Value, path: &str) -> String {
+    let v = get_text(event, path);
+    if v.is_empty() && path == "recipientAccountId" {
+        return get_text(event, "userIdentity.accountId");
+    }
+    v
+}
+
 impl Finding {
     /// The rule's level.
     pub fn level(&self) -> Level {
@@ -79,11 +88,34 @@ impl Finding {
 
     /// A key column's value.
     pub fn key(&self, path: &str) -> String {
-        let v = get_text(&self.event, path);
-        if v.is_empty() && path == "recipientAccountId" {
-            return get_text(&self.event, "userIdentity.accountId");
+        key_of(&self.event, path)
+    }
+
+    /// Who the finding is about: the principal ARN, or for a correlation the values of its group-by fields
+    /// (joined by ", "). "" when absent.
+    pub fn principal(&self) -> String {
+        match &self.correlation {
+            Some(c) => c
+                .group
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => self.key("userIdentity.arn"),
         }
-        v
+    }
+
+    /// Time of the first event in microseconds (a plain finding has one event).
+    pub fn first_time(&self) -> Option<i64> {
+        self.correlation.as_ref().and_then(|c| c.first).or(self.time)
+    }
+
+    /// Every event of the finding with its object: the one event, or a correlation's window.
+    pub fn events(&self) -> Vec<(&Value, Option<&str>)> {
+        match &self.correlation {
+            Some(c) => c.events.iter().map(|(e, o)| (e.as_ref(), o.as_deref())).collect(),
+            None => vec![(self.event.as_ref(), self.object.as_deref())],
+        }
     }
 
     /// The finding as one JSON object: rule identity, key columns, object, and the event(s).
