@@ -26,3 +26,48 @@ impl RowGate {
         RowGate { index, always }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Array, StringArray};
+
+    use super::*;
+    use crate::decode::{BatchBuilder, Provenance, decode_object};
+    use crate::schema::events_schema;
+    use crate::sigma::detection::Detection;
+    use crate::sigma::name_gate::NameGate;
+    use crate::window::Scope;
+
+    #[test]
+    fn rows_no_rule_names_get_only_the_always_built_columns() {
+        let d =
+            Detection::parse(&serde_norway::from_str("s:\n  eventName: StopLogging\ncondition: s").unwrap())
+                .unwrap();
+        let schema = events_schema();
+        let always = [schema.index_of("eventName").unwrap()];
+        let gate = RowGate::new(NameIndex::new(Arc::new(vec![NameGate::of(&d)])), &always);
+        let mut builder = BatchBuilder::new(None, Scope::default()).with_gate(Some(gate));
+        let doc = br#"{"Records":[
+            {"eventTime":"2026-03-03T10:00:00Z","eventName":"StopLogging","userAgent":"cli","x":1},
+            {"eventTime":"2026-03-03T10:00:01Z","eventName":"ListBuckets","userAgent":"cli","x":2}]}"#;
+        let prov = Provenance { key: "k", log: None };
+        decode_object(doc.to_vec(), &prov, &mut builder, 1 << 20).unwrap();
+        let batch = builder.finish().unwrap();
+        let text = |name: &str| {
+            let c = batch.column_by_name(name).unwrap();
+            let c = c.as_any().downcast_ref::<StringArray>().unwrap().clone();
+            (0..c.len())
+                .map(|i| (!c.is_null(i)).then(|| c.value(i).to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            text("eventName"),
+            [Some("StopLogging".into()), Some("ListBuckets".into())]
+        );
+        assert_eq!(text("userAgent"), [Some("cli".into()), None]);
+        assert_eq!(text("extras"), [Some(r#"{"x":1}"#.into()), None]);
+        assert_eq!(text("objectKey"), [Some("k".into()), Some("k".into())]);
+    }
+}

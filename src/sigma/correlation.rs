@@ -483,4 +483,41 @@ mod tests {
         let m = |rule, secs| member(&t, &names, rule, secs, "a", "");
         assert_eq!(t.evaluate(vec![m(2, 0), m(1, 10), m(0, 20)]).len(), 1);
     }
+
+    #[test]
+    fn first_seen_needs_a_quiet_group_and_enough_history() {
+        let c = corr(
+            "type: first_seen\nrules: [created]\ngroup-by: [recipientAccountId, awsRegion]\ntimespan: 1h\nbaseline: 24h",
+        );
+        let hour = 3_600_000_000i64;
+        let member = |account: &str, region: &str, t: i64| Member {
+            rule: 0,
+            time: t,
+            key: vec![account.into(), region.into()],
+            values: Vec::new(),
+            at: Locator {
+                object: None,
+                event_id: Some(format!("{account}{region}{t}")),
+                kept: None,
+            },
+        };
+        let mut seen = FirstActivity::default();
+        seen.note(vec!["a".into(), "us-east-1".into()], 0);
+        seen.note(vec!["a".into(), "ap-south-1".into()], 30 * hour);
+        seen.note(vec!["a".into(), "eu-west-1".into()], 20 * hour);
+        seen.note(vec!["b".into(), "us-east-1".into()], 25 * hour);
+        seen.note(vec!["b".into(), "ap-south-1".into()], 30 * hour);
+        let hits = c.evaluate_first_seen(
+            vec![
+                member("a", "ap-south-1", 30 * hour),
+                member("a", "ap-south-1", 30 * hour + 60_000_000),
+                member("a", "eu-west-1", 30 * hour),
+                member("b", "ap-south-1", 30 * hour),
+            ],
+            &seen,
+        );
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].group[1].1, "ap-south-1");
+        assert_eq!(hits[0].count, 2);
+    }
 }
