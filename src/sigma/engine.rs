@@ -263,13 +263,27 @@ impl Engine {
         for a in &self.allows {
             cols.extend(columns_of(&a.expr));
         }
+        // `first_seen` notes the groups of every event.
         for plan in &self.correlations {
-            let RuleKind::Correlation(c) = &plan.rule.kind else {
+            if let RuleKind::Correlation(c) = &plan.rule.kind
+                && c.kind == CorrType::FirstSeen
+            {
+                for g in &c.group_by {
+                    cols.extend(columns_of(&resolve(g).expr));
+                }
+            }
+        }
+        // A correlation fed by a rule that sees every row reads its fields on partial rows too.
+        for (d, gate) in self.gates.iter().enumerate() {
+            if !gate.is_any() {
                 continue;
-            };
-            for name in &plan.names {
-                for f in c.fields_for(name) {
-                    cols.extend(columns_of(&resolve(&f).expr));
+            }
+            for &(ci, pos) in &self.feeds[d] {
+                let plan = &self.correlations[ci];
+                if let RuleKind::Correlation(c) = &plan.rule.kind {
+                    for f in c.fields_for(&plan.names[pos]) {
+                        cols.extend(columns_of(&resolve(&f).expr));
+                    }
                 }
             }
         }

@@ -269,4 +269,30 @@ mod tests {
         assert!(!idx.wanted(Some("Z")));
         assert_eq!(&*idx.rules(None), &[0, 2]);
     }
+
+    #[test]
+    fn few_built_in_rules_look_at_every_event() {
+        let (rules, _) = crate::sigma::builtin::load();
+        let every: Vec<String> = rules
+            .iter()
+            .filter_map(|r| match &r.kind {
+                crate::sigma::RuleKind::Detection(d) if NameGate::of(d).is_any() => {
+                    Some(r.name.clone().unwrap_or_else(|| r.id.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        // Each of these is evaluated on every row: keep the list short and deliberate.
+        assert_eq!(
+            every,
+            [
+                "access_denied",
+                "instance_role_call",
+                "instance_credentials_workstation_agent",
+                "offensive_user_agent",
+                "root_api_activity",
+            ],
+            "{every:?}"
+        );
+    }
 }
