@@ -958,3 +958,44 @@ fn planted_attacks_are_flagged_and_nothing_else() {
         assert!(t.contains(want), "{want} not flagged: {t:?}");
     }
 }
+
+/// Real credential theft: the OTRF set's stolen instance-profile session (used from a laptop's AWS CLI) is
+/// all the default hunt reports there, and Stratus's stolen instance credentials are found by the
+/// instance-credential rules, not by an address being public; the flaws2 defender set, anonymous reads of a
+/// public bucket and routine calls, gives no finding at the default levels.
+#[test]
+fn real_instance_credential_theft_is_found_and_nothing_else() {
+    let Some(root) = realdata() else { return };
+    let otrf = root.join("otrf-ec2-proxy-s3-exfil");
+    let rows = findings(&hunt(&["--format", "jsonl", otrf.to_str().unwrap()]));
+    assert_eq!(
+        titles(&rows),
+        BTreeSet::from(["Instance Role Credentials Used By A Desktop Client".to_string()])
+    );
+    assert_eq!(rows.len(), 11);
+    assert!(rows.iter().all(|r| {
+        r["principalArn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with("/i-0317f6c6b66ae9c40"))
+    }));
+
+    let flaws = root.join("flaws2-cloud-defender");
+    assert!(findings(&hunt(&["--format", "jsonl", flaws.to_str().unwrap()])).is_empty());
+
+    let stratus = root.join("stratus-red-team-detonations");
+    let rows = findings(&hunt(&[
+        "--format",
+        "jsonl",
+        "--min-level",
+        "low",
+        "--rule",
+        "instance_credentials_recon",
+        "--rule",
+        "instance_credentials_second_address",
+        stratus.to_str().unwrap(),
+    ]));
+    let stolen: Vec<&Value> = rows.iter().filter(|r| r["account"] == "017622104382").collect();
+    assert_eq!(stolen.len(), 1, "{rows:?}");
+    assert_eq!(stolen[0]["eventName"], "GetCallerIdentity");
+    assert_eq!(rows.len(), 1, "nothing else is flagged: {rows:?}");
+}
