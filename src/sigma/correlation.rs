@@ -2,6 +2,8 @@
 //! fields and bounded by a timespan. They run after the single pass, over the events their base rules
 //! matched (never over the archive), held in memory.
 
+use std::sync::Arc;
+
 use serde_norway::Value as Yaml;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -172,8 +174,8 @@ impl Correlation {
 /// the event, so their memory is a few strings per matched event; events are read back for findings only.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Locator {
-    /// The object (path or key) the event came from.
-    pub object: Option<String>,
+    /// The object (path or key) the event came from, shared by the events of one object.
+    pub object: Option<Arc<str>>,
     /// The event's `eventID`.
     pub event_id: Option<String>,
     /// For an event that cannot be found again by object and id: its number in the run, the event kept aside.

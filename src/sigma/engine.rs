@@ -473,6 +473,7 @@ impl Engine {
             events = direct.iter().copied().zip(rows(&sub)?).collect();
         }
         let mut fields: HashMap<(usize, usize), Vec<Values>> = HashMap::new();
+        let mut interned: HashMap<&str, Arc<str>> = HashMap::new();
         matched.sort_unstable_by_key(|(r, row)| (*row, *r));
         for (r, row) in matched {
             let pos = position[&row];
@@ -480,7 +481,10 @@ impl Engine {
             if is_allowed(&self.det_allows[r]) {
                 continue;
             }
-            let object = (!objects.is_null(pos)).then(|| objects.value(pos).to_string());
+            let object = (!objects.is_null(pos)).then(|| {
+                let key = objects.value(pos);
+                interned.entry(key).or_insert_with(|| Arc::from(key)).clone()
+            });
             let id = (!ids.is_null(pos) && !ids.value(pos).is_empty()).then(|| ids.value(pos).to_string());
             let time = (!times.is_null(pos)).then(|| times.value(pos));
             let mut at = Locator {
@@ -597,14 +601,14 @@ impl Engine {
         let objects: BTreeSet<String> = needed
             .iter()
             .filter(|l| l.kept.is_none())
-            .filter_map(|l| l.object.clone())
+            .filter_map(|l| l.object.as_deref().map(String::from))
             .collect();
         if !objects.is_empty() {
             let mut stream = source.fetch(objects).await?.execute_stream().await?;
             while let Some(batch) = stream.next().await {
                 for e in rows(&batch?)? {
                     let at = Locator {
-                        object: e.object.clone(),
+                        object: e.object.as_deref().map(Arc::from),
                         event_id: event_id(&e.event),
                         kept: None,
                     };
@@ -628,7 +632,7 @@ impl Engine {
                 sink(Finding {
                     rule: self.detections[r].clone(),
                     event: event.clone(),
-                    object: at.object.clone(),
+                    object: at.object.as_deref().map(String::from),
                     time: *time,
                     correlation: None,
                 })?;
@@ -642,7 +646,11 @@ impl Engine {
                 let events: Vec<(Arc<Value>, Option<String>)> = hit
                     .events
                     .iter()
-                    .filter_map(|m| found.get(&m.at).map(|(e, _)| (e.clone(), m.at.object.clone())))
+                    .filter_map(|m| {
+                        found
+                            .get(&m.at)
+                            .map(|(e, _)| (e.clone(), m.at.object.as_deref().map(String::from)))
+                    })
                     .collect();
                 let (Some(last), Some(first)) = (hit.events.last(), hit.events.first()) else {
                     continue;
