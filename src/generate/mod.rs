@@ -142,15 +142,18 @@ pub fn service_dir(layout: LayoutKind, index: usize, account: &str, service: &st
     }
 }
 
-fn day_dir(base: &str, region: &str, day: NaiveDate) -> String {
+/// The folder of one region's objects of one day under a service folder.
+pub(crate) fn day_dir(base: &str, region: &str, day: NaiveDate) -> String {
     format!("{base}/{region}/{}", day.format("%Y/%m/%d"))
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+/// `eventTime` as CloudTrail writes it (seconds, `Z`).
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn uuid(rng: &mut SmallRng) -> String {
+/// A random version-4 UUID, the shape of `eventID` and most `requestID`s.
+pub(crate) fn uuid(rng: &mut SmallRng) -> String {
     let v: u128 = rng.random();
     let h = format!("{v:032x}");
     format!(
@@ -307,7 +310,8 @@ fn deliveries_for(opts: &GenOptions, index: usize, files: usize) -> Delivery {
     }
 }
 
-fn write_gz(root: &Path, rel: &str, body: &[u8]) -> std::io::Result<()> {
+/// Writes `body` gzipped at `root/rel`, creating folders.
+pub(crate) fn write_gz(root: &Path, rel: &str, body: &[u8]) -> std::io::Result<()> {
     let path: PathBuf = root.join(rel);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
@@ -370,22 +374,7 @@ pub fn generate(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
     if opts.events_per_file == 0 {
         return Err(std::io::Error::other("events per file must be at least 1"));
     }
-    let files = opts.events.div_ceil(opts.events_per_file);
-    let written: Vec<(usize, usize)> = (0..files)
-        .into_par_iter()
-        .map(|i| {
-            let d = deliveries_for(opts, i, files);
-            let body = serde_json::to_vec(&json!({ "Records": d.records }))?;
-            write_gz(root, &d.path, &body)?;
-            Ok((d.records.len(), d.attack_events))
-        })
-        .collect::<std::io::Result<_>>()?;
-    let mut summary = GenSummary {
-        log_files: files,
-        events: written.iter().map(|w| w.0).sum(),
-        attack_events: written.iter().map(|w| w.1).sum(),
-        sibling_files: 0,
-    };
+    let mut summary = uniform_logs(opts, root)?;
     if opts.siblings {
         let accounts = account_ids(opts.accounts.max(1));
         let regions = region_names(opts.regions.max(1));
@@ -399,6 +388,26 @@ pub fn generate(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
         }
     }
     Ok(summary)
+}
+
+/// Writes the delivery files of the uniform world: `--per-file` events each, spread evenly over time.
+fn uniform_logs(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
+    let files = opts.events.div_ceil(opts.events_per_file);
+    let written: Vec<(usize, usize)> = (0..files)
+        .into_par_iter()
+        .map(|i| {
+            let d = deliveries_for(opts, i, files);
+            let body = serde_json::to_vec(&json!({ "Records": d.records }))?;
+            write_gz(root, &d.path, &body)?;
+            Ok((d.records.len(), d.attack_events))
+        })
+        .collect::<std::io::Result<_>>()?;
+    Ok(GenSummary {
+        log_files: files,
+        events: written.iter().map(|w| w.0).sum(),
+        attack_events: written.iter().map(|w| w.1).sum(),
+        sibling_files: 0,
+    })
 }
 
 #[cfg(test)]
