@@ -6,6 +6,7 @@
 pub mod attacks;
 pub mod catalogue;
 pub mod identity;
+pub mod world;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,19 @@ pub enum LayoutKind {
     Mixed,
 }
 
+/// What kind of organization the benign traffic comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum World {
+    /// Every event picks a random API call and a random principal: cheap, varied, and what the committed
+    /// sample and the tests were made with (its output must never change).
+    #[default]
+    Uniform,
+    /// A coherent organization ([`world`]): EC2 fleets behind NAT gateways and VPC endpoints, CI/CD
+    /// pipelines, SSO, SAML and federated people, AWS service scanners and applications, delivered in files
+    /// whose sizes vary like real trails. Hunts tuned on it meet the noise real archives have.
+    Realistic,
+}
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct GenOptions {
@@ -55,8 +69,11 @@ pub struct GenOptions {
     pub layout: LayoutKind,
     /// Also write digest, Insights and Config objects beside the logs.
     pub siblings: bool,
-    /// Also plant a handful of attack scenarios (see [`attacks`]).
+    /// Also plant a handful of attack scenarios (see [`attacks`]; the realistic world adds four more, see
+    /// [`world::planted`]).
     pub attacks: bool,
+    /// Which benign world to generate.
+    pub world: World,
 }
 
 impl Default for GenOptions {
@@ -72,6 +89,7 @@ impl Default for GenOptions {
             layout: LayoutKind::Plain,
             siblings: false,
             attacks: false,
+            world: World::Uniform,
         }
     }
 }
@@ -374,7 +392,10 @@ pub fn generate(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
     if opts.events_per_file == 0 {
         return Err(std::io::Error::other("events per file must be at least 1"));
     }
-    let mut summary = uniform_logs(opts, root)?;
+    let mut summary = match opts.world {
+        World::Uniform => uniform_logs(opts, root)?,
+        World::Realistic => world::write_logs(opts, root)?,
+    };
     if opts.siblings {
         let accounts = account_ids(opts.accounts.max(1));
         let regions = region_names(opts.regions.max(1));
