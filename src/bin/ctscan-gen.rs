@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::Parser;
-use ctscan::generate::{GenOptions, LayoutKind, generate};
+use ctscan::generate::{GenOptions, LayoutKind, World, generate};
 
 /// Write a generated CloudTrail archive.
 #[derive(Debug, Parser)]
@@ -21,7 +21,7 @@ struct Args {
     /// Seed; the same arguments give byte-identical archives.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Events per delivery file.
+    /// Events per delivery file (the median in the realistic world, where sizes vary from 1 to ~13x this).
     #[arg(long = "per-file", default_value_t = 200)]
     per_file: usize,
     /// Days the events spread over.
@@ -42,9 +42,13 @@ struct Args {
     /// Also write digest, Insights and Config objects, which readers must skip.
     #[arg(long)]
     siblings: bool,
-    /// Also plant attack scenarios (from 185.220.101.47, user mallory).
+    /// Also plant attack scenarios (from 185.220.101.47, user mallory; ten, fourteen in the realistic world).
     #[arg(long)]
     attacks: bool,
+    /// Benign world: `uniform` (random call and principal per event) or `realistic` (fleets, pipelines,
+    /// people and AWS services of a coherent organization).
+    #[arg(long, value_enum, default_value_t = World::Uniform)]
+    world: World,
 }
 
 fn main() -> ExitCode {
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         layout: a.layout,
         siblings: a.siblings,
         attacks: a.attacks,
+        world: a.world,
     };
     match generate(&opts, &a.out) {
         Ok(s) => {

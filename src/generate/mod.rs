@@ -6,6 +6,7 @@
 pub mod attacks;
 pub mod catalogue;
 pub mod identity;
+pub mod world;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,19 @@ pub enum LayoutKind {
     Mixed,
 }
 
+/// What kind of organization the benign traffic comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum World {
+    /// Every event picks a random API call and a random principal: cheap, varied, and what the committed
+    /// sample and the tests were made with (its output must never change).
+    #[default]
+    Uniform,
+    /// A coherent organization ([`world`]): EC2 fleets behind NAT gateways and VPC endpoints, CI/CD
+    /// pipelines, SSO, SAML and federated people, AWS service scanners and applications, delivered in files
+    /// whose sizes vary like real trails. Hunts tuned on it meet the noise real archives have.
+    Realistic,
+}
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct GenOptions {
@@ -55,8 +69,11 @@ pub struct GenOptions {
     pub layout: LayoutKind,
     /// Also write digest, Insights and Config objects beside the logs.
     pub siblings: bool,
-    /// Also plant a handful of attack scenarios (see [`attacks`]).
+    /// Also plant a handful of attack scenarios (see [`attacks`]; the realistic world adds four more, see
+    /// [`world::planted`]).
     pub attacks: bool,
+    /// Which benign world to generate.
+    pub world: World,
 }
 
 impl Default for GenOptions {
@@ -72,6 +89,7 @@ impl Default for GenOptions {
             layout: LayoutKind::Plain,
             siblings: false,
             attacks: false,
+            world: World::Uniform,
         }
     }
 }
@@ -142,15 +160,18 @@ pub fn service_dir(layout: LayoutKind, index: usize, account: &str, service: &st
     }
 }
 
-fn day_dir(base: &str, region: &str, day: NaiveDate) -> String {
+/// The folder of one region's objects of one day under a service folder.
+pub(crate) fn day_dir(base: &str, region: &str, day: NaiveDate) -> String {
     format!("{base}/{region}/{}", day.format("%Y/%m/%d"))
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+/// `eventTime` as CloudTrail writes it (seconds, `Z`).
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn uuid(rng: &mut SmallRng) -> String {
+/// A random version-4 UUID, the shape of `eventID` and most `requestID`s.
+pub(crate) fn uuid(rng: &mut SmallRng) -> String {
     let v: u128 = rng.random();
     let h = format!("{v:032x}");
     format!(
@@ -307,7 +328,8 @@ fn deliveries_for(opts: &GenOptions, index: usize, files: usize) -> Delivery {
     }
 }
 
-fn write_gz(root: &Path, rel: &str, body: &[u8]) -> std::io::Result<()> {
+/// Writes `body` gzipped at `root/rel`, creating folders.
+pub(crate) fn write_gz(root: &Path, rel: &str, body: &[u8]) -> std::io::Result<()> {
     let path: PathBuf = root.join(rel);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
@@ -370,21 +392,9 @@ pub fn generate(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
     if opts.events_per_file == 0 {
         return Err(std::io::Error::other("events per file must be at least 1"));
     }
-    let files = opts.events.div_ceil(opts.events_per_file);
-    let written: Vec<(usize, usize)> = (0..files)
-        .into_par_iter()
-        .map(|i| {
-            let d = deliveries_for(opts, i, files);
-            let body = serde_json::to_vec(&json!({ "Records": d.records }))?;
-            write_gz(root, &d.path, &body)?;
-            Ok((d.records.len(), d.attack_events))
-        })
-        .collect::<std::io::Result<_>>()?;
-    let mut summary = GenSummary {
-        log_files: files,
-        events: written.iter().map(|w| w.0).sum(),
-        attack_events: written.iter().map(|w| w.1).sum(),
-        sibling_files: 0,
+    let mut summary = match opts.world {
+        World::Uniform => uniform_logs(opts, root)?,
+        World::Realistic => world::write_logs(opts, root)?,
     };
     if opts.siblings {
         let accounts = account_ids(opts.accounts.max(1));
@@ -399,6 +409,26 @@ pub fn generate(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
         }
     }
     Ok(summary)
+}
+
+/// Writes the delivery files of the uniform world: `--per-file` events each, spread evenly over time.
+fn uniform_logs(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
+    let files = opts.events.div_ceil(opts.events_per_file);
+    let written: Vec<(usize, usize)> = (0..files)
+        .into_par_iter()
+        .map(|i| {
+            let d = deliveries_for(opts, i, files);
+            let body = serde_json::to_vec(&json!({ "Records": d.records }))?;
+            write_gz(root, &d.path, &body)?;
+            Ok((d.records.len(), d.attack_events))
+        })
+        .collect::<std::io::Result<_>>()?;
+    Ok(GenSummary {
+        log_files: files,
+        events: written.iter().map(|w| w.0).sum(),
+        attack_events: written.iter().map(|w| w.1).sum(),
+        sibling_files: 0,
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod bad_input;
 mod export;
 mod formats;
+mod generator;
 mod hunt;
 mod ls;
 mod query;
