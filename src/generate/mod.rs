@@ -431,6 +431,22 @@ fn uniform_logs(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
     })
 }
 
+/// Every file under a folder with its bytes, sorted by path: what determinism tests compare.
+#[cfg(test)]
+pub(crate) fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,20 +461,6 @@ mod tests {
             attacks: true,
             ..GenOptions::default()
         }
-    }
-
-    fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-        let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
-                (rel, std::fs::read(e.path()).unwrap())
-            })
-            .collect();
-        files.sort();
-        files
     }
 
     #[test]

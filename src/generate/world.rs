@@ -207,7 +207,7 @@ pub fn write_logs(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary>
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
-    use super::super::{LayoutKind, World, generate};
+    use super::super::{LayoutKind, World, generate, snapshot};
     use super::*;
 
     /// Events of the ten classic scenarios ([`attacks::SCENARIOS`]): nine single events and a burst of 45.
@@ -274,22 +274,6 @@ mod tests {
                 .rsplit('/')
                 .next()
                 .is_some_and(|n| n.starts_with("i-0") && n.len() == 19)
-    }
-
-    fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-        let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                (
-                    e.path().strip_prefix(dir).unwrap().display().to_string(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        files.sort();
-        files
     }
 
     #[test]
