@@ -349,6 +349,30 @@ impl Correlation {
     }
 }
 
+impl Correlation {
+    /// The event of a window that made the correlation fire: for counts, the first at which the count
+    /// from the window's start meets the condition (the second address, the tenth secret); otherwise
+    /// the last. A finding shows this event's principal, address and time.
+    pub fn trigger(&self, window: &[Member]) -> usize {
+        let last = window.len().saturating_sub(1);
+        if !matches!(self.kind, CorrType::EventCount | CorrType::ValueCount) || !self.lower_bound() {
+            return last;
+        }
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (i, m) in window.iter().enumerate() {
+            seen.extend(m.values.iter().map(String::as_str));
+            let n = match self.kind {
+                CorrType::ValueCount => seen.len() as u64,
+                _ => i as u64 + 1,
+            };
+            if self.holds(n) {
+                return i;
+            }
+        }
+        last
+    }
+}
+
 /// When each group of a `first_seen` correlation was first active, from every event of the pass (not only
 /// its base rules' matches).
 #[derive(Debug, Default, Clone)]
@@ -469,6 +493,9 @@ mod tests {
         let m = |secs, what| member(&c, &names, 0, secs, "a", what);
         assert!(c.evaluate(vec![m(0, "X"), m(1, "X")]).is_empty());
         assert_eq!(c.evaluate(vec![m(0, "X"), m(1, "Y")]).len(), 1);
+        // The finding shows the event that brought the second value, not the window's last one.
+        let hits = c.evaluate(vec![m(0, "X"), m(1, "X"), m(2, "Y"), m(3, "X")]);
+        assert_eq!(c.trigger(&hits[0].events), 2);
 
         let o = corr(
             "type: temporal_ordered\nrules: [stop, modify, start]\ngroup-by: [userIdentity.arn]\ntimespan: 10m",

@@ -655,7 +655,12 @@ impl Engine {
                 let (Some(last), Some(first)) = (hit.events.last(), hit.events.first()) else {
                     continue;
                 };
-                let Some((event, object)) = events.last().cloned() else {
+                let trigger = &hit.events[c.trigger(&hit.events)].at;
+                let Some((event, object)) = found
+                    .get(trigger)
+                    .map(|(e, _)| (e.clone(), trigger.object.as_deref().map(String::from)))
+                    .or_else(|| events.last().cloned())
+                else {
                     continue;
                 };
                 stats.findings += 1;
