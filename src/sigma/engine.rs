@@ -717,22 +717,22 @@ fn note_activity(
                 "first_seen groups by fields holding one value each".into(),
             ));
         }
-        let seen = activity.entry(*ci).or_default();
+        // A batch holds few groups: find each one's earliest time here, then note it once.
+        let mut earliest: HashMap<Vec<&str>, i64> = HashMap::new();
         for row in 0..batch.num_rows() {
             if times.is_null(row) {
                 continue;
             }
-            let key = columns
+            let key: Vec<&str> = columns
                 .iter()
-                .map(|c| {
-                    if c.is_null(row) {
-                        String::new()
-                    } else {
-                        c.value(row).to_string()
-                    }
-                })
+                .map(|c| if c.is_null(row) { "" } else { c.value(row) })
                 .collect();
-            seen.note(key, times.value(row));
+            let t = times.value(row);
+            earliest.entry(key).and_modify(|e| *e = (*e).min(t)).or_insert(t);
+        }
+        let seen = activity.entry(*ci).or_default();
+        for (key, t) in earliest {
+            seen.note(key.into_iter().map(String::from).collect(), t);
         }
     }
     Ok(())
