@@ -23,7 +23,7 @@ use super::allow::Allow;
 use super::compile::detection_expr;
 use super::correlation::{CorrType, FirstActivity, Locator, Member};
 use super::error::SigmaError;
-use super::event::{EventRow, rows};
+use super::event::rows;
 use super::field::resolve;
 use super::finding::{CorrelationInfo, Finding};
 use super::name_gate::{NameGate, NameIndex, NamedByRules};
@@ -290,6 +290,24 @@ impl Engine {
         cols
     }
 
+    /// Every column the pass reads: the always-needed ones and those of every rule and correlation.
+    fn read_columns(&self) -> BTreeSet<String> {
+        let mut cols = self.always_columns();
+        for e in &self.exprs {
+            cols.extend(columns_of(e));
+        }
+        for plan in &self.correlations {
+            if let RuleKind::Correlation(c) = &plan.rule.kind {
+                for name in &plan.names {
+                    for f in c.fields_for(name) {
+                        cols.extend(columns_of(&resolve(&f).expr));
+                    }
+                }
+            }
+        }
+        cols
+    }
+
     /// How to read for these rules: the row gate of a raw read, and the prefilter of a columnar one.
     pub fn read_plan(&self) -> ReadPlan {
         let schema = events_schema();
@@ -322,7 +340,17 @@ impl Engine {
     ) -> Result<RunStats, SigmaError> {
         let plan = self.read_plan();
         let gated = source.gates();
+        // Only the columns rules read are read; reported events are read back whole after the pass.
+        let read = self.read_columns();
         let df = source.events(&plan).await?;
+        let wanted: Vec<Expr> = df
+            .schema()
+            .fields()
+            .iter()
+            .filter(|f| read.contains(f.name()))
+            .map(|f| ident(f.name()))
+            .collect();
+        let df = df.select(wanted)?;
         let schema: Schema = df.schema().as_arrow().clone();
         let ctx = SessionContext::new();
         let rules: Vec<Compiled> = self
@@ -382,12 +410,11 @@ impl Engine {
             time_col,
             firsts: &firsts,
             corr_fields: &corr_fields,
-            gated,
         };
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             stats.events += batch.num_rows() as u64;
-            self.handle_batch(&batch, &pass, &mut index, &mut pending, &mut stats, sink)?;
+            self.handle_batch(&batch, &pass, &mut index, &mut pending)?;
         }
         if !gated {
             stats.events = source.count().await?;
@@ -402,8 +429,6 @@ impl Engine {
         pass: &Pass<'_>,
         index: &mut NameIndex,
         pending: &mut Pending,
-        stats: &mut RunStats,
-        sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
     ) -> Result<(), SigmaError> {
         note_activity(batch, pass, &mut pending.activity)?;
         let names = cast(batch.column(pass.name_col), &DataType::Utf8)?;
@@ -412,13 +437,9 @@ impl Engine {
             .downcast_ref::<StringArray>()
             .ok_or_else(|| SigmaError::Invalid("eventName is not a string column".into()))?;
         let mut candidates: Vec<Vec<u32>> = vec![Vec::new(); self.detections.len()];
-        let mut whole = vec![!pass.gated; batch.num_rows()];
-        for (row, is_whole) in whole.iter_mut().enumerate() {
+        for row in 0..batch.num_rows() {
             let name = names.is_valid(row).then(|| names.value(row));
             let list = index.rules(name);
-            if !list.is_empty() {
-                *is_whole = true;
-            }
             for &r in list.iter() {
                 candidates[r as usize].push(row as u32);
             }
@@ -460,18 +481,6 @@ impl Engine {
             .as_any()
             .downcast_ref::<Int64Array>()
             .ok_or_else(|| SigmaError::Invalid("eventTime is not a timestamp".into()))?;
-        // Whole events are rebuilt only for the findings reported now; correlations read their fields.
-        let direct: BTreeSet<usize> = matched
-            .iter()
-            .filter(|(r, row)| self.detections[*r].generate && whole[*row as usize])
-            .map(|(_, row)| position[row])
-            .collect();
-        let mut events: HashMap<usize, EventRow> = HashMap::new();
-        if !direct.is_empty() {
-            let picked: Vec<u32> = direct.iter().map(|&p| p as u32).collect();
-            let sub = take_record_batch(&hits, &UInt32Array::from(picked))?;
-            events = direct.iter().copied().zip(rows(&sub)?).collect();
-        }
         let mut fields: HashMap<(usize, usize), Vec<Values>> = HashMap::new();
         let mut interned: HashMap<&str, Arc<str>> = HashMap::new();
         matched.sort_unstable_by_key(|(r, row)| (*row, *r));
@@ -503,25 +512,11 @@ impl Engine {
             }
             let rule = &self.detections[r];
             if rule.generate {
-                match events.get(&pos) {
-                    Some(e) if at.kept.is_none() => {
-                        stats.findings += 1;
-                        sink(Finding {
-                            rule: rule.clone(),
-                            event: Arc::new(e.event.clone()),
-                            object: e.object.clone(),
-                            time: e.time,
-                            correlation: None,
-                        })?;
-                    }
-                    _ => {
-                        let list = pending.findings.entry(at.clone()).or_default();
-                        if list.is_empty() {
-                            pending.order.push(at.clone());
-                        }
-                        list.push(r);
-                    }
+                let list = pending.findings.entry(at.clone()).or_default();
+                if list.is_empty() {
+                    pending.order.push(at.clone());
                 }
+                list.push(r);
             }
             for &(ci, rule_pos) in &self.feeds[r] {
                 let plan = &self.correlations[ci];
@@ -547,10 +542,15 @@ impl Engine {
                 }
                 let values = &fields[&(ci, rule_pos)];
                 let groups = c.group_by.len();
-                let key = values[..groups]
+                let key: Vec<String> = values[..groups]
                     .iter()
                     .map(|v| v.row(pos).next().unwrap_or_default().to_string())
                     .collect();
+                if key.iter().any(String::is_empty) {
+                    // An event without a group-by value belongs to no group (principals without an
+                    // ARN would otherwise all count as one).
+                    continue;
+                }
                 let mut counted: Vec<String> = values[groups..]
                     .iter()
                     .flat_map(|v| v.row(pos).map(String::from).collect::<Vec<_>>())
@@ -766,5 +766,4 @@ struct Pass<'a> {
     firsts: &'a [(usize, Vec<Compiled>)],
     /// Per correlation and base rule: the fields it reads (group-by fields, then the counted field).
     corr_fields: &'a [Vec<Vec<Compiled>>],
-    gated: bool,
 }
