@@ -332,11 +332,34 @@ impl Correlation {
                 continue;
             }
             let mut i = 0;
+            // Distinct values of the sliding window, kept as it slides (not recounted per event).
+            let counting = matches!(self.kind, CorrType::EventCount | CorrType::ValueCount);
+            let mut in_window: HashMap<&str, usize> = HashMap::new();
             for j in 0..events.len() {
+                if counting {
+                    for v in &events[j].values {
+                        *in_window.entry(v.as_str()).or_default() += 1;
+                    }
+                }
                 while events[j].time - events[i].time > span {
+                    if counting {
+                        for v in &events[i].values {
+                            if let Some(n) = in_window.get_mut(v.as_str()) {
+                                *n -= 1;
+                                if *n == 0 {
+                                    in_window.remove(v.as_str());
+                                }
+                            }
+                        }
+                    }
                     i += 1;
                 }
-                if self.fires(&events[i..=j]) {
+                let fires = match self.kind {
+                    CorrType::ValueCount => self.holds(in_window.len() as u64),
+                    CorrType::EventCount => self.holds((j - i + 1) as u64),
+                    _ => self.fires(&events[i..=j]),
+                };
+                if fires {
                     match ranges.last_mut() {
                         Some(last) if i <= last.1 => last.1 = j,
                         _ => ranges.push((i, j)),
