@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::condition::CmpOp;
 use super::error::{SigmaError, invalid};
 use super::rule::parse_timespan;
-use super::udf::{collect_path, collect_scalars};
 
 /// The kind of correlation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,13 +207,6 @@ pub struct Hit {
     pub events: Vec<Member>,
 }
 
-fn first_value(event: &serde_json::Value, path: &str) -> String {
-    let parts: Vec<String> = path.split('.').map(String::from).collect();
-    let mut out = Vec::new();
-    collect_path(event, &parts, &mut out);
-    out.into_iter().next().unwrap_or_default()
-}
-
 impl Correlation {
     /// The fields this correlation reads of an event its base rule `rule` (alias name) matched.
     pub fn fields_for(&self, rule: &str) -> Vec<String> {
@@ -223,39 +215,6 @@ impl Correlation {
             out.push(self.field_for(f, rule));
         }
         out
-    }
-
-    /// The member of one matched event: its group key and counted values, read from the event.
-    pub fn member(
-        &self,
-        rule: usize,
-        names: &[String],
-        time: i64,
-        event: &serde_json::Value,
-        at: Locator,
-    ) -> Member {
-        let name = &names[rule];
-        let key = self
-            .group_by
-            .iter()
-            .map(|g| first_value(event, &self.field_for(g, name)))
-            .collect();
-        let mut values = Vec::new();
-        if self.kind == CorrType::ValueCount
-            && let Some(field) = &self.field
-        {
-            let parts: Vec<String> = self.field_for(field, name).split('.').map(String::from).collect();
-            collect_scalars(event, &parts, &mut values);
-            values.sort();
-            values.dedup();
-        }
-        Member {
-            rule,
-            time,
-            key,
-            values,
-            at,
-        }
     }
 
     fn field_for(&self, alias: &str, rule: &str) -> String {
@@ -479,14 +438,23 @@ mod tests {
         Correlation::parse(&serde_norway::from_str(yaml).unwrap()).unwrap()
     }
 
-    fn member(c: &Correlation, names: &[String], rule: usize, secs: i64, who: &str, what: &str) -> Member {
-        let event = serde_json::json!({"userIdentity": {"arn": who}, "eventName": what});
-        let at = Locator {
-            object: None,
-            event_id: Some(format!("{who}-{secs}-{rule}")),
-            kept: None,
-        };
-        c.member(rule, names, secs * 1_000_000, &event, at)
+    /// A member as the engine builds it: grouped by `userIdentity.arn` (`who`), counting `eventName` (`what`).
+    fn member(c: &Correlation, _names: &[String], rule: usize, secs: i64, who: &str, what: &str) -> Member {
+        Member {
+            rule,
+            time: secs * 1_000_000,
+            key: c.group_by.iter().map(|_| who.to_string()).collect(),
+            values: c
+                .field
+                .as_ref()
+                .map(|_| vec![what.to_string()])
+                .unwrap_or_default(),
+            at: Locator {
+                object: None,
+                event_id: Some(format!("{who}-{secs}-{rule}")),
+                kept: None,
+            },
+        }
     }
 
     #[test]
