@@ -4,9 +4,11 @@
 //! (parallel fetch and [`decode`] into Arrow batches of the [`schema`]) into the DataFusion [`table`] that
 //! the subcommands in [`cmd`] query.
 
+pub mod args;
 pub mod cli;
 pub mod cmd;
 pub mod decode;
+pub mod evidence;
 pub mod generate;
 pub mod lake;
 pub mod layout;
@@ -15,6 +17,7 @@ pub mod queries;
 pub mod report;
 pub mod scan;
 pub mod schema;
+pub mod session;
 pub mod sigma;
 pub mod source;
 pub mod table;

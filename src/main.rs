@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use ctscan::cli::{self, EXIT_FATAL, EXIT_OK};
+use ctscan::args::{EXIT_FATAL, EXIT_OK};
+use ctscan::cli;
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {

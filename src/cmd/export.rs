@@ -10,10 +10,10 @@ use anyhow::Context;
 use clap::Args;
 use datafusion::arrow::array::RecordBatch;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
-use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, ReadArgs, ScopeArgs};
+use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, ReadArgs, ScopeArgs};
 use crate::decode::{BatchBuilder, Provenance, decode_object};
+use crate::evidence::{etag_of, mtime_of, sha256_hex};
 use crate::lake::LakeError;
 use crate::lake::manifest::Entry;
 use crate::lake::writer::LakeWriter;
@@ -37,38 +37,12 @@ pub struct ExportArgs {
     pub read: ReadArgs,
 }
 
-/// Hex SHA-256 of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Seconds since the epoch of a local file's modification time, or of an S3 object's as listed.
-pub fn mtime_of(obj: &ObjectRef) -> Option<i64> {
-    let path = match &obj.location {
-        Location::Local(path) => path,
-        Location::S3 { modified, .. } => return *modified,
-    };
-    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
-    modified
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_secs() as i64)
-}
-
 /// Rows gathered before they are written: enough for files of a useful size (few files make fast lake
 /// queries), few enough to keep memory well under a gigabyte.
 const FLUSH_ROWS: usize = 128 * 1024;
 
 /// One task's decoded objects: their manifest entries (files still to fill in) and their rows.
 type Decoded = (Vec<Entry>, Vec<RecordBatch>);
-
-/// The ETag of an S3 object as listed (`None` for local files).
-pub fn etag_of(obj: &ObjectRef) -> Option<String> {
-    match &obj.location {
-        Location::S3 { etag, .. } => etag.clone(),
-        Location::Local(_) => None,
-    }
-}
 
 /// Whether a source object is the one the manifest recorded: same ETag for S3 objects (their content's
 /// identity), same size and modification time for local files.
@@ -164,7 +138,7 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     global.init_threads()?;
     let scope = args.scope.scope()?;
     let reporter = Reporter::new(global.report_options());
-    crate::cmd::check_sources(&args.sources)?;
+    crate::session::check_sources(&args.sources)?;
     let writer = LakeWriter::open(&args.out)
         .with_context(|| format!("cannot open the lake {}", args.out.display()))?;
     let listing = source::list(&args.sources, &scope)?;

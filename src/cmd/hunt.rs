@@ -12,13 +12,14 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 
-use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
-use crate::cmd::query::lake_source;
+use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
 use crate::report::Reporter;
+use crate::session::{check_sources, lake_source, runtime};
 use crate::sigma::engine::{Engine, HuntSource};
-use crate::sigma::rule::{Level, LoadFailure, Rule, load_path};
+use crate::sigma::load::load_rules;
+use crate::sigma::rule::Level;
 use crate::sigma::select::{Filters, select};
-use crate::sigma::{SigmaError, allow, builtin};
+use crate::sigma::{SigmaError, allow};
 
 use render::{FindingWriter, Outcome, WriterOptions, is_noisy, left_out_note, share};
 use source::{ArchiveSource, LakeSource};
@@ -76,31 +77,9 @@ pub struct HuntArgs {
 /// The lowest level shown when neither `--min-level` nor `--rule` is given.
 const DEFAULT_SHOWN: Level = Level::Medium;
 
-/// Loads the built-in pack (unless left out) and every `--rules` path.
-pub fn load_rules(paths: &[PathBuf], builtin_pack: bool) -> (Vec<Rule>, Vec<LoadFailure>) {
-    let (mut rules, mut failures) = if builtin_pack {
-        builtin::load()
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    for p in paths {
-        if !p.exists() {
-            failures.push(LoadFailure {
-                file: p.display().to_string(),
-                reason: "no such file or folder".into(),
-            });
-            continue;
-        }
-        let (r, f) = load_path(p);
-        rules.extend(r);
-        failures.extend(f);
-    }
-    (rules, failures)
-}
-
 /// Runs `ctscan hunt`.
 pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
-    crate::cmd::check_sources(&args.sources)?;
+    check_sources(&args.sources)?;
     let threads = global.init_threads()?;
     let scope = args.scope.scope()?;
     let options = global.report_options();
@@ -145,7 +124,7 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         },
         out,
     );
-    let rt = crate::cmd::runtime(threads)?;
+    let rt = runtime(threads)?;
     let result: anyhow::Result<u64> = rt.block_on(async {
         let source: Box<dyn HuntSource> = match lake_source(&args.sources) {
             Some(root) => Box::new(LakeSource {

@@ -12,10 +12,10 @@ use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, S
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
-use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ScopeArgs};
-use crate::cmd::export::{etag_of, mtime_of, sha256_hex};
+use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ScopeArgs};
 use crate::decode::DecodeError;
 use crate::decode::batch::days_since_epoch;
+use crate::evidence::{etag_of, mtime_of, sha256_hex};
 use crate::lake::manifest::{Entry, Manifest};
 use crate::layout::{KeyClass, classify};
 use crate::output::{Format, write_stream};
@@ -208,7 +208,7 @@ fn hash_objects(listing: &Listing, reporter: &Reporter) -> Vec<Entry> {
 pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let scope = args.scope.scope()?;
     let reporter = Reporter::new(global.report_options());
-    let lake = crate::cmd::query::lake_source(&args.sources);
+    let lake = crate::session::lake_source(&args.sources);
     let (listing, lake_entries) = match lake {
         Some(root) => lake_listing(root)?,
         None => (source::list(&args.sources, &scope)?, Vec::new()),
@@ -224,7 +224,7 @@ pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         };
         let batch = objects_batch(&entries);
         let stream = RecordBatchStreamAdapter::new(batch.schema(), futures::stream::iter([Ok(batch)]));
-        crate::cmd::runtime(1)?.block_on(write_stream(Box::pin(stream), format, &mut out))?;
+        crate::session::runtime(1)?.block_on(write_stream(Box::pin(stream), format, &mut out))?;
         reporter.finish();
         return Ok(if reporter.had_problems() {
             EXIT_PARTIAL
@@ -255,7 +255,7 @@ pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     }
     let batch = to_batch(&rows);
     let stream = RecordBatchStreamAdapter::new(batch.schema(), futures::stream::iter([Ok(batch)]));
-    crate::cmd::runtime(1)?.block_on(write_stream(Box::pin(stream), format, &mut out))?;
+    crate::session::runtime(1)?.block_on(write_stream(Box::pin(stream), format, &mut out))?;
     reporter.finish();
     Ok(if reporter.had_problems() {
         EXIT_PARTIAL

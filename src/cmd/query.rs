@@ -1,23 +1,17 @@
 //! `ctscan query`: SQL over the `events` table of an archive, from the command line, a file, or a named
 //! query shipped in `queries/`.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
-use crate::lake::{
-    self,
-    table::{LakeTable, scope_filter},
-};
+use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
 use crate::output::write_stream;
 use crate::queries;
 use crate::report::Reporter;
+use crate::session::{check_sources, lake_source, register_lake, runtime, session};
 use crate::table::{EventsTable, register};
-use crate::window::Scope;
 
 /// Arguments of `ctscan query`.
 #[derive(Debug, Args)]
@@ -88,41 +82,6 @@ fn sources_and_sql(args: &QueryArgs) -> anyhow::Result<(Vec<String>, String)> {
     }
 }
 
-/// A DataFusion session whose SQL keeps identifier case, so CloudTrail's camelCase names work unquoted.
-pub fn session(threads: usize) -> SessionContext {
-    let mut config = SessionConfig::new()
-        .with_target_partitions(threads)
-        .with_information_schema(true);
-    config.options_mut().sql_parser.enable_ident_normalization = false;
-    // PostgreSQL's operator precedence makes `requestParameters ->> 'k' IS NOT NULL` mean what it says.
-    config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
-    SessionContext::new_with_config(config)
-}
-
-/// The lake folder, when the one SOURCE is a lake written by `ctscan export`.
-pub fn lake_source(sources: &[String]) -> Option<&Path> {
-    match sources {
-        [one] if lake::is_lake(Path::new(one)) => Some(Path::new(one)),
-        _ => None,
-    }
-}
-
-/// Registers a lake as `events`, with the scope flags applied as a filter the Parquet reader can prune on.
-pub async fn register_lake(ctx: &mut SessionContext, root: &Path, scope: &Scope) -> anyhow::Result<()> {
-    datafusion_functions_json::register_all(ctx)?;
-    let table = Arc::new(LakeTable::open(root)?);
-    match scope_filter(scope) {
-        None => {
-            ctx.register_table("events", table)?;
-        }
-        Some(filter) => {
-            let view = ctx.read_table(table)?.filter(filter)?.into_view();
-            ctx.register_table("events", view)?;
-        }
-    }
-    Ok(())
-}
-
 /// Runs `ctscan query`.
 pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     if args.list {
@@ -131,13 +90,13 @@ pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_OK);
     }
     let (sources, sql) = sources_and_sql(&args)?;
-    crate::cmd::check_sources(&sources)?;
+    check_sources(&sources)?;
     let threads = global.init_threads()?;
     let scope = args.scope.scope()?;
     let reporter = Arc::new(Reporter::new(global.report_options()));
     let config = args.read.scan_config(scope, global);
     let (mut out, format) = args.output.open()?;
-    let rt = crate::cmd::runtime(threads)?;
+    let rt = runtime(threads)?;
     let result = rt.block_on(async {
         let mut ctx = session(threads);
         match lake_source(&sources) {

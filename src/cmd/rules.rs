@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
-use crate::cli::{EXIT_OK, EXIT_PARTIAL, GlobalArgs};
-use crate::cmd::hunt::load_rules;
+use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs};
+use crate::sigma::load::load_rules;
 use crate::sigma::rule::{Rule, RuleKind, load_path, parse_text};
 use crate::sigma::{builtin, lint, testing};
 
@@ -207,7 +207,7 @@ fn test_cmd(paths: &[PathBuf], events: Option<&Path>, global: &GlobalArgs) -> an
     let threads = global.init_threads()?;
     let files = rule_files(paths);
     let all: Vec<Rule> = files.iter().flat_map(|(_, _, r, _)| r.clone()).collect();
-    let rt = crate::cmd::runtime(threads)?;
+    let rt = crate::session::runtime(threads)?;
     let mut out = std::io::stdout().lock();
     let (mut pass, mut fail, mut untested) = (0, 0, 0);
     for (label, path, rules, failures) in &files {

@@ -22,6 +22,7 @@ pub mod event;
 pub mod field;
 pub mod finding;
 pub mod lint;
+pub mod load;
 pub mod modifier;
 pub mod name_gate;
 pub mod pattern;

@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{ident, lit};
 
-use crate::cmd::query::{register_lake, session};
 use crate::report::Reporter;
 use crate::scan::ScanConfig;
 use crate::schema::OBJECT_KEY;
+use crate::session::{register_lake, session};
 use crate::sigma::SigmaError;
 use crate::sigma::engine::{HuntSource, ReadPlan};
 use crate::table::{EventsTable, register};

@@ -1,0 +1,269 @@
+//! Flags shared by several subcommands and the exit codes, below both the parser (`cli`) and the
+//! commands (`cmd`), so that neither has to import the other.
+
+use std::io::IsTerminal;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::Args;
+
+use crate::output::Format;
+use crate::report::ReportOptions;
+use crate::scan::ScanConfig;
+use crate::window::{Scope, Window};
+
+/// Exit code: everything was read.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: the run finished but some inputs could not be read (each was named on stderr).
+pub const EXIT_PARTIAL: i32 = 1;
+/// Exit code: usage error or fatal error.
+pub const EXIT_FATAL: i32 = 2;
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// No progress bar and no summary on stderr (problems are still reported).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print the run summary on stderr even when it is not a terminal.
+    #[arg(long, global = true, conflicts_with = "quiet")]
+    pub stats: bool,
+    /// Worker threads for decoding and queries [default: all cores].
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Stop at the first object that cannot be read, with exit code 2.
+    #[arg(long, global = true)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+/// How `s3://bucket[/prefix]` SOURCEs are reached. Credentials come from the standard AWS chain
+/// (environment, shared config and credentials files, SSO, web identity, container and instance roles).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "S3 SOURCE options")]
+pub struct S3Args {
+    /// AWS profile from the shared config and credentials files (default: $AWS_PROFILE or "default").
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Region of the bucket (found automatically when not given). Not to be confused with --region, which
+    /// selects CloudTrail regions inside the archive.
+    #[arg(
+        long = "s3-region",
+        alias = "bucket-region",
+        global = true,
+        value_name = "REGION"
+    )]
+    pub s3_region: Option<String>,
+    /// Assume this role to read the archive (e.g. a read role in the log-archive account).
+    #[arg(long, global = true, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// External ID the role's trust policy requires.
+    #[arg(long, global = true, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Session name of the assumed role [default: ctscan].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub role_session_name: Option<String>,
+    /// Endpoint of an S3-compatible store, e.g. http://127.0.0.1:9000 (path-style addressing is used).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Send unsigned requests (public buckets); no credentials are looked up.
+    #[arg(long, global = true)]
+    pub no_sign_request: bool,
+    /// S3 requests in flight at once (GETs and listings).
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::source::s3::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+}
+
+impl S3Args {
+    /// The options S3 SOURCEs are read with.
+    pub fn options(&self) -> anyhow::Result<crate::source::s3::S3Options> {
+        if self.concurrency == 0 {
+            anyhow::bail!("--concurrency must be at least 1");
+        }
+        if self.role_arn.is_none() && (self.external_id.is_some() || self.role_session_name.is_some()) {
+            anyhow::bail!("--external-id and --role-session-name need --role-arn");
+        }
+        if self.no_sign_request && (self.role_arn.is_some() || self.profile.is_some()) {
+            anyhow::bail!(
+                "--no-sign-request sends no credentials: it cannot be combined with --profile or --role-arn"
+            );
+        }
+        Ok(crate::source::s3::S3Options {
+            profile: self.profile.clone(),
+            region: self.s3_region.clone(),
+            role_arn: self.role_arn.clone(),
+            external_id: self.external_id.clone(),
+            role_session_name: self.role_session_name.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            no_sign_request: self.no_sign_request,
+            concurrency: self.concurrency,
+        })
+    }
+}
+
+impl GlobalArgs {
+    /// How chatty the run is on stderr.
+    pub fn report_options(&self) -> ReportOptions {
+        let tty = std::io::stderr().is_terminal();
+        ReportOptions {
+            progress: tty && !self.quiet,
+            summary: self.stats || (tty && !self.quiet),
+        }
+    }
+
+    /// Sizes the rayon pool that decodes objects.
+    pub fn init_threads(&self) -> anyhow::Result<usize> {
+        let n = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        if n == 0 {
+            anyhow::bail!("--threads must be at least 1");
+        }
+        // A second call in the same process (tests) keeps the first pool, which is fine.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("ctscan-decode-{i}"))
+            .build_global();
+        Ok(n)
+    }
+}
+
+/// The time window and account/region scope of commands that read events.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ScopeArgs {
+    /// Start of the window: RFC 3339 (2026-03-03T10:00:00Z) or a UTC date (2026-03-03).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// End of the window (exclusive); a bare date includes that whole day.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Only the last N units: 90m, 12h, 7d, 2w (combines with --from: the later start wins).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Only this account (repeatable, or comma-separated).
+    #[arg(long = "account", value_name = "ID", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Only this region (repeatable, or comma-separated).
+    #[arg(long = "region", value_name = "REGION", value_delimiter = ',')]
+    pub regions: Vec<String>,
+}
+
+impl ScopeArgs {
+    /// The scope these flags select.
+    pub fn scope(&self) -> anyhow::Result<Scope> {
+        let window = Window::from_flags(
+            self.from.as_deref(),
+            self.to.as_deref(),
+            self.since.as_deref(),
+            Utc::now(),
+        )?;
+        if let Some(bad) = self
+            .accounts
+            .iter()
+            .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+        {
+            anyhow::bail!("invalid --account {bad:?}: an AWS account id has 12 digits");
+        }
+        Ok(Scope {
+            window,
+            accounts: self.accounts.clone(),
+            regions: self.regions.clone(),
+            ..Scope::default()
+        })
+    }
+}
+
+/// Flags of commands that decode objects.
+#[derive(Debug, Args, Clone)]
+pub struct ReadArgs {
+    /// Largest decompressed size accepted for one object (bytes, or with K/M/G suffix); larger objects
+    /// are reported and skipped.
+    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+    pub max_object_size: u64,
+}
+
+impl ReadArgs {
+    /// The scan settings for these flags, a scope and the global flags.
+    pub fn scan_config(&self, scope: Scope, global: &GlobalArgs) -> ScanConfig {
+        ScanConfig {
+            scope,
+            max_object_bytes: self.max_object_size,
+            strict: global.strict,
+            ..ScanConfig::default()
+        }
+    }
+}
+
+/// Parses `1048576`, `512K`, `64M`, `2G` (powers of 1024; an optional trailing `B`/`iB` is accepted).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim().trim_end_matches("iB").trim_end_matches(['B', 'b']);
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size suffix in {s:?}")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    let n: u64 = num.trim().parse().map_err(|_| format!("invalid size {s:?}"))?;
+    n.checked_mul(mult)
+        .filter(|v| *v > 0)
+        .ok_or_else(|| format!("invalid size {s:?}"))
+}
+
+/// Where and how results are written.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output format [default: table on a terminal, jsonl otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write results to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+impl OutputArgs {
+    /// Opens the destination and settles the format.
+    pub fn open(&self) -> anyhow::Result<(Box<dyn std::io::Write>, Format)> {
+        match &self.output {
+            Some(path) => {
+                let f = std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                Ok((
+                    Box::new(std::io::BufWriter::new(f)),
+                    Format::resolve(self.format, false),
+                ))
+            }
+            None => {
+                let tty = std::io::stdout().is_terminal();
+                Ok((
+                    Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+                    Format::resolve(self.format, tty),
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("2gb"), Ok(2 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12Q").is_err());
+        assert!(parse_size("lots").is_err());
+    }
+}
