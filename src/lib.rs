@@ -5,9 +5,11 @@
 //! the subcommands in [`cmd`] query.
 
 pub mod args;
+pub mod attribution;
 pub mod cli;
 pub mod cmd;
 pub mod decode;
+pub mod dedup;
 pub mod evidence;
 pub mod generate;
 pub mod lake;
@@ -21,4 +23,5 @@ pub mod session;
 pub mod sigma;
 pub mod source;
 pub mod table;
+pub mod text_column;
 pub mod window;

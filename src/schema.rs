@@ -157,6 +157,10 @@ pub const OBJECT_REGION: &str = "objectRegion";
 pub const OBJECT_DAY: &str = "objectDay";
 /// Column holding the event time.
 pub const EVENT_TIME: &str = "eventTime";
+/// Column name of the event's id, half of what makes one event (see [`crate::dedup`]).
+pub const EVENT_ID: &str = "eventID";
+/// Column name of the account the record was delivered to, the other half.
+pub const RECIPIENT_ACCOUNT: &str = "recipientAccountId";
 
 /// Index of the first column after the record members: extras, then provenance.
 pub const EXTRAS_INDEX: usize = RECORD.len();

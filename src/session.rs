@@ -1,11 +1,19 @@
 //! Opening what commands read: the async runtime, the DataFusion session with ctscan's SQL settings, and
 //! a SOURCE as the `events` table (a raw archive or a lake written by `ctscan export`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use anyhow::Context;
+use datafusion::catalog::TableProvider;
 use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::decode::gate::RowGate;
+use crate::dedup::{Copies, DedupTable};
+use crate::report::Reporter;
+use crate::scan::ScanConfig;
+use crate::table::EventsTable;
 
 use crate::lake::{
     self,
@@ -61,6 +69,118 @@ pub async fn register_lake(ctx: &mut SessionContext, root: &Path, scope: &Scope)
             let view = ctx.read_table(table)?.filter(filter)?.into_view();
             ctx.register_table("events", view)?;
         }
+    }
+    Ok(())
+}
+
+/// Where a command reads events: an archive (folders, files, `s3://` prefixes) or a lake. Commands that
+/// read the same events more than once (the window, then a look back before it, then whole events)
+/// open each read from here.
+#[derive(Clone)]
+pub enum Source {
+    /// A CloudTrail archive.
+    Archive {
+        /// The SOURCE arguments.
+        sources: Vec<String>,
+        /// The run's read settings (its scope is the run's window).
+        config: ScanConfig,
+        /// The run's reporter; only a run's first pass is counted in its summary.
+        reporter: Arc<Reporter>,
+    },
+    /// A lake written by `ctscan export`.
+    Lake {
+        /// The lake folder.
+        root: PathBuf,
+        /// The run's window and scope.
+        scope: Scope,
+    },
+}
+
+impl Source {
+    /// The lake when the one SOURCE is a lake, else the archive.
+    pub fn open(sources: &[String], config: ScanConfig, reporter: Arc<Reporter>) -> Source {
+        match lake_source(sources) {
+            Some(root) => Source::Lake {
+                root: root.to_path_buf(),
+                scope: config.scope,
+            },
+            None => Source::Archive {
+                sources: sources.to_vec(),
+                config,
+                reporter,
+            },
+        }
+    }
+
+    /// The run's window and scope.
+    pub fn scope(&self) -> &Scope {
+        match self {
+            Source::Archive { config, .. } => &config.scope,
+            Source::Lake { scope, .. } => scope,
+        }
+    }
+
+    /// Whether filters run inside a Parquet reader (a lake) rather than a row gate (an archive).
+    pub fn is_lake(&self) -> bool {
+        matches!(self, Source::Lake { .. })
+    }
+
+    /// The `events` table over `scope`. On an archive, a gate builds the costly columns only for the rows
+    /// it wants; a lake ignores it (filters there run inside the Parquet reader).
+    pub async fn table(&self, scope: Scope, gate: Option<RowGate>) -> anyhow::Result<Arc<dyn TableProvider>> {
+        match self {
+            Source::Archive {
+                sources,
+                config,
+                reporter,
+            } => {
+                let config = ScanConfig {
+                    scope,
+                    gate,
+                    ..config.clone()
+                };
+                Ok(Arc::new(EventsTable::new(
+                    sources.clone(),
+                    config,
+                    reporter.clone(),
+                )))
+            }
+            Source::Lake { root, .. } => {
+                let table = Arc::new(LakeTable::open(root)?);
+                match scope_filter(&scope) {
+                    None => Ok(table),
+                    Some(filter) => {
+                        let ctx = SessionContext::new();
+                        Ok(ctx.read_table(table)?.filter(filter)?.into_view())
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Registers `table` as `events`, its duplicate deliveries folded or only counted, with the JSON
+/// functions; returns the count of copies the run's scans see.
+pub fn register_events(
+    ctx: &mut SessionContext,
+    table: Arc<dyn TableProvider>,
+    copies: Copies,
+) -> anyhow::Result<Arc<AtomicU64>> {
+    datafusion_functions_json::register_all(ctx)?;
+    let dedup = DedupTable::new(table, copies);
+    let counter = dedup.counter();
+    ctx.register_table("events", Arc::new(dedup))?;
+    Ok(counter)
+}
+
+/// Lets a lake's filters run inside the Parquet reader, which then decodes the other columns of the
+/// matching rows only.
+pub async fn push_filters_into_parquet(ctx: &SessionContext) -> anyhow::Result<()> {
+    for setting in [
+        "SET datafusion.execution.parquet.pushdown_filters = true",
+        "SET datafusion.execution.parquet.reorder_filters = true",
+    ] {
+        ctx.sql(setting).await?;
     }
     Ok(())
 }

@@ -1,17 +1,19 @@
-//! `ctscan query`: SQL over the `events` table of an archive, from the command line, a file, or a named
+//! `ctscan query`: SQL over the `events` and `sessions` tables of an archive, from the command line, a file, or a named
 //! query shipped in `queries/`.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, bail};
 use clap::Args;
 
 use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
+use crate::attribution::table::SessionsTable;
+use crate::dedup::Copies;
 use crate::output::write_stream;
 use crate::queries;
 use crate::report::Reporter;
-use crate::session::{check_sources, lake_source, register_lake, runtime, session};
-use crate::table::{EventsTable, register};
+use crate::session::{Source, check_sources, register_events, runtime, session};
 
 /// Arguments of `ctscan query`.
 #[derive(Debug, Args)]
@@ -38,6 +40,9 @@ pub struct QueryArgs {
     /// Return at most N rows.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// Count each event once: later copies of an (eventID, recipientAccountId) are left out of `events`.
+    #[arg(long)]
+    pub dedup: bool,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
@@ -93,25 +98,57 @@ pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     check_sources(&sources)?;
     let threads = global.init_threads()?;
     let scope = args.scope.scope()?;
-    let reporter = Arc::new(Reporter::new(global.report_options()));
+    let options = global.report_options();
+    let reporter = Arc::new(Reporter::new(options));
     let config = args.read.scan_config(scope, global);
     let (mut out, format) = args.output.open()?;
     let rt = runtime(threads)?;
+    let source = Source::open(&sources, config, reporter.clone());
+    let copies = match (args.dedup, options.summary) {
+        (true, _) => Some(Copies::Fold),
+        // Duplicates are counted for the summary only: counting costs a memory of every event.
+        (false, true) => Some(Copies::Count),
+        (false, false) => None,
+    };
     let result = rt.block_on(async {
         let mut ctx = session(threads);
-        match lake_source(&sources) {
-            Some(root) => register_lake(&mut ctx, root, &config.scope).await?,
-            None => register(&mut ctx, EventsTable::new(sources, config, reporter.clone()))?,
-        }
+        let table = source.table(source.scope().clone(), None).await?;
+        let duplicates = match copies {
+            Some(c) => Some(register_events(&mut ctx, table, c)?),
+            None => {
+                datafusion_functions_json::register_all(&mut ctx)?;
+                ctx.register_table("events", table)?;
+                None
+            }
+        };
+        ctx.register_table(
+            "sessions",
+            Arc::new(SessionsTable::new(source.clone(), threads, global.quiet)),
+        )?;
         let mut df = ctx.sql(&sql).await.context("query failed")?;
         if let Some(n) = args.limit {
             df = df.limit(0, Some(n))?;
         }
         let stream = df.execute_stream().await.context("query failed")?;
-        write_stream(stream, format, &mut out).await
+        write_stream(stream, format, &mut out).await?;
+        Ok::<_, anyhow::Error>(duplicates)
     });
     reporter.finish();
-    result?;
+    let duplicates = result?;
+    if options.summary
+        && let Some(d) = duplicates
+    {
+        let n = d.load(Ordering::Relaxed);
+        eprintln!(
+            "ctscan: {n} duplicate record{} (same eventID and recipientAccountId) {}",
+            if n == 1 { "" } else { "s" },
+            if args.dedup {
+                "folded"
+            } else {
+                "kept; --dedup counts each event once"
+            }
+        );
+    }
     Ok(if reporter.had_problems() {
         EXIT_PARTIAL
     } else {

@@ -14,7 +14,7 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl,
 
 use super::condition::Cond;
 use super::detection::{Detection, ItemTest, Selection};
-use super::pattern::Matcher;
+use super::pattern::{Matcher, StrOp};
 
 /// What a detection requires of `eventName`: nothing, or a test every match passes.
 #[derive(Debug, Clone)]
@@ -55,6 +55,14 @@ impl NameGate {
             }
             NameGate::And(parts) => parts.iter().all(|p| p.admits(Some(name))),
             NameGate::Or(parts) => parts.iter().any(|p| p.admits(Some(name))),
+        }
+    }
+
+    /// A gate admitting exactly this name (case-sensitive, as CloudTrail writes names).
+    pub fn exactly(name: &str) -> NameGate {
+        NameGate::Test {
+            matchers: vec![vec![Matcher::text(StrOp::Equals, name, true)]],
+            all: false,
         }
     }
 

@@ -1,0 +1,217 @@
+//! Building the credential chains of a run: one pass over the window reads every call's key and every
+//! issuing event (on an archive, a row gate decodes the JSON columns of issuing events only); when keys
+//! are left without their issuing event and the run is narrowed (a window start, accounts, regions), a
+//! second pass reads only issuing events, everywhere in the archive, from 36 hours before the window.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use chrono::Duration;
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+
+use super::chain::{Credential, Evidence, Origin};
+use super::collect::{COLUMNS, Take, collect, issuing_names_sql};
+use super::issuance::ISSUING_EVENTS;
+use crate::decode::gate::RowGate;
+use crate::dedup::Copies;
+use crate::schema::column_index;
+use crate::session::{Source, push_filters_into_parquet, register_events, session};
+use crate::sigma::name_gate::{NameGate, NameIndex};
+use crate::window::{Scope, Window};
+
+/// How far before the window issuing events are looked for: the longest a session token lives (role
+/// sessions last at most 12 hours).
+pub const LOOKBACK_HOURS: i64 = 36;
+
+/// The credential chains of a run.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    /// What the data said.
+    pub evidence: Evidence,
+    /// The `sessions` rows, by key.
+    pub credentials: Vec<Credential>,
+    index: HashMap<String, usize>,
+    children: HashMap<String, Vec<String>>,
+    /// What the build wants the user to know (the look back and what it found).
+    pub notes: Vec<String>,
+    /// Duplicate deliveries folded while reading the window.
+    pub duplicates: u64,
+}
+
+impl Sessions {
+    /// Chains from evidence already gathered.
+    pub fn from_evidence(evidence: Evidence) -> Sessions {
+        let credentials = evidence.credentials();
+        let index = credentials
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.key.clone(), i))
+            .collect();
+        let mut children: HashMap<String, Vec<String>> = HashMap::new();
+        for i in evidence.issuances.values() {
+            if let Some(p) = &i.caller.key {
+                children.entry(p.clone()).or_default().push(i.key.clone());
+            }
+        }
+        for c in children.values_mut() {
+            c.sort();
+        }
+        Sessions {
+            evidence,
+            credentials,
+            index,
+            children,
+            notes: Vec::new(),
+            duplicates: 0,
+        }
+    }
+
+    /// The row of a key.
+    pub fn get(&self, key: &str) -> Option<&Credential> {
+        self.index.get(key).map(|&i| &self.credentials[i])
+    }
+
+    /// The origin and hops of a key, whether or not it is a row (a parent used only before the window).
+    pub fn origin(&self, key: &str) -> (Origin, u32) {
+        match self.get(key) {
+            Some(c) => (c.origin.clone(), c.hops),
+            None => self.evidence.origin(key),
+        }
+    }
+
+    /// The keys issued with these keys, their keys, and so on (the given keys included).
+    pub fn descendants(&self, keys: &BTreeSet<String>) -> BTreeSet<String> {
+        let mut out = keys.clone();
+        let mut todo: Vec<String> = keys.iter().cloned().collect();
+        while let Some(k) = todo.pop() {
+            for c in self.children.get(&k).into_iter().flatten() {
+                if out.insert(c.clone()) {
+                    todo.push(c.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The gate that decodes the JSON columns only of issuing events.
+fn issuing_gate() -> RowGate {
+    let names = ISSUING_EVENTS
+        .iter()
+        .map(|n| NameGate::exactly(n))
+        .collect::<Vec<_>>();
+    let index = NameIndex::new(Arc::new(vec![NameGate::Or(names)]));
+    let always: Vec<usize> = [
+        "eventTime",
+        "eventName",
+        "errorCode",
+        "eventID",
+        "recipientAccountId",
+        "awsRegion",
+        "sourceIPAddress",
+        "userIdentity",
+    ]
+    .iter()
+    .filter_map(|c| column_index(c))
+    .collect();
+    RowGate::new(index, &always)
+}
+
+/// Runs `sql` over `ctx`'s `events`, partitions in parallel, and folds every batch into the evidence.
+async fn gather(ctx: &SessionContext, sql: &str, take: Take, ev: &mut Evidence) -> anyhow::Result<()> {
+    let streams = ctx.sql(sql).await?.execute_stream_partitioned().await?;
+    let tasks: Vec<_> = streams
+        .into_iter()
+        .map(|mut s| {
+            tokio::spawn(async move {
+                let mut part = Evidence::default();
+                while let Some(batch) = s.next().await {
+                    collect(&batch?, take, &mut part)?;
+                }
+                Ok::<_, datafusion::error::DataFusionError>(part)
+            })
+        })
+        .collect();
+    for t in tasks {
+        ev.merge(t.await??);
+    }
+    Ok(())
+}
+
+async fn read(
+    source: &Source,
+    scope: Scope,
+    threads: usize,
+    take: Take,
+    ev: &mut Evidence,
+) -> anyhow::Result<u64> {
+    let mut ctx = session(threads);
+    if source.is_lake() {
+        push_filters_into_parquet(&ctx).await?;
+    }
+    let table = source.table(scope, Some(issuing_gate())).await?;
+    let duplicates = register_events(&mut ctx, table, Copies::Fold)?;
+    let issuing = format!(
+        "SELECT {COLUMNS} FROM events WHERE eventName IN ({}) AND errorCode IS NULL",
+        issuing_names_sql()
+    );
+    match take {
+        Take::Issuances => gather(&ctx, &issuing, Take::Issuances, ev).await?,
+        Take::Everything if source.is_lake() => {
+            // Two reads of a lake cost less than decoding every row's JSON columns.
+            let used = format!("SELECT {COLUMNS_OF_USE} FROM events WHERE userIdentity.accessKeyId <> ''");
+            gather(&ctx, &used, Take::Use, ev).await?;
+            gather(&ctx, &issuing, Take::IssuancesInWindow, ev).await?;
+        }
+        Take::Everything | Take::Use | Take::IssuancesInWindow => {
+            gather(&ctx, &format!("SELECT {COLUMNS} FROM events"), take, ev).await?
+        }
+    }
+    Ok(duplicates.load(Ordering::Relaxed))
+}
+
+/// The columns of use alone, for lakes.
+const COLUMNS_OF_USE: &str = "eventTime, recipientAccountId, awsRegion, sourceIPAddress, \
+userIdentity.type AS uType, userIdentity.arn AS uArn, userIdentity.accountId AS uAccount, \
+userIdentity.accessKeyId AS uKey, userIdentity.sessionContext.attributes.creationDate AS uCreated, \
+userIdentity.sessionContext.sessionIssuer.arn AS uRoleArn, \
+userIdentity.sessionContext.sessionIssuer.userName AS uRoleName, userIdentity.sessionContext.ec2RoleDelivery AS uEc2, \
+userIdentity.sessionContext.sourceIdentity AS uSourceIdentity";
+
+/// Builds the chains of the run's window, looking back before it when needed.
+pub async fn build(source: &Source, threads: usize) -> anyhow::Result<Sessions> {
+    let scope = source.scope().clone();
+    let mut ev = Evidence::default();
+    let duplicates = read(source, scope.clone(), threads, Take::Everything, &mut ev).await?;
+    let missing = ev.missing_links();
+    let narrowed = scope.window.from.is_some() || !scope.accounts.is_empty() || !scope.regions.is_empty();
+    let mut notes = Vec::new();
+    if !missing.is_empty() && narrowed {
+        let from = scope.window.from.map(|f| f - Duration::hours(LOOKBACK_HOURS));
+        let wider = Scope {
+            window: Window {
+                from,
+                to: scope.window.to,
+            },
+            ..Scope::default()
+        };
+        read(source, wider, threads, Take::Issuances, &mut ev).await?;
+        let found = missing.iter().filter(|k| ev.issuances.contains_key(*k)).count();
+        notes.push(format!(
+            "issuing events of {} credential{} were not in the window: looked for them {}in every account and \
+region; found {found}, the rest stay unresolved",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" },
+            match scope.window.from {
+                Some(_) => format!("up to {LOOKBACK_HOURS} h before the window "),
+                None => String::new(),
+            },
+        ));
+    }
+    let mut sessions = Sessions::from_evidence(ev);
+    sessions.notes = notes;
+    sessions.duplicates = duplicates;
+    Ok(sessions)
+}

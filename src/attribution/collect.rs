@@ -1,0 +1,228 @@
+//! Reading the evidence for credential chains out of `events` batches: each signed call counts toward its
+//! key's use, each successful issuing event becomes an [`Issuance`].
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::error::{DataFusionError, Result};
+
+use super::chain::Evidence;
+use super::issuance::{Caller, ISSUING_EVENTS, Issuance, IssuingRow, parse_time};
+use super::usage::Call;
+use crate::text_column::TextColumn;
+
+/// The columns the collector reads, as SQL over `events` (flat names; absent JSON members are NULL).
+pub const COLUMNS: &str = "eventTime, eventName, errorCode, eventID, sharedEventID, recipientAccountId, awsRegion, \
+sourceIPAddress, userAgent, \
+userIdentity.type AS uType, userIdentity.arn AS uArn, userIdentity.accountId AS uAccount, \
+userIdentity.accessKeyId AS uKey, userIdentity.principalId AS uPrincipal, userIdentity.userName AS uUser, \
+userIdentity.invokedBy AS uInvokedBy, userIdentity.identityProvider AS uProvider, \
+userIdentity.onBehalfOf.userId AS uOnBehalfOf, \
+userIdentity.sessionContext.attributes.mfaAuthenticated AS uMfa, \
+userIdentity.sessionContext.attributes.creationDate AS uCreated, \
+userIdentity.sessionContext.sessionIssuer.arn AS uRoleArn, \
+userIdentity.sessionContext.sessionIssuer.userName AS uRoleName, \
+userIdentity.sessionContext.ec2RoleDelivery AS uEc2, \
+userIdentity.sessionContext.sourceIdentity AS uSourceIdentity, \
+requestParameters, responseElements, additionalEventData";
+
+/// SQL `IN` list of the issuing event names.
+pub fn issuing_names_sql() -> String {
+    ISSUING_EVENTS
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+struct Cols<'a> {
+    time: &'a datafusion::arrow::array::PrimitiveArray<TimestampMicrosecondType>,
+    text: Vec<TextColumn<'a>>,
+}
+
+const NAMES: &[&str] = &[
+    "eventName",
+    "errorCode",
+    "eventID",
+    "sharedEventID",
+    "recipientAccountId",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "uType",
+    "uArn",
+    "uAccount",
+    "uKey",
+    "uPrincipal",
+    "uUser",
+    "uInvokedBy",
+    "uProvider",
+    "uOnBehalfOf",
+    "uMfa",
+    "uCreated",
+    "uRoleArn",
+    "uRoleName",
+    "uEc2",
+    "uSourceIdentity",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+];
+
+#[derive(Clone, Copy)]
+enum C {
+    Name,
+    Error,
+    Id,
+    Shared,
+    Recipient,
+    Region,
+    Ip,
+    Agent,
+    Type,
+    Arn,
+    Account,
+    Key,
+    Principal,
+    User,
+    InvokedBy,
+    Provider,
+    OnBehalfOf,
+    Mfa,
+    Created,
+    RoleArn,
+    RoleName,
+    Ec2,
+    SourceIdentity,
+    Request,
+    Response,
+    Additional,
+}
+
+impl<'a> Cols<'a> {
+    fn of(batch: &'a RecordBatch) -> Result<Cols<'a>> {
+        let time = batch
+            .column_by_name("eventTime")
+            .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
+            .ok_or_else(|| DataFusionError::Internal("eventTime missing".into()))?;
+        let text = NAMES
+            .iter()
+            .map(|n| match batch.column_by_name(n) {
+                Some(c) => TextColumn::of(c.as_ref()),
+                None => Ok(TextColumn::Nulls),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Cols { time, text })
+    }
+
+    fn get(&self, c: C, i: usize) -> Option<&'a str> {
+        self.text[c as usize].get(i)
+    }
+}
+
+/// What a pass reads from each row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    /// Use and issuances: the window's own pass.
+    Everything,
+    /// Use only.
+    Use,
+    /// Issuances only, inside the window.
+    IssuancesInWindow,
+    /// Issuances only: the look back before the window (they are not rows of their own).
+    Issuances,
+}
+
+impl Take {
+    fn usage(self) -> bool {
+        matches!(self, Take::Everything | Take::Use)
+    }
+
+    fn issuances(self) -> bool {
+        self != Take::Use
+    }
+
+    fn in_window(self) -> bool {
+        matches!(self, Take::Everything | Take::IssuancesInWindow)
+    }
+}
+
+/// Adds one batch's calls and issuances to `ev`.
+pub fn collect(batch: &RecordBatch, take: Take, ev: &mut Evidence) -> Result<()> {
+    let cols = Cols::of(batch)?;
+    for i in 0..batch.num_rows() {
+        if !cols.time.is_valid(i) {
+            continue;
+        }
+        let at = cols.time.value(i);
+        let key = cols.get(C::Key, i);
+        if take.usage()
+            && let Some(k) = key
+        {
+            let call = Call {
+                at,
+                recipient: cols.get(C::Recipient, i),
+                region: cols.get(C::Region, i),
+                ip: cols.get(C::Ip, i),
+                identity_type: cols.get(C::Type, i),
+                arn: cols.get(C::Arn, i),
+                account: cols.get(C::Account, i),
+                role_arn: cols.get(C::RoleArn, i),
+                role_name: cols.get(C::RoleName, i),
+                created: cols.get(C::Created, i).and_then(parse_time),
+                ec2_delivery: cols.get(C::Ec2, i).is_some(),
+                source_identity: cols.get(C::SourceIdentity, i),
+            };
+            match ev.usage.get_mut(k) {
+                Some(u) => u.add(&call),
+                None => ev.usage.entry(k.to_string()).or_default().add(&call),
+            }
+        }
+        let Some(name) = cols.get(C::Name, i).filter(|_| take.issuances()) else {
+            continue;
+        };
+        if cols.get(C::Error, i).is_some() || !ISSUING_EVENTS.contains(&name) {
+            continue;
+        }
+        let owned = |c: C| cols.get(c, i).map(String::from);
+        let row = IssuingRow {
+            at,
+            event_name: name,
+            event_id: cols.get(C::Id, i).unwrap_or_default(),
+            shared_event_id: cols.get(C::Shared, i),
+            recipient: cols.get(C::Recipient, i),
+            ip: cols.get(C::Ip, i),
+            user_agent: cols.get(C::Agent, i),
+            caller: Caller {
+                kind: owned(C::Type),
+                arn: owned(C::Arn),
+                account: owned(C::Account),
+                key: owned(C::Key),
+                principal_id: owned(C::Principal),
+                user_name: owned(C::User),
+                invoked_by: owned(C::InvokedBy),
+                provider: owned(C::Provider),
+                on_behalf_of: owned(C::OnBehalfOf),
+                mfa: owned(C::Mfa),
+            },
+            request: cols.get(C::Request, i),
+            response: cols.get(C::Response, i),
+            additional: cols.get(C::Additional, i),
+        };
+        if let Some(issued) = Issuance::from_row(row) {
+            ev.issued(issued, take.in_window());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_column_names_follow_the_enum() {
+        assert_eq!(NAMES[C::Additional as usize], "additionalEventData");
+        assert_eq!(NAMES[C::Key as usize], "uKey");
+        assert_eq!(NAMES.len(), C::Additional as usize + 1);
+    }
+}

@@ -1,0 +1,317 @@
+//! One event, counted once. Archives often hold the same event twice (overlapping trails, redelivered
+//! objects); an event is one (`eventID`, `recipientAccountId`) pair. [`DedupTable`] wraps an `events`
+//! table so that every scan of it keeps the first copy of each event and counts the copies it folds (or,
+//! in counting mode, keeps every record and only counts).
+
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::TableType;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use futures::StreamExt;
+
+use crate::text_column::TextColumn;
+
+const SHARDS: usize = 64;
+
+/// The events seen so far by one scan, as 128-bit digests of (`eventID`, `recipientAccountId`), sharded
+/// so decode threads rarely wait on each other.
+#[derive(Debug)]
+pub struct SeenEvents {
+    shards: Vec<Mutex<HashSet<u128>>>,
+    duplicates: AtomicU64,
+}
+
+impl Default for SeenEvents {
+    fn default() -> Self {
+        SeenEvents {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            duplicates: AtomicU64::new(0),
+        }
+    }
+}
+
+fn digest(event_id: &str, account: &str) -> u128 {
+    let half = |salt: u8| {
+        let mut h = DefaultHasher::new();
+        salt.hash(&mut h);
+        event_id.hash(&mut h);
+        account.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+impl SeenEvents {
+    /// Whether this is the first copy of the event; a later copy is counted as a duplicate. Records
+    /// without an `eventID` cannot be told apart and are always first.
+    pub fn first(&self, event_id: Option<&str>, account: Option<&str>) -> bool {
+        let Some(id) = event_id.filter(|s| !s.is_empty()) else {
+            return true;
+        };
+        let d = digest(id, account.unwrap_or_default());
+        let shard = &self.shards[(d as usize) % SHARDS];
+        let fresh = shard.lock().unwrap_or_else(|e| e.into_inner()).insert(d);
+        if !fresh {
+            self.duplicates.fetch_add(1, Ordering::Relaxed);
+        }
+        fresh
+    }
+
+    /// Later copies seen so far.
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates.load(Ordering::Relaxed)
+    }
+
+    /// For each row of a batch, whether it is the first copy of its event.
+    pub fn first_rows(&self, ids: &dyn Array, accounts: &dyn Array) -> Result<BooleanArray> {
+        let rows = ids.len();
+        let (ids, accounts) = (TextColumn::of(ids)?, TextColumn::of(accounts)?);
+        Ok((0..rows)
+            .map(|i| Some(self.first(ids.get(i), accounts.get(i))))
+            .collect())
+    }
+}
+
+/// What a [`DedupTable`] does with later copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copies {
+    /// Drop them.
+    Fold,
+    /// Keep them; only count them.
+    Count,
+}
+
+/// An `events` table whose scans fold (or count) duplicate deliveries. The copies folded by the scans
+/// of one run add up in [`DedupTable::duplicates`]; each scan has its own memory of what it saw, so a
+/// query that reads the table twice (a self-join) sees every event on both sides.
+#[derive(Debug)]
+pub struct DedupTable {
+    inner: Arc<dyn TableProvider>,
+    copies: Copies,
+    /// The most copies any one scan saw (every scan of a run sees the same records).
+    duplicates: Arc<AtomicU64>,
+}
+
+impl DedupTable {
+    /// Wraps an `events` table (raw archive or lake).
+    pub fn new(inner: Arc<dyn TableProvider>, copies: Copies) -> DedupTable {
+        DedupTable {
+            inner,
+            copies,
+            duplicates: Arc::default(),
+        }
+    }
+
+    /// A handle on the duplicate count, readable after the run.
+    pub fn counter(&self) -> Arc<AtomicU64> {
+        self.duplicates.clone()
+    }
+}
+
+#[async_trait]
+impl TableProvider for DedupTable {
+    fn schema(&self) -> SchemaRef {
+        self.inner.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        // Filters the inner table takes only narrow what it reads; they are applied again above the
+        // dedup, so which copy survives never depends on them.
+        Ok(self
+            .inner
+            .supports_filters_pushdown(filters)?
+            .into_iter()
+            .map(|p| match p {
+                TableProviderFilterPushDown::Exact => TableProviderFilterPushDown::Inexact,
+                other => other,
+            })
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let schema = self.inner.schema();
+        let id_col = schema.index_of(crate::schema::EVENT_ID)?;
+        let account_col = schema.index_of(crate::schema::RECIPIENT_ACCOUNT)?;
+        let wanted: Vec<usize> = projection
+            .cloned()
+            .unwrap_or_else(|| (0..schema.fields().len()).collect());
+        let mut read = wanted.clone();
+        for c in [id_col, account_col] {
+            if !read.contains(&c) {
+                read.push(c);
+            }
+        }
+        // No limit below the dedup: folded copies would leave fewer rows than asked for.
+        let input = self.inner.scan(state, Some(&read), filters, None).await?;
+        let keep: Vec<usize> = (0..wanted.len()).collect();
+        let pos = |c: usize| read.iter().position(|r| *r == c).unwrap_or_default();
+        Ok(Arc::new(DedupExec::new(
+            input,
+            (pos(id_col), pos(account_col)),
+            keep,
+            self.copies,
+            self.duplicates.clone(),
+        )?))
+    }
+}
+
+/// The operator behind [`DedupTable`]: one memory of seen events shared by every partition of one scan.
+#[derive(Debug)]
+struct DedupExec {
+    input: Arc<dyn ExecutionPlan>,
+    key: (usize, usize),
+    keep: Vec<usize>,
+    copies: Copies,
+    seen: Arc<SeenEvents>,
+    total: Arc<AtomicU64>,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+}
+
+impl DedupExec {
+    fn new(
+        input: Arc<dyn ExecutionPlan>,
+        key: (usize, usize),
+        keep: Vec<usize>,
+        copies: Copies,
+        total: Arc<AtomicU64>,
+    ) -> Result<DedupExec> {
+        let schema = Arc::new(input.schema().project(&keep)?);
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            input.properties().output_partitioning().clone(),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Ok(DedupExec {
+            input,
+            key,
+            keep,
+            copies,
+            seen: Arc::default(),
+            total,
+            schema,
+            properties,
+        })
+    }
+
+    fn filter(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let first = self
+            .seen
+            .first_rows(batch.column(self.key.0), batch.column(self.key.1))?;
+        self.total.fetch_max(self.seen.duplicates(), Ordering::Relaxed);
+        let batch = match self.copies {
+            Copies::Fold if first.false_count() > 0 => filter_record_batch(batch, &first)?,
+            _ => batch.clone(),
+        };
+        Ok(batch.project(&self.keep)?)
+    }
+}
+
+impl DisplayAs for DedupExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "DedupExec: {:?} copies of (eventID, recipientAccountId)",
+            self.copies
+        )
+    }
+}
+
+impl ExecutionPlan for DedupExec {
+    fn name(&self) -> &str {
+        "DedupExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let input = children
+            .pop()
+            .ok_or_else(|| DataFusionError::Internal("DedupExec needs its input".into()))?;
+        Ok(Arc::new(DedupExec::new(
+            input,
+            self.key,
+            self.keep.clone(),
+            self.copies,
+            self.total.clone(),
+        )?))
+    }
+
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        let input = self.input.execute(partition, context)?;
+        let me = DedupExec {
+            input: self.input.clone(),
+            key: self.key,
+            keep: self.keep.clone(),
+            copies: self.copies,
+            seen: self.seen.clone(),
+            total: self.total.clone(),
+            schema: self.schema.clone(),
+            properties: self.properties.clone(),
+        };
+        let stream = input.map(move |b| b.and_then(|b| me.filter(&b)));
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            stream,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_its_id_in_its_account() {
+        let seen = SeenEvents::default();
+        assert!(seen.first(Some("e1"), Some("111111111111")));
+        assert!(!seen.first(Some("e1"), Some("111111111111")));
+        // The same id delivered to another account (an organization trail's copy) is another record.
+        assert!(seen.first(Some("e1"), Some("222222222222")));
+        assert!(seen.first(None, Some("111111111111")));
+        assert!(seen.first(None, Some("111111111111")));
+        assert_eq!(seen.duplicates(), 1);
+    }
+}
