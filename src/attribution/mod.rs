@@ -3,6 +3,7 @@
 //! reads the evidence from a source in one pass (plus a look back before the window when needed);
 //! [`table`] serves the result as the `sessions` table.
 
+pub mod actor;
 pub mod build;
 pub mod chain;
 pub mod collect;

@@ -13,8 +13,12 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
+use crate::attribution::{
+    self,
+    actor::{self, ActorMap},
+};
 use crate::report::Reporter;
-use crate::session::{check_sources, lake_source, runtime};
+use crate::session::{Source, check_sources, lake_source, runtime};
 use crate::sigma::engine::{Engine, HuntSource};
 use crate::sigma::load::load_rules;
 use crate::sigma::rule::Level;
@@ -125,7 +129,17 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         out,
     );
     let rt = runtime(threads)?;
-    let result: anyhow::Result<u64> = rt.block_on(async {
+    let chains = Source::open(&args.sources, config.clone(), reporter.clone());
+    let result: anyhow::Result<(u64, u64)> = rt.block_on(async {
+        // Chains first: findings and `group-by: actor` correlations name the origin of each credential.
+        let sessions = attribution::build(&chains, threads)
+            .await
+            .context("resolving credential chains failed")?;
+        for n in &sessions.notes {
+            reporter.println(&format!("ctscan: actors: {n}"));
+        }
+        let duplicates = sessions.duplicates;
+        actor::install(ActorMap::of(&sessions));
         let source: Box<dyn HuntSource> = match lake_source(&args.sources) {
             Some(root) => Box::new(LakeSource {
                 root: root.to_path_buf(),
@@ -145,13 +159,17 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
             })
             .await
             .context("hunt failed")?;
-        Ok(stats.events)
+        Ok((stats.events, duplicates))
     });
     reporter.finish();
-    let events = result?;
+    let (events, duplicates) = result?;
     let outcome = writer.finish(events)?;
     if options.summary {
         print_summary(&outcome, events, engine.rule_count(), failures.len());
+        eprintln!(
+            "ctscan: {duplicates} duplicate record{} folded (same eventID and recipientAccountId: each event counted once)",
+            if duplicates == 1 { "" } else { "s" }
+        );
     } else if !global.quiet {
         for r in outcome.rules.iter().filter(|r| is_noisy(r.findings, events)) {
             eprintln!(

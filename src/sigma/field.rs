@@ -43,8 +43,18 @@ fn json_values(base: Expr, path: &[&str]) -> Expr {
     Arc::new(udf).call(vec![base])
 }
 
+/// The field name of an event's actor (the origin of its credential chain), e.g. for `group-by: [actor]`.
+pub const ACTOR: &str = "actor";
+
 /// Resolves a dotted Sigma field path.
 pub fn resolve(path: &str) -> FieldValues {
+    if path == ACTOR {
+        return FieldValues {
+            expr: crate::attribution::actor::actor_expr(),
+            cost: 1,
+            known: true,
+        };
+    }
     let parts: Vec<&str> = path.split('.').collect();
     let full = schema::events_schema();
     let Ok(top) = full.field_with_name(parts[0]) else {

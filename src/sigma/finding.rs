@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use super::correlation::CorrType;
 use super::event::format_time;
 use super::rule::{Level, Rule};
+use crate::attribution::Origin;
+use crate::attribution::actor::{self, Identity};
 
 /// The key columns of a finding, in output order: (output name, path in the event).
 pub const KEY_COLUMNS: &[(&str, &str)] = &[
@@ -80,6 +82,19 @@ pub fn key_of(event: &Value, path: &str) -> String {
     v
 }
 
+/// The actor of one JSON event, from the run's resolved chains.
+pub fn actor_of(event: &Value) -> Option<(Origin, u32)> {
+    actor::current().actor(&Identity::of_event(event))
+}
+
+/// `{"type", "arn", "hops"}` of an actor, or null.
+pub fn actor_json(a: Option<(Origin, u32)>) -> Value {
+    match a {
+        Some((o, hops)) => json!({"type": o.kind, "arn": o.arn, "hops": hops}),
+        None => Value::Null,
+    }
+}
+
 impl Finding {
     /// The rule's level.
     pub fn level(&self) -> Level {
@@ -103,6 +118,11 @@ impl Finding {
                 .join(", "),
             None => self.key("userIdentity.arn"),
         }
+    }
+
+    /// The actor behind the finding's event: the origin of its credential chain and the hops from it.
+    pub fn actor(&self) -> Option<(Origin, u32)> {
+        actor_of(&self.event)
     }
 
     /// Time of the first event in microseconds (a plain finding has one event).
@@ -130,6 +150,7 @@ impl Finding {
             let v = self.key(path);
             m.insert((*name).into(), if v.is_empty() { Value::Null } else { json!(v) });
         }
+        m.insert("actor".into(), actor_json(self.actor()));
         m.insert("object".into(), json!(self.object));
         match &self.correlation {
             None => {

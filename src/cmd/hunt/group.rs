@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::sigma::correlation::CorrType;
 use crate::sigma::event::format_time;
-use crate::sigma::finding::{Finding, key_of};
+use crate::sigma::finding::{Finding, actor_of, key_of};
 use crate::sigma::rule::Rule;
 
 /// Most accounts, regions and event names a group lists.
@@ -92,6 +92,8 @@ pub struct Group {
     pub event_names: Capped<LIST_CAP>,
     /// Access key ids.
     pub access_keys: Capped<SMALL_CAP>,
+    /// Actors: the origins of the credential chains behind the events (`TYPE ARN`).
+    pub actors: Capped<SMALL_CAP>,
     /// User agents.
     pub user_agents: Capped<SMALL_CAP>,
     /// The first few events.
@@ -128,6 +130,8 @@ impl Group {
             self.regions.add(key_of(e, "awsRegion"));
             self.event_names.add(key_of(e, "eventName"));
             self.access_keys.add(key_of(e, "userIdentity.accessKeyId"));
+            self.actors
+                .add(actor_of(e).map(|(o, _)| o.label()).unwrap_or_default());
             self.user_agents.add(key_of(e, "userAgent"));
             if self.samples.len() < SAMPLE_CAP {
                 self.samples.push(Sample {
@@ -172,12 +176,14 @@ impl Group {
             "regions": self.regions.sorted(),
             "eventNames": names,
             "accessKeys": self.access_keys.sorted(),
+            "actors": self.actors.sorted(),
             "userAgents": self.user_agents.sorted(),
             "unlisted": {
                 "accounts": self.accounts.unlisted(),
                 "regions": self.regions.unlisted(),
                 "eventNames": self.event_names.unlisted(),
                 "accessKeys": self.access_keys.unlisted(),
+                "actors": self.actors.unlisted(),
                 "userAgents": self.user_agents.unlisted(),
             },
             "samples": self.samples.iter().map(|s| json!({

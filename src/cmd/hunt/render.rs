@@ -126,6 +126,7 @@ const GROUP_COLUMNS: &[&str] = &[
     "regions",
     "eventNames",
     "accessKeys",
+    "actors",
     "userAgents",
     "unlisted",
     "samples",
@@ -138,7 +139,7 @@ fn csv_header(out: &mut dyn Write, grouped: bool) -> std::io::Result<()> {
     }
     let mut header: Vec<&str> = CSV_RULE_COLUMNS.to_vec();
     header.extend(KEY_COLUMNS.iter().map(|(n, _)| *n));
-    header.extend(["object", "event"]);
+    header.extend(["actorType", "actorArn", "actorHops", "object", "event"]);
     writeln!(out, "{}", header.join(","))
 }
 
@@ -213,6 +214,11 @@ impl FindingWriter {
                     f.rule.author.clone().unwrap_or_default(),
                 ];
                 cells.extend(KEY_COLUMNS.iter().map(|(_, p)| f.key(p)));
+                let (kind, arn, hops) = match f.actor() {
+                    Some((o, h)) => (o.kind, o.arn, h.to_string()),
+                    None => Default::default(),
+                };
+                cells.extend([kind, arn, hops]);
                 cells.push(f.object.clone().unwrap_or_default());
                 let ev = match (&f.correlation, j.get("events")) {
                     (Some(_), Some(evs)) => evs.to_string(),
@@ -388,6 +394,13 @@ fn write_table(
             "  top principals: {}",
             top(s.groups.iter().map(|((p, _), g)| (p.clone(), g.count)), 3)
         )?;
+        let mut actors: BTreeMap<String, u64> = BTreeMap::new();
+        for (_, g) in &s.groups {
+            for (a, n) in g.actors.by_count() {
+                *actors.entry(a.to_string()).or_default() += n;
+            }
+        }
+        writeln!(out, "  top actors: {}", top(actors.into_iter(), 3))?;
         writeln!(
             out,
             "  top source IPs: {}",

@@ -9,17 +9,18 @@ use async_trait::async_trait;
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{ident, lit};
 
+use crate::dedup::Copies;
 use crate::report::Reporter;
 use crate::scan::ScanConfig;
 use crate::schema::OBJECT_KEY;
-use crate::session::{register_lake, session};
+use crate::session::{Source, push_filters_into_parquet, register_events, session};
 use crate::sigma::SigmaError;
 use crate::sigma::engine::{HuntSource, ReadPlan};
-use crate::table::{EventsTable, register};
+use crate::table::EventsTable;
 use crate::window::Scope;
 
 fn df_error(e: impl std::fmt::Display) -> SigmaError {
-    SigmaError::Invalid(e.to_string())
+    SigmaError::Invalid(format!("{e:#}"))
 }
 
 /// A CloudTrail archive: folders, files or `s3://` prefixes.
@@ -37,10 +38,12 @@ pub struct ArchiveSource {
 impl ArchiveSource {
     async fn table(&self, config: ScanConfig) -> Result<DataFrame, SigmaError> {
         let mut ctx = session(self.threads);
-        register(
-            &mut ctx,
-            EventsTable::new(self.sources.clone(), config, self.reporter.clone()),
-        )?;
+        let table = Arc::new(EventsTable::new(
+            self.sources.clone(),
+            config,
+            self.reporter.clone(),
+        ));
+        register_events(&mut ctx, table, Copies::Fold).map_err(df_error)?;
         Ok(ctx.table("events").await?)
     }
 }
@@ -86,16 +89,13 @@ pub struct LakeSource {
 impl LakeSource {
     async fn table(&self) -> Result<DataFrame, SigmaError> {
         let mut ctx = session(self.threads);
-        // Filters run inside the Parquet reader, which then decodes the other columns of matching rows only.
-        for setting in [
-            "SET datafusion.execution.parquet.pushdown_filters = true",
-            "SET datafusion.execution.parquet.reorder_filters = true",
-        ] {
-            ctx.sql(setting).await?;
-        }
-        register_lake(&mut ctx, &self.root, &self.scope)
-            .await
-            .map_err(df_error)?;
+        push_filters_into_parquet(&ctx).await.map_err(df_error)?;
+        let lake = Source::Lake {
+            root: self.root.clone(),
+            scope: self.scope.clone(),
+        };
+        let table = lake.table(self.scope.clone(), None).await.map_err(df_error)?;
+        register_events(&mut ctx, table, Copies::Fold).map_err(df_error)?;
         Ok(ctx.table("events").await?)
     }
 }

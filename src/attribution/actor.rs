@@ -1,0 +1,181 @@
+//! The actor of an event: the origin of the credential that signed it (or, for calls signed by no key,
+//! the identity itself). A run resolves its chains once and installs them here, so rules (`group-by:
+//! actor`), findings and summaries all see the same actor.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
+use datafusion::arrow::array::{Array, StringBuilder};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::Result as DfResult;
+use datafusion::functions::core::expr_fn::get_field;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::prelude::ident;
+
+use super::build::Sessions;
+use super::chain::{Origin, from_identity};
+use crate::text_column::TextColumn;
+
+/// Key → origin and hops, for every credential of the run.
+#[derive(Debug, Default)]
+pub struct ActorMap {
+    by_key: HashMap<String, (Origin, u32)>,
+}
+
+impl ActorMap {
+    /// The map of a run's chains (keys used in the window and their ancestors).
+    pub fn of(sessions: &Sessions) -> ActorMap {
+        let mut by_key: HashMap<String, (Origin, u32)> = sessions
+            .credentials
+            .iter()
+            .map(|c| (c.key.clone(), (c.origin.clone(), c.hops)))
+            .collect();
+        for k in sessions.evidence.issuances.keys() {
+            if !by_key.contains_key(k) {
+                by_key.insert(k.clone(), sessions.origin(k));
+            }
+        }
+        ActorMap { by_key }
+    }
+
+    /// The actor of a call from its `userIdentity` members.
+    pub fn actor(&self, id: &Identity<'_>) -> Option<(Origin, u32)> {
+        if let Some(k) = id.key
+            && let Some(hit) = self.by_key.get(k)
+        {
+            return Some(hit.clone());
+        }
+        let who = match id.kind {
+            Some("AWSService") => id.invoked_by.or(id.arn),
+            Some("AWSAccount") => id.account.or(id.arn),
+            _ => id.arn,
+        };
+        if id.kind.is_none() && who.is_none() {
+            return None;
+        }
+        Some(from_identity(id.kind, who, id.key.unwrap_or_default()))
+    }
+}
+
+/// The `userIdentity` members an actor is read from.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Identity<'a> {
+    /// `type`.
+    pub kind: Option<&'a str>,
+    /// `arn`.
+    pub arn: Option<&'a str>,
+    /// `accessKeyId`.
+    pub key: Option<&'a str>,
+    /// `invokedBy`.
+    pub invoked_by: Option<&'a str>,
+    /// `accountId`.
+    pub account: Option<&'a str>,
+}
+
+impl<'a> Identity<'a> {
+    /// The members of a JSON event's `userIdentity`.
+    pub fn of_event(event: &'a serde_json::Value) -> Identity<'a> {
+        let u = &event["userIdentity"];
+        let s = |k: &str| u.get(k).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+        Identity {
+            kind: s("type"),
+            arn: s("arn"),
+            key: s("accessKeyId"),
+            invoked_by: s("invokedBy"),
+            account: s("accountId"),
+        }
+    }
+}
+
+static CURRENT: LazyLock<RwLock<Arc<ActorMap>>> = LazyLock::new(RwLock::default);
+
+/// Makes `map` the run's actors.
+pub fn install(map: ActorMap) {
+    *CURRENT.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
+}
+
+/// The run's actors (empty until installed: every actor then comes from the identity alone).
+pub fn current() -> Arc<ActorMap> {
+    CURRENT.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// The `actor` field of rules: `ctscan_actor(userIdentity.type, .arn, .accessKeyId, .invokedBy,
+/// .accountId)`, the actor's `TYPE ARN`.
+pub fn actor_expr() -> Expr {
+    let f = |m: &str| get_field(ident("userIdentity"), m);
+    ScalarUDF::new_from_impl(ActorUdf::default()).call(vec![
+        f("type"),
+        f("arn"),
+        f("accessKeyId"),
+        f("invokedBy"),
+        f("accountId"),
+    ])
+}
+
+/// The scalar function behind [`actor_expr`].
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ActorUdf {
+    signature: Signature,
+}
+
+impl Default for ActorUdf {
+    fn default() -> Self {
+        ActorUdf {
+            signature: Signature::any(5, Volatility::Stable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for ActorUdf {
+    fn name(&self) -> &str {
+        "ctscan_actor"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let cols = arrays
+            .iter()
+            .map(|a| TextColumn::of(a.as_ref()))
+            .collect::<DfResult<Vec<_>>>()?;
+        let map = current();
+        let mut out = StringBuilder::new();
+        for i in 0..arrays[0].len() {
+            let id = Identity {
+                kind: cols[0].get(i),
+                arn: cols[1].get(i),
+                key: cols[2].get(i),
+                invoked_by: cols[3].get(i),
+                account: cols[4].get(i),
+            };
+            out.append_option(map.actor(&id).map(|(o, _)| o.label()));
+        }
+        Ok(ColumnarValue::Array(std::sync::Arc::new(out.finish())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_without_a_key_are_their_own_actor() {
+        let map = ActorMap::default();
+        let svc = Identity {
+            kind: Some("AWSService"),
+            invoked_by: Some("ec2.amazonaws.com"),
+            ..Identity::default()
+        };
+        assert_eq!(map.actor(&svc).unwrap().0.label(), "AWSService ec2.amazonaws.com");
+        assert!(map.actor(&Identity::default()).is_none());
+    }
+}
