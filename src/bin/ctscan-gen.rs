@@ -42,7 +42,8 @@ struct Args {
     /// Also write digest, Insights and Config objects, which readers must skip.
     #[arg(long)]
     siblings: bool,
-    /// Also plant attack scenarios (from 185.220.101.47, user mallory; ten, fourteen in the realistic world).
+    /// Also plant attack scenarios (from 185.220.101.47, user mallory; ten, fourteen in the realistic world)
+    /// and six credential chains with known attribution (eventIDs starting c4a1).
     #[arg(long)]
     attacks: bool,
     /// Benign world: `uniform` (random call and principal per event) or `realistic` (fleets, pipelines,

@@ -1,6 +1,12 @@
 //! Attack activity planted in generated archives (`ctscan-gen --attacks`): what a compromised access key
-//! typically does, so a sample archive gives a hunt something to find. Every planted event comes from
-//! [`ATTACKER_IP`] and the user `mallory`; benign traffic never does, so tests can tell the two apart.
+//! typically does, so a sample archive gives a hunt something to find. Every planted scenario event comes
+//! from [`ATTACKER_IP`] and the user `mallory`; benign traffic never does, so tests can tell the two apart.
+//!
+//! `--attacks` also plants the credential chains of [`super::chains`], whose principals and addresses are
+//! realistic on purpose (attribution has to resolve them, and some are not attacks at all). They have their
+//! own tell-tale instead: an `eventID` starting with [`super::chains::EVENT_ID_PREFIX`] (and `CHAIN` in
+//! every key id). A planted event is one from [`ATTACKER_IP`] or with that `eventID` prefix; benign
+//! traffic has neither.
 
 use rand::Rng;
 use rand::rngs::SmallRng;

@@ -5,6 +5,7 @@
 
 pub mod attacks;
 pub mod catalogue;
+pub mod chains;
 pub mod identity;
 pub mod world;
 
@@ -70,7 +71,7 @@ pub struct GenOptions {
     /// Also write digest, Insights and Config objects beside the logs.
     pub siblings: bool,
     /// Also plant a handful of attack scenarios (see [`attacks`]; the realistic world adds four more, see
-    /// [`world::planted`]).
+    /// [`world::planted`]) and six credential chains with known attribution (see [`chains`]).
     pub attacks: bool,
     /// Which benign world to generate.
     pub world: World,
@@ -101,8 +102,10 @@ pub struct GenSummary {
     pub log_files: usize,
     /// Events in them (benign and planted).
     pub events: usize,
-    /// Planted attack events among them.
+    /// Planted events among them: attack scenarios and credential chains.
     pub attack_events: usize,
+    /// The credential chains' events among the planted ones ([`chains`]).
+    pub chain_events: usize,
     /// Digest, Insights and Config objects.
     pub sibling_files: usize,
 }
@@ -396,6 +399,14 @@ pub fn generate(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
         World::Uniform => uniform_logs(opts, root)?,
         World::Realistic => world::write_logs(opts, root)?,
     };
+    if opts.attacks {
+        // In objects of their own: everything else is written as without them.
+        let (files, events) = chains::write(opts, root)?;
+        summary.log_files += files;
+        summary.events += events;
+        summary.attack_events += events;
+        summary.chain_events += events;
+    }
     if opts.siblings {
         let accounts = account_ids(opts.accounts.max(1));
         let regions = region_names(opts.regions.max(1));
@@ -427,6 +438,7 @@ fn uniform_logs(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
         log_files: files,
         events: written.iter().map(|w| w.0).sum(),
         attack_events: written.iter().map(|w| w.1).sum(),
+        chain_events: 0,
         sibling_files: 0,
     })
 }
@@ -474,8 +486,10 @@ mod tests {
         generate(&small(5), b.path()).unwrap();
         generate(&small(6), c.path()).unwrap();
         assert_eq!(sa.events - sa.attack_events, 450);
-        assert_eq!(sa.log_files, 5);
-        assert!(sa.attack_events > 0);
+        // Five delivery files of benign events (and the scenarios), then the chains' own objects.
+        assert_eq!(sa.log_files, 5 + chains::deliveries(&small(5)).len());
+        assert_eq!(sa.chain_events, chains::events(&small(5)).len());
+        assert!(sa.attack_events > sa.chain_events);
         assert_eq!(snapshot(a.path()), snapshot(b.path()));
         assert_ne!(snapshot(a.path()), snapshot(c.path()));
     }

@@ -199,6 +199,7 @@ pub fn write_logs(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary>
         log_files: written.len(),
         events: written.iter().map(|w| w.0).sum(),
         attack_events: written.iter().map(|w| w.1).sum(),
+        chain_events: 0,
         sibling_files: 0,
     })
 }
@@ -291,7 +292,12 @@ mod tests {
         generate(&o, b.path()).unwrap();
         generate(&GenOptions { seed: 6, ..o.clone() }, c.path()).unwrap();
         assert_eq!(sa.events - sa.attack_events, 4000);
-        assert_eq!(sa.attack_events, CLASSIC_EVENTS + REALISTIC_ATTACK_EVENTS);
+        let chain_events = super::super::chains::events(&o).len();
+        assert_eq!(sa.chain_events, chain_events);
+        assert_eq!(
+            sa.attack_events,
+            CLASSIC_EVENTS + REALISTIC_ATTACK_EVENTS + chain_events
+        );
         assert!(sa.sibling_files > 0);
         let (sa_, sb) = (snapshot(a.path()), snapshot(b.path()));
         assert_eq!(sa_.len(), sa.log_files + sa.sibling_files);

@@ -1,5 +1,6 @@
-//! `ctscan-gen`: the uniform world still writes the committed sample byte for byte, and the realistic world
-//! writes archives ctscan reads cleanly, with every planted event where the ground truth says.
+//! `ctscan-gen`: the uniform world still writes the committed sample byte for byte, the realistic world
+//! writes archives ctscan reads cleanly, with every planted event where the ground truth says, and the
+//! committed sample holds the credential chains of `ctscan::generate::chains`.
 
 use std::path::Path;
 
@@ -60,8 +61,9 @@ fn a_realistic_archive_reads_cleanly_with_its_planted_events() {
         ]),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("3284 events (284 planted)"), "{}", r.stderr);
-    assert_eq!(count(dir.path(), "SELECT count(*) AS n FROM events", &[]), 3284);
+    // 3000 benign events, 284 planted by the attacker and 36 by the credential chains.
+    assert!(r.stderr.contains("3320 events (320 planted)"), "{}", r.stderr);
+    assert_eq!(count(dir.path(), "SELECT count(*) AS n FROM events", &[]), 3320);
     assert_eq!(
         count(
             dir.path(),
@@ -69,6 +71,14 @@ fn a_realistic_archive_reads_cleanly_with_its_planted_events() {
             &[]
         ),
         284
+    );
+    assert_eq!(
+        count(
+            dir.path(),
+            "SELECT count(*) AS n FROM events WHERE eventID LIKE 'c4a1%'",
+            &[]
+        ),
+        36
     );
     // The launch in the never-used region is alone in its region.
     assert_eq!(
@@ -79,13 +89,65 @@ fn a_realistic_archive_reads_cleanly_with_its_planted_events() {
         ),
         2
     );
-    // Instance sessions call from one address each (VPC endpoint calls and AWS-invoked calls aside).
+    // Instance sessions call from one address each (VPC endpoint calls and AWS-invoked calls aside; the
+    // planted ones, the attacker's and chain 4's instance key used from a laptop, aside too).
     let rows = query(
         dir.path(),
         "SELECT userIdentity.arn AS arn, count(DISTINCT sourceIPAddress) AS n FROM events \
          WHERE userIdentity.arn LIKE '%/i-0%' AND vpcEndpointId IS NULL AND sourceIPAddress NOT LIKE '%.amazonaws.com' \
-         AND sourceIPAddress <> '185.220.101.47' GROUP BY userIdentity.arn HAVING count(DISTINCT sourceIPAddress) > 1",
+         AND sourceIPAddress <> '185.220.101.47' AND eventID NOT LIKE 'c4a1%' \
+         GROUP BY userIdentity.arn HAVING count(DISTINCT sourceIPAddress) > 1",
         &[],
     );
     assert!(rows.is_empty(), "{rows:?}");
+}
+
+/// The committed sample holds every credential of the planted chains' ground truth, each one used after the
+/// chains' anchor, which is the `--from` their lookback scenario is meant for.
+#[test]
+fn the_sample_holds_the_planted_credential_chains() {
+    use ctscan::generate::{GenOptions, LayoutKind, chains};
+    let opts = GenOptions {
+        events: 1200,
+        events_per_file: 100,
+        days: 3,
+        accounts: 3,
+        regions: 2,
+        layout: LayoutKind::Mixed,
+        siblings: true,
+        attacks: true,
+        seed: 2026,
+        ..GenOptions::default()
+    };
+    let from = chains::anchor(&opts).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert_eq!(from, "2026-03-02T12:00:00Z");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample");
+    assert_eq!(
+        count(
+            &sample,
+            "SELECT count(*) AS n FROM events WHERE eventID LIKE 'c4a1%'",
+            &[]
+        ),
+        chains::events(&opts).len() as i64
+    );
+    let rows = query(
+        &sample,
+        "SELECT DISTINCT userIdentity.accessKeyId AS k FROM events \
+         WHERE eventID LIKE 'c4a1%' AND userIdentity.accessKeyId IS NOT NULL",
+        &["--from", &from],
+    );
+    let mut used: Vec<&str> = rows.iter().filter_map(|r| r["k"].as_str()).collect();
+    used.sort_unstable();
+    let truth = chains::expected_chains(&opts);
+    let mut want: Vec<&str> = truth.iter().map(|c| c.access_key_id).collect();
+    want.sort_unstable();
+    assert_eq!(used, want);
+    // Scenario 6's issuing events are before the window: only a lookback finds them.
+    let before = count(
+        &sample,
+        "SELECT count(*) AS n FROM events WHERE eventID LIKE 'c4a10006-%' \
+         AND eventName IN ('GetSessionToken', 'AssumeRole')",
+        &["--to", &from],
+    );
+    assert_eq!(before, 2);
 }

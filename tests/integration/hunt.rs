@@ -936,6 +936,29 @@ const PLANTED: &[&str] = &[
     "EC2 Windows Password Data Retrieved",
 ];
 
+/// `--attacks` also plants credential chains with known attribution (`ctscan::generate::chains`): realistic
+/// principals and addresses, told from benign traffic by their eventIDs, which start with this.
+const CHAIN_EVENT_ID: &str = "c4a1";
+
+/// The rules those chains legitimately fire: chain 4's instance key used from a macOS laptop outside AWS
+/// (a desktop client, and a second address for the instance session) and chain 5's access key created by
+/// one user for another.
+const CHAIN_FLAGGED: &[&str] = &[
+    "Instance Role Credentials Used By A Desktop Client",
+    "Instance Role Credentials Used From A Second Address",
+    "Access Key Created For Another User",
+];
+
+/// Whether a finding (single-event or correlation) was made by a planted credential-chain event.
+fn by_chain(r: &Value) -> bool {
+    let starts = |v: &Value| v.as_str().is_some_and(|id| id.starts_with(CHAIN_EVENT_ID));
+    starts(&r["eventID"])
+        || starts(&r["event"]["eventID"])
+        || r["events"]
+            .as_array()
+            .is_some_and(|list| list.iter().any(|e| starts(&e["event"]["eventID"])))
+}
+
 /// Every attack the generator plants is flagged, and only planted events are.
 #[test]
 fn planted_attacks_are_flagged_and_nothing_else() {
@@ -952,13 +975,21 @@ fn planted_attacks_are_flagged_and_nothing_else() {
     ]));
     let attacker = "185.220.101.47";
     assert!(
-        rows.iter().all(|r| r["sourceIPAddress"] == attacker),
+        rows.iter()
+            .all(|r| r["sourceIPAddress"] == attacker || by_chain(r)),
         "{:?}",
         titles(&rows)
     );
     let t = titles(&rows);
     for want in PLANTED {
         assert!(t.contains(*want), "{want} not flagged: {t:?}");
+    }
+    let chains = titles(&rows.iter().filter(|r| by_chain(r)).cloned().collect::<Vec<_>>());
+    for want in CHAIN_FLAGGED {
+        assert!(
+            chains.contains(*want),
+            "{want} not flagged on the chains: {chains:?}"
+        );
     }
 }
 
@@ -1080,7 +1111,7 @@ fn realistic_planted_attacks_are_flagged_and_nothing_else() {
             None => vec![&r["event"]],
         };
         assert!(
-            events.iter().any(|e| e["sourceIPAddress"] == attacker),
+            events.iter().any(|e| e["sourceIPAddress"] == attacker) || by_chain(r),
             "benign finding: {} {}",
             r["ruleTitle"],
             r["event"]
@@ -1096,11 +1127,20 @@ fn realistic_planted_attacks_are_flagged_and_nothing_else() {
     for want in PLANTED.iter().chain(&realistic) {
         assert!(t.contains(*want), "{want} not flagged; flagged: {t:?}");
     }
+    let chains = titles(&rows.iter().filter(|r| by_chain(r)).cloned().collect::<Vec<_>>());
+    for want in CHAIN_FLAGGED {
+        assert!(
+            chains.contains(*want),
+            "{want} not flagged on the chains: {chains:?}"
+        );
+    }
+    // The attacker's stolen instance session, and chain 4's instance key used from a laptop.
     let second: Vec<&Value> = rows
         .iter()
         .filter(|r| r["ruleTitle"] == "Instance Role Credentials Used From A Second Address")
         .collect();
-    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert_eq!(second.iter().filter(|r| by_chain(r)).count(), 1, "{second:?}");
     let region: Vec<&Value> = rows
         .iter()
         .filter(|r| r["ruleTitle"] == "Resources Created In A Region The Account Never Used")
