@@ -34,6 +34,10 @@ pub struct GlobalArgs {
     /// Stop at the first object that cannot be read, with exit code 2.
     #[arg(long, global = true)]
     pub strict: bool,
+    /// Time zone of times in tables: an IANA name (Europe/Berlin), UTC or local. Machine formats (csv,
+    /// json, jsonl) stay UTC.
+    #[arg(long, global = true, value_name = "ZONE", default_value = "UTC", value_parser = crate::timezone::parse_zone)]
+    pub timezone: crate::timezone::Zone,
     #[command(flatten)]
     pub s3: S3Args,
 }

@@ -31,18 +31,25 @@ enum Command {
     Hunt(cmd::hunt::HuntArgs),
     /// List, show, lint and test Sigma rule packs.
     Rules(cmd::rules::RulesArgs),
+    /// Follow a credential: the chain that issued it and everything it and its descendants did.
+    Trace(cmd::trace::TraceArgs),
+    /// One row per actor (or principal, key, IP, account): what each did over the window.
+    Summary(cmd::summary::SummaryArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process exit code.
 pub fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse();
     crate::source::s3::configure(cli.global.s3.options()?);
+    crate::timezone::install(cli.global.timezone);
     match cli.command {
         Command::Ls(args) => cmd::ls::run(args, &cli.global),
         Command::Query(args) => cmd::query::run(args, &cli.global),
         Command::Export(args) => cmd::export::run(args, &cli.global),
         Command::Hunt(args) => cmd::hunt::run(args, &cli.global),
         Command::Rules(args) => cmd::rules::run(args, &cli.global),
+        Command::Trace(args) => cmd::trace::run(args, &cli.global),
+        Command::Summary(args) => cmd::summary::run(args, &cli.global),
     }
 }
 

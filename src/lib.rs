@@ -24,4 +24,5 @@ pub mod sigma;
 pub mod source;
 pub mod table;
 pub mod text_column;
+pub mod timezone;
 pub mod window;

@@ -34,11 +34,36 @@ impl Format {
 }
 
 const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
+const ZONED_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.f%:z";
 
 fn format_options() -> FormatOptions<'static> {
     FormatOptions::default()
         .with_timestamp_tz_format(Some(TIME_FORMAT))
         .with_null("")
+}
+
+/// The batch with its timestamps in the run's `--timezone`, for tables.
+fn in_zone(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let zone = crate::timezone::zone();
+    if zone == crate::timezone::Zone::Utc {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        match f.data_type() {
+            DataType::Timestamp(unit, Some(_)) => {
+                let dt = DataType::Timestamp(*unit, Some(zone.arrow_name().into()));
+                columns.push(datafusion::arrow::compute::cast(c, &dt)?);
+                fields.push(Field::new(f.name(), dt, f.is_nullable()));
+            }
+            _ => {
+                fields.push(f.as_ref().clone());
+                columns.push(c.clone());
+            }
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
 
 fn is_nested(dt: &DataType) -> bool {
@@ -96,6 +121,21 @@ fn flatten(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
 
+/// One CSV line of text cells (quoted where they need it), for commands that write rows of their own.
+pub fn csv_line(cells: &[String]) -> String {
+    cells
+        .iter()
+        .map(|c| {
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Writes every batch of a stream in `format`; returns the number of rows written.
 pub async fn write_stream(
     mut stream: SendableRecordBatchStream,
@@ -110,16 +150,17 @@ pub async fn write_stream(
             while let Some(b) = stream.next().await {
                 let b = b?;
                 rows += b.num_rows() as u64;
-                batches.push(b);
+                batches.push(in_zone(&b)?);
             }
             if batches.is_empty() {
                 batches.push(RecordBatch::new_empty(schema));
             }
-            writeln!(
-                out,
-                "{}",
-                pretty_format_batches_with_options(&batches, &format_options())?
-            )?;
+            let options = if crate::timezone::zone() == crate::timezone::Zone::Utc {
+                format_options()
+            } else {
+                format_options().with_timestamp_tz_format(Some(ZONED_TIME_FORMAT))
+            };
+            writeln!(out, "{}", pretty_format_batches_with_options(&batches, &options)?)?;
         }
         Format::Csv => {
             let mut w = datafusion::arrow::csv::WriterBuilder::new()

@@ -105,13 +105,18 @@ pub fn current() -> Arc<ActorMap> {
 /// .accountId)`, the actor's `TYPE ARN`.
 pub fn actor_expr() -> Expr {
     let f = |m: &str| get_field(ident("userIdentity"), m);
-    ScalarUDF::new_from_impl(ActorUdf::default()).call(vec![
+    actor_udf().call(vec![
         f("type"),
         f("arn"),
         f("accessKeyId"),
         f("invokedBy"),
         f("accountId"),
     ])
+}
+
+/// `ctscan_actor(type, arn, accessKeyId, invokedBy, accountId)` for SQL.
+pub fn actor_udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(ActorUdf::default())
 }
 
 /// The scalar function behind [`actor_expr`].

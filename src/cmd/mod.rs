@@ -5,3 +5,5 @@ pub mod hunt;
 pub mod ls;
 pub mod query;
 pub mod rules;
+pub mod summary;
+pub mod trace;

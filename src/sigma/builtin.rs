@@ -50,3 +50,15 @@ pub fn tests_for(stem: &str) -> Option<&'static str> {
         .get_file(format!("{stem}.json"))
         .and_then(|f| f.contents_utf8())
 }
+
+/// The event names the built-in pack's detections look for (lower-cased): the calls a summary counts as
+/// sensitive.
+pub fn sensitive_event_names() -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for r in load().0 {
+        if let super::RuleKind::Detection(d) = &r.kind {
+            super::name_gate::NameGate::of(d).exact_names(&mut names);
+        }
+    }
+    names
+}

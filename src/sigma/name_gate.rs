@@ -66,6 +66,26 @@ impl NameGate {
         }
     }
 
+    /// The names this gate admits exactly (lower-cased), as far as it lists them.
+    pub fn exact_names(&self, out: &mut std::collections::BTreeSet<String>) {
+        match self {
+            NameGate::Any => {}
+            NameGate::Test { matchers, .. } => {
+                for m in matchers.iter().flatten() {
+                    if let Matcher::Str {
+                        op: StrOp::Equals,
+                        needle,
+                        ..
+                    } = m
+                    {
+                        out.insert(needle.to_lowercase());
+                    }
+                }
+            }
+            NameGate::And(parts) | NameGate::Or(parts) => parts.iter().for_each(|p| p.exact_names(out)),
+        }
+    }
+
     /// The gate of a detection: what every event it matches must have as its name.
     pub fn of(d: &Detection) -> NameGate {
         cond_gate(&d.condition, d)

@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use super::group::{Grouper, Section};
 use crate::output::Format;
-use crate::sigma::event::format_time;
 use crate::sigma::finding::{Finding, KEY_COLUMNS};
 use crate::sigma::rule::{Level, Rule};
 
@@ -330,7 +329,7 @@ fn brief(values: &[String], unlisted: u64, n: usize) -> String {
 }
 
 fn time_cell(t: Option<i64>) -> String {
-    t.map(format_time).unwrap_or_else(|| "-".into())
+    t.map(crate::timezone::human).unwrap_or_else(|| "-".into())
 }
 
 fn or_dash(s: &str) -> String {

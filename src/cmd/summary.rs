@@ -1,0 +1,364 @@
+//! `ctscan summary`: what each actor (or principal, key, source IP, account) did over the window, one
+//! row each. By default rows are origin actors, so the many sessions of one stolen key are one row.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+use serde_json::{Value, json};
+
+use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
+use crate::attribution::{
+    self,
+    actor::{self, ActorMap, actor_udf},
+};
+use crate::dedup::Copies;
+use crate::output::{Format, csv_line};
+use crate::report::Reporter;
+use crate::session::{Source, check_sources, register_events, runtime, session};
+use crate::sigma::builtin::sensitive_event_names;
+use crate::sigma::event::format_time;
+use crate::text_column::TextColumn;
+use crate::timezone::human;
+
+/// What one row of the summary stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    /// The origin of the credential chain (`TYPE ARN`).
+    Actor,
+    /// The principal ARN the calls show.
+    Principal,
+    /// The access key id.
+    Key,
+    /// The source IP address.
+    Ip,
+    /// The account the events were delivered to.
+    Account,
+}
+
+/// Arguments of `ctscan summary`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  ctscan summary AWSLogs/ --from 2026-03-03\n  \
+ctscan summary lake/ --by ip --format csv > by-ip.csv")]
+pub struct SummaryArgs {
+    /// Archive folders, files, `s3://` prefixes, or a lake.
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<String>,
+    /// What a row stands for.
+    #[arg(long, value_enum, default_value = "actor")]
+    pub by: By,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// One summary row.
+#[derive(Debug, Default)]
+struct Group {
+    events: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    sensitive_ok: BTreeMap<String, u64>,
+    sensitive_failed: BTreeMap<String, u64>,
+    other: u64,
+    regions: BTreeSet<String>,
+    ips: BTreeMap<String, u64>,
+    keys: BTreeSet<String>,
+    agents: BTreeSet<String>,
+    accounts: BTreeSet<String>,
+    actors: BTreeMap<String, u64>,
+}
+
+fn group_expr(by: By) -> &'static str {
+    match by {
+        By::Actor => "actor",
+        By::Principal => "coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.principalId)",
+        By::Key => "userIdentity.accessKeyId",
+        By::Ip => "sourceIPAddress",
+        By::Account => "recipientAccountId",
+    }
+}
+
+fn by_count(m: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = m.iter().map(|(k, n)| (k.clone(), *n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+fn counted(m: &BTreeMap<String, u64>) -> Value {
+    Value::Array(
+        by_count(m)
+            .into_iter()
+            .map(|(k, n)| json!({"value": k, "count": n}))
+            .collect(),
+    )
+}
+
+impl Group {
+    fn actor(&self) -> String {
+        by_count(&self.actors)
+            .into_iter()
+            .next()
+            .map(|a| a.0)
+            .unwrap_or_default()
+    }
+
+    fn to_json(&self, by: By, name: &str) -> Value {
+        let total = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
+        json!({
+            "by": format!("{by:?}").to_lowercase(),
+            "group": name,
+            "actor": self.actor(),
+            "events": self.events,
+            "first": self.first.map(format_time),
+            "last": self.last.map(format_time),
+            "sensitiveSucceeded": total(&self.sensitive_ok),
+            "sensitiveFailed": total(&self.sensitive_failed),
+            "otherCalls": self.other,
+            "sensitiveCalls": counted(&self.sensitive_ok),
+            "sensitiveFailures": counted(&self.sensitive_failed),
+            "regions": self.regions,
+            "sourceIPs": counted(&self.ips),
+            "accessKeys": self.keys,
+            "userAgents": self.agents,
+            "accounts": self.accounts,
+        })
+    }
+}
+
+const CSV_COLUMNS: &[&str] = &[
+    "group",
+    "actor",
+    "events",
+    "first",
+    "last",
+    "sensitiveSucceeded",
+    "sensitiveFailed",
+    "otherCalls",
+    "sensitiveCalls",
+    "regions",
+    "sourceIPs",
+    "accessKeys",
+    "userAgents",
+    "accounts",
+];
+
+fn list(v: &Value) -> String {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Object(o) => format!(
+                    "{} ({})",
+                    o.get("value").and_then(Value::as_str).unwrap_or_default(),
+                    o.get("count").cloned().unwrap_or_default()
+                ),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn brief(v: &Value, n: usize) -> String {
+    let Value::Array(items) = v else {
+        return list(v);
+    };
+    let head = Value::Array(items.iter().take(n).cloned().collect());
+    let more = items.len().saturating_sub(n);
+    if more > 0 {
+        format!("{} +{more}", list(&head))
+    } else {
+        list(&head)
+    }
+}
+
+/// Reads the grouped counts into summary rows.
+async fn summarise(source: &Source, by: By, threads: usize) -> anyhow::Result<BTreeMap<String, Group>> {
+    let mut ctx = session(threads);
+    let table = source.table(source.scope().clone(), None).await?;
+    register_events(&mut ctx, table, Copies::Fold)?;
+    ctx.register_udf(actor_udf());
+    let sql = format!(
+        "WITH e AS (SELECT ctscan_actor(userIdentity.type, userIdentity.arn, userIdentity.accessKeyId, \
+userIdentity.invokedBy, userIdentity.accountId) AS actor, * FROM events) \
+SELECT {g} AS g, actor, eventName, errorCode IS NULL AS ok, sourceIPAddress, userIdentity.accessKeyId AS k, \
+userAgent, recipientAccountId, awsRegion, min(eventTime) AS first, max(eventTime) AS last, count(*) AS n \
+FROM e GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
+        g = group_expr(by)
+    );
+    let sensitive = sensitive_event_names();
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for b in ctx.sql(&sql).await?.collect().await? {
+        let text = |i: usize| TextColumn::of(b.column(i).as_ref());
+        let (g, a, name, ip, key, agent, account, region) = (
+            text(0)?,
+            text(1)?,
+            text(2)?,
+            text(4)?,
+            text(5)?,
+            text(6)?,
+            text(7)?,
+            text(8)?,
+        );
+        let ok = b.column(3).as_boolean();
+        let first = b.column(9).as_primitive::<TimestampMicrosecondType>();
+        let last = b.column(10).as_primitive::<TimestampMicrosecondType>();
+        let n = b.column(11).as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            let grp = groups.entry(g.get(i).unwrap_or("-").to_string()).or_default();
+            let count = n.value(i) as u64;
+            grp.events += count;
+            if first.is_valid(i) {
+                grp.first = Some(grp.first.map_or(first.value(i), |f| f.min(first.value(i))));
+                grp.last = Some(grp.last.map_or(last.value(i), |l| l.max(last.value(i))));
+            }
+            let event = name.get(i).unwrap_or_default();
+            if sensitive.contains(&event.to_lowercase()) {
+                let slot = if ok.is_valid(i) && ok.value(i) {
+                    &mut grp.sensitive_ok
+                } else {
+                    &mut grp.sensitive_failed
+                };
+                *slot.entry(event.to_string()).or_default() += count;
+            } else {
+                grp.other += count;
+            }
+            for (set, v) in [
+                (&mut grp.regions, region.get(i)),
+                (&mut grp.keys, key.get(i)),
+                (&mut grp.agents, agent.get(i)),
+                (&mut grp.accounts, account.get(i)),
+            ] {
+                if let Some(v) = v {
+                    set.insert(v.to_string());
+                }
+            }
+            if let Some(v) = ip.get(i) {
+                *grp.ips.entry(v.to_string()).or_default() += count;
+            }
+            if let Some(v) = a.get(i) {
+                *grp.actors.entry(v.to_string()).or_default() += count;
+            }
+        }
+    }
+    Ok(groups)
+}
+
+/// Runs `ctscan summary`.
+pub fn run(args: SummaryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    check_sources(&args.sources)?;
+    let threads = global.init_threads()?;
+    let scope = args.scope.scope()?;
+    let options = global.report_options();
+    let reporter = Arc::new(Reporter::new(options));
+    let config = args.read.scan_config(scope, global);
+    let source = Source::open(&args.sources, config, reporter.clone());
+    let (mut out, format) = args.output.open()?;
+    let rt = runtime(threads)?;
+    let result = rt.block_on(async {
+        let s = attribution::build(&source, threads)
+            .await
+            .context("resolving credential chains failed")?;
+        for n in &s.notes {
+            reporter.println(&format!("ctscan: actors: {n}"));
+        }
+        let duplicates = s.duplicates;
+        actor::install(ActorMap::of(&s));
+        Ok::<_, anyhow::Error>((summarise(&source, args.by, threads).await?, duplicates))
+    });
+    reporter.finish();
+    let (groups, duplicates) = result?;
+    let mut rows: Vec<(String, Group)> = groups.into_iter().collect();
+    rows.sort_by(|a, b| b.1.events.cmp(&a.1.events).then(a.0.cmp(&b.0)));
+    let records: Vec<Value> = rows.iter().map(|(k, g)| g.to_json(args.by, k)).collect();
+    match format {
+        Format::Table => {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic);
+            if std::io::stdout().is_terminal() {
+                if let Some((w, _)) = terminal_size() {
+                    t.set_width(w);
+                }
+            } else {
+                t.set_width(160);
+            }
+            let head = if args.by == By::Actor { "actor" } else { "group" };
+            t.set_header([
+                head,
+                "events",
+                "first",
+                "last",
+                "sensitive ok/failed",
+                "other",
+                "source IPs",
+                "regions",
+                "keys",
+            ]);
+            for (r, (_, g)) in records.iter().zip(&rows) {
+                t.add_row([
+                    r["group"].as_str().unwrap_or_default().to_string(),
+                    g.events.to_string(),
+                    g.first.map(human).unwrap_or_default(),
+                    g.last.map(human).unwrap_or_default(),
+                    format!("{}/{}", r["sensitiveSucceeded"], r["sensitiveFailed"]),
+                    g.other.to_string(),
+                    brief(&r["sourceIPs"], 2),
+                    brief(&r["regions"], 3),
+                    brief(&r["accessKeys"], 2),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+        }
+        Format::Jsonl => {
+            for r in &records {
+                serde_json::to_writer(&mut out, r)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &records)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            writeln!(out, "{}", CSV_COLUMNS.join(","))?;
+            for r in &records {
+                let cells: Vec<String> = CSV_COLUMNS.iter().map(|c| list(&r[*c])).collect();
+                writeln!(out, "{}", csv_line(&cells))?;
+            }
+        }
+    }
+    out.flush()?;
+    if options.summary {
+        eprintln!(
+            "ctscan: {} group{}; {duplicates} duplicate record{} folded (each event counted once)",
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" },
+            if duplicates == 1 { "" } else { "s" }
+        );
+    }
+    Ok(if reporter.had_problems() {
+        EXIT_PARTIAL
+    } else {
+        EXIT_OK
+    })
+}
+
+/// The terminal's width and height, from the crate the table library uses.
+fn terminal_size() -> Option<(u16, u16)> {
+    Table::new().width().map(|w| (w, 0))
+}
