@@ -73,11 +73,20 @@ fn add(set: &mut BTreeSet<String>, v: Option<&str>) {
     }
 }
 
+/// Keeps the least value seen, so the result never depends on the order partitions read the calls in
+/// (a key's calls normally all show one identity).
 fn keep(slot: &mut Option<String>, v: Option<&str>) {
-    if slot.is_none()
-        && let Some(v) = v.filter(|v| !v.is_empty())
+    if let Some(v) = v.filter(|v| !v.is_empty())
+        && slot.as_deref().is_none_or(|s| v < s)
     {
         *slot = Some(v.to_string());
+    }
+}
+
+fn least(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -122,12 +131,12 @@ impl Usage {
         self.accounts.extend(o.accounts);
         self.regions.extend(o.regions);
         self.ips.extend(o.ips);
-        self.identity_type = self.identity_type.take().or(o.identity_type);
-        self.arn = self.arn.take().or(o.arn);
-        self.account = self.account.take().or(o.account);
-        self.role_arn = self.role_arn.take().or(o.role_arn);
-        self.role_name = self.role_name.take().or(o.role_name);
-        self.source_identity = self.source_identity.take().or(o.source_identity);
+        self.identity_type = least(self.identity_type.take(), o.identity_type);
+        self.arn = least(self.arn.take(), o.arn);
+        self.account = least(self.account.take(), o.account);
+        self.role_arn = least(self.role_arn.take(), o.role_arn);
+        self.role_name = least(self.role_name.take(), o.role_name);
+        self.source_identity = least(self.source_identity.take(), o.source_identity);
         self.ec2_delivery |= o.ec2_delivery;
         self.created = match (self.created, o.created) {
             (Some(a), Some(b)) => Some(a.min(b)),

@@ -1,5 +1,6 @@
 //! End-to-end tests: they run the real `ctscan` and `ctscan-gen` binaries on real files.
 
+mod attribution;
 mod bad_input;
 mod export;
 mod formats;
