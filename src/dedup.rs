@@ -72,6 +72,11 @@ impl SeenEvents {
         fresh
     }
 
+    /// Forgets the duplicate count, not the events: copies of what an earlier read saw count from now on.
+    pub fn reset_count(&self) {
+        self.duplicates.store(0, Ordering::Relaxed);
+    }
+
     /// Later copies seen so far.
     pub fn duplicates(&self) -> u64 {
         self.duplicates.load(Ordering::Relaxed)

@@ -4,21 +4,25 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use anyhow::Context;
 use clap::Args;
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::filter_record_batch;
 use rayon::prelude::*;
 
 use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, ReadArgs, ScopeArgs};
 use crate::decode::{BatchBuilder, Provenance, decode_object};
+use crate::dedup::SeenEvents;
 use crate::evidence::{etag_of, mtime_of, sha256_hex};
 use crate::lake::LakeError;
 use crate::lake::manifest::Entry;
+use crate::lake::table::LakeTable;
 use crate::lake::writer::LakeWriter;
 use crate::report::{Reporter, ScanId};
 use crate::scan::{chunks, fetch};
+use crate::schema::{EVENT_ID, RECIPIENT_ACCOUNT};
 use crate::source::{self, Failure, Location, ObjectRef};
 use crate::window::Scope;
 
@@ -31,10 +35,51 @@ pub struct ExportArgs {
     /// Lake folder to create or add to.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Count each event once: a record whose (eventID, recipientAccountId) is already in the lake, or
+    /// was already exported in this run, is not written again (the objects are still recorded whole).
+    #[arg(long)]
+    pub dedup: bool,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+/// The events a lake already holds, so a resumed `--dedup` export does not write them again.
+fn seen_in_lake(root: &std::path::Path, has_files: bool) -> anyhow::Result<SeenEvents> {
+    let seen = SeenEvents::default();
+    if !has_files {
+        return Ok(seen);
+    }
+    let rt = crate::session::runtime(1)?;
+    rt.block_on(async {
+        let ctx = crate::session::session(1);
+        ctx.register_table("events", Arc::new(LakeTable::open(root)?))?;
+        let batches = ctx
+            .sql("SELECT eventID, recipientAccountId FROM events")
+            .await?
+            .collect()
+            .await?;
+        for b in batches {
+            seen.first_rows(b.column(0).as_ref(), b.column(1).as_ref())?;
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    seen.reset_count();
+    Ok(seen)
+}
+
+/// The first copies in `batches` (later ones are counted in `seen`).
+fn first_copies(seen: &SeenEvents, batches: Vec<RecordBatch>) -> anyhow::Result<Vec<RecordBatch>> {
+    batches
+        .into_iter()
+        .map(|b| {
+            let id = b.column(b.schema().index_of(EVENT_ID)?).clone();
+            let account = b.column(b.schema().index_of(RECIPIENT_ACCOUNT)?).clone();
+            let keep = seen.first_rows(id.as_ref(), account.as_ref())?;
+            Ok(filter_record_batch(&b, &keep)?)
+        })
+        .collect()
 }
 
 /// Rows gathered before they are written: enough for files of a useful size (few files make fast lake
@@ -182,6 +227,13 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     todo.sort_by(|a, b| {
         (a.log.as_ref().map(|l| l.day), &a.key).cmp(&(b.log.as_ref().map(|l| l.day), &b.key))
     });
+    let has_files = writer.manifest().entries().iter().any(|e| !e.files.is_empty());
+    let seen = match args.dedup {
+        true => {
+            Some(seen_in_lake(&args.out, has_files).context("cannot read the events already in the lake")?)
+        }
+        false => None,
+    };
     let tasks = chunks(todo, rayon::current_num_threads());
     let (tx, rx) = mpsc::sync_channel::<Result<Decoded, LakeError>>(2);
     let stop = AtomicBool::new(false);
@@ -200,7 +252,10 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         let mut pending = Pending::default();
         let result = (|| {
             for result in rx {
-                let decoded = result?;
+                let mut decoded = result?;
+                if let Some(seen) = &seen {
+                    decoded.1 = first_copies(seen, std::mem::take(&mut decoded.1))?;
+                }
                 let failed = decoded.0.iter().find(|e| e.error.is_some()).cloned();
                 exported += decoded.0.iter().filter(|e| e.error.is_none()).count() as u64;
                 events += decoded.0.iter().map(|e| e.events).sum::<u64>();
@@ -223,8 +278,12 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     });
     reporter.finish();
     outcome?;
+    let folded = seen
+        .as_ref()
+        .map(|s| format!("; {} duplicate records not written again", s.duplicates()))
+        .unwrap_or_default();
     println!(
-        "exported {exported} objects ({events} events) to {}; {already} already in the lake, {changed} changed since export",
+        "exported {exported} objects ({events} events) to {}; {already} already in the lake, {changed} changed since export{folded}",
         args.out.display()
     );
     Ok(if reporter.had_problems() {

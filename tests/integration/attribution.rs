@@ -335,7 +335,10 @@ fn summary_by_actor_folds_a_users_sessions_into_one_row() {
     );
     // Of ana's calls the built-in pack watches GetObject (AssumeRole is not one of its names).
     assert_eq!(ana["sensitiveSucceeded"], 1, "{ana}");
-    assert_eq!(ana["sensitiveCalls"], serde_json::json!([{"value": "GetObject", "count": 1}]));
+    assert_eq!(
+        ana["sensitiveCalls"],
+        serde_json::json!([{"value": "GetObject", "count": 1}])
+    );
     assert_eq!(ana["otherCalls"], 5);
     // The instance's stolen key is EC2's.
     assert!(rows.iter().any(|r| {
@@ -537,4 +540,49 @@ fn tables_show_times_in_the_asked_zone_and_machine_formats_stay_utc() {
     ]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("unknown time zone"), "{}", r.stderr);
+}
+
+#[test]
+fn export_dedup_writes_each_event_once_also_when_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let doubled = dir.path().join("archive");
+    doubled_sample(&doubled);
+    let once = count(&sample(), "SELECT count(*) AS n FROM events", &[]);
+    let lake = dir.path().join("lake");
+    let export = |extra: &[&str]| {
+        let mut args = vec![
+            "export",
+            doubled.to_str().unwrap(),
+            "--out",
+            lake.to_str().unwrap(),
+            "--dedup",
+        ];
+        args.extend_from_slice(extra);
+        let r = ctscan(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    // First one day, then the rest: the second run knows what the first wrote.
+    export(&["--to", "2026-03-02"]);
+    let out = export(&[]);
+    assert!(out.contains("duplicate records not written again"), "{out}");
+    assert_eq!(count(&lake, "SELECT count(*) AS n FROM events", &[]), once);
+    assert_eq!(
+        count(
+            &lake,
+            "SELECT count(*) AS n FROM (SELECT DISTINCT eventID, recipientAccountId FROM events)",
+            &[]
+        ),
+        once
+    );
+    // Without --dedup every record is kept.
+    let all = dir.path().join("all");
+    let r = ctscan(&[
+        "export",
+        doubled.to_str().unwrap(),
+        "--out",
+        all.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(count(&all, "SELECT count(*) AS n FROM events", &[]), 2 * once);
 }
