@@ -69,15 +69,23 @@ fn seen_in_lake(root: &std::path::Path, has_files: bool) -> anyhow::Result<SeenE
     Ok(seen)
 }
 
-/// The first copies in `batches` (later ones are counted in `seen`).
-fn first_copies(seen: &SeenEvents, batches: Vec<RecordBatch>) -> anyhow::Result<Vec<RecordBatch>> {
+/// The batches with later copies of an event left out (`fold`) or only counted in `seen`.
+fn first_copies(
+    seen: &SeenEvents,
+    batches: Vec<RecordBatch>,
+    fold: bool,
+) -> anyhow::Result<Vec<RecordBatch>> {
     batches
         .into_iter()
         .map(|b| {
             let id = b.column(b.schema().index_of(EVENT_ID)?).clone();
             let account = b.column(b.schema().index_of(RECIPIENT_ACCOUNT)?).clone();
             let keep = seen.first_rows(id.as_ref(), account.as_ref())?;
-            Ok(filter_record_batch(&b, &keep)?)
+            Ok(if fold && keep.false_count() > 0 {
+                filter_record_batch(&b, &keep)?
+            } else {
+                b
+            })
         })
         .collect()
 }
@@ -228,11 +236,14 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         (a.log.as_ref().map(|l| l.day), &a.key).cmp(&(b.log.as_ref().map(|l| l.day), &b.key))
     });
     let has_files = writer.manifest().entries().iter().any(|e| !e.files.is_empty());
-    let seen = match args.dedup {
-        true => {
+    // Without --dedup the copies are kept, and counted only for the run summary (counting costs a memory
+    // of every event).
+    let seen = match (args.dedup, global.report_options().summary) {
+        (true, _) => {
             Some(seen_in_lake(&args.out, has_files).context("cannot read the events already in the lake")?)
         }
-        false => None,
+        (false, true) => Some(SeenEvents::default()),
+        (false, false) => None,
     };
     let tasks = chunks(todo, rayon::current_num_threads());
     let (tx, rx) = mpsc::sync_channel::<Result<Decoded, LakeError>>(2);
@@ -254,7 +265,7 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
             for result in rx {
                 let mut decoded = result?;
                 if let Some(seen) = &seen {
-                    decoded.1 = first_copies(seen, std::mem::take(&mut decoded.1))?;
+                    decoded.1 = first_copies(seen, std::mem::take(&mut decoded.1), args.dedup)?;
                 }
                 let failed = decoded.0.iter().find(|e| e.error.is_some()).cloned();
                 exported += decoded.0.iter().filter(|e| e.error.is_none()).count() as u64;
@@ -278,10 +289,14 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     });
     reporter.finish();
     outcome?;
-    let folded = seen
-        .as_ref()
-        .map(|s| format!("; {} duplicate records not written again", s.duplicates()))
-        .unwrap_or_default();
+    let folded = match (&seen, args.dedup) {
+        (Some(s), true) => format!("; {} duplicate records not written again", s.duplicates()),
+        (Some(s), false) => format!(
+            "; {} duplicate records (same eventID and recipientAccountId) kept, --dedup writes each event once",
+            s.duplicates()
+        ),
+        (None, _) => String::new(),
+    };
     println!(
         "exported {exported} objects ({events} events) to {}; {already} already in the lake, {changed} changed since export{folded}",
         args.out.display()

@@ -140,7 +140,8 @@ fn killed_exports_resume_to_exactly_the_uninterrupted_rows() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("raw");
     let lake = dir.path().join("lake");
-    synthetic_archive(&raw, 400, 50);
+    // Large enough that a loaded machine does not finish it between two kills.
+    synthetic_archive(&raw, 1000, 50);
     let mut interrupted = 0;
     for delay_ms in [30u64, 80, 150, 250, 400, 600] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ctscan"))
@@ -170,7 +171,7 @@ fn killed_exports_resume_to_exactly_the_uninterrupted_rows() {
     // No file outside the manifest is left behind for other engines to double count.
     let listed =
         jsonl(&ctscan(&["ls", "--objects", "--format", "jsonl", lake.to_str().unwrap()]).stdout).len();
-    assert_eq!(listed, 400);
+    assert_eq!(listed, 1000);
     let tmp = walkdir::WalkDir::new(&lake)
         .into_iter()
         .flatten()
