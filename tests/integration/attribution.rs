@@ -8,29 +8,13 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::s3_server::{ctscan_s3, moto};
-use crate::util::{count, ctscan, jsonl, query, realdata};
+use crate::util::{count, ctscan, jsonl, query, realdata, sample_options};
 
 const SESSIONS: &str = "SELECT accessKeyId, kind, originType, originArn, hops, issuerAccessKeyId, roleArn, \
 issuedByEventID, arn, calls FROM sessions ORDER BY accessKeyId";
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample")
-}
-
-fn sample_options() -> ctscan::generate::GenOptions {
-    use ctscan::generate::{GenOptions, LayoutKind};
-    GenOptions {
-        events: 1200,
-        events_per_file: 100,
-        days: 3,
-        accounts: 3,
-        regions: 2,
-        layout: LayoutKind::Mixed,
-        siblings: true,
-        attacks: true,
-        seed: 2026,
-        ..GenOptions::default()
-    }
 }
 
 fn anchor() -> String {

@@ -106,19 +106,8 @@ fn a_realistic_archive_reads_cleanly_with_its_planted_events() {
 /// chains' anchor, which is the `--from` their lookback scenario is meant for.
 #[test]
 fn the_sample_holds_the_planted_credential_chains() {
-    use ctscan::generate::{GenOptions, LayoutKind, chains};
-    let opts = GenOptions {
-        events: 1200,
-        events_per_file: 100,
-        days: 3,
-        accounts: 3,
-        regions: 2,
-        layout: LayoutKind::Mixed,
-        siblings: true,
-        attacks: true,
-        seed: 2026,
-        ..GenOptions::default()
-    };
+    use ctscan::generate::chains;
+    let opts = crate::util::sample_options();
     let from = chains::anchor(&opts).format("%Y-%m-%dT%H:%M:%SZ").to_string();
     assert_eq!(from, "2026-03-02T12:00:00Z");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample");

@@ -168,3 +168,20 @@ pub fn synthetic_archive(root: &Path, files: usize, per_file: usize) -> usize {
     }
     files * per_file
 }
+
+/// The options `testdata/sample` was generated with (see `generator.rs`), for the planted chains' truth.
+pub fn sample_options() -> ctscan::generate::GenOptions {
+    use ctscan::generate::{GenOptions, LayoutKind};
+    GenOptions {
+        events: 1200,
+        events_per_file: 100,
+        days: 3,
+        accounts: 3,
+        regions: 2,
+        layout: LayoutKind::Mixed,
+        siblings: true,
+        attacks: true,
+        seed: 2026,
+        ..GenOptions::default()
+    }
+}
