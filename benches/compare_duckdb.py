@@ -24,6 +24,16 @@ markdown table: measure | ctscan s | reference s | ratio | target | met? | ctsca
 A ratio is reference / ctscan (how many times faster ctscan is), except for an "at most" target, where it is
 ctscan / reference (what ctscan costs over the reference).
 
+Attribution (in every shape's table; --attribution-only measures nothing else, on the archive and lake already in
+benches/data, exporting the lake untimed if it is missing): the same archive and its lake in one run:
+  measure                                                   target
+  build `sessions` (`SELECT count(*) FROM sessions`) on the raw archive
+    / a plain scan of eventTime and eventName               <= 1.2x
+  `ctscan trace ARCHIVE KEY --format jsonl` / `SELECT count(*) FROM events` on the archive   (none)
+  the same two on the lake                                                                  (none)
+KEY is chosen by a query on the lake's `sessions`: of the credentials issued inside the archive (any credential if
+none is), the one that made the most calls. The trace rows give ctscan's cost over the count, as the "at most" rows do.
+
 Memory growth (--memory; on by default when --shape includes realistic): one hunt each over realistic archives
 of 1,000,000 and 4,000,000 events, with its peak RSS against the < 1 GiB target.
 
@@ -32,7 +42,7 @@ from the folder CTSCAN_BIN_DIR names (nothing is built then, except the floor's 
 installed from PyPI into ~/.cache/ctscan-venv if missing.
 
 Usage: python3 benches/compare_duckdb.py [--events 1000000] [--runs 3] [--shape realistic|uniform|both]
-                                         [--memory | --no-memory] [--no-floor]
+                                         [--memory | --no-memory] [--no-floor] [--attribution-only]
 """
 
 import argparse
@@ -56,6 +66,13 @@ RSS_LIMIT_MIB = 1024
 MEMORY_EVENTS = (1_000_000, 4_000_000)
 
 COUNT_SQL = "SELECT count(*) FROM events"
+# The plain scan `sessions` is held against: the two columns every row is read for, and nothing else.
+TIME_NAME_SQL = "SELECT count(*) FROM events WHERE eventName IS NOT NULL AND eventTime IS NOT NULL"
+SESSIONS_SQL = "SELECT count(*) FROM sessions"
+# The key `trace` follows: one issued inside the archive (so the trace has a chain to walk) if any, then the one
+# with the most calls.
+TRACE_KEY_SQL = ("SELECT accessKeyId AS k FROM sessions "
+                 "ORDER BY issuedByEventID IS NOT NULL DESC, calls DESC, accessKeyId LIMIT 1")
 SCAN_SQL = ("SELECT eventSource, count(*) AS n, count(DISTINCT userIdentity.arn) AS principals FROM events "
             "WHERE errorCode IS NOT NULL OR readOnly = false GROUP BY 1 ORDER BY 2 DESC")
 DUCK_SCAN_SQL = ("SELECT r.eventSource, count(*) AS n, count(DISTINCT r.userIdentity.arn) AS principals FROM "
@@ -128,17 +145,19 @@ class Target:
 
 @dataclass(frozen=True)
 class Row:
-    """One measure: ctscan's run, the reference's and the target on the ratio of their seconds."""
+    """One measure: ctscan's run, the reference's and the target on the ratio of their seconds. `cost` makes
+    the ratio ctscan / reference without a target (what a command costs over a scan)."""
     measure: str
     ours: Run
     reference: Run
     target: Target | None = None
+    cost: bool = False
 
     @property
     def ratio(self):
         if self.reference.seconds is None:
             return None
-        if self.target is not None and self.target.at_most:
+        if self.cost or (self.target is not None and self.target.at_most):
             return self.ours.seconds / self.reference.seconds
         return self.reference.seconds / self.ours.seconds
 
@@ -310,6 +329,57 @@ def hunt_rows(tools, archive, lake, plain, runs):
     ]
 
 
+def trace_key(tools, lake):
+    """The access key `trace` follows (TRACE_KEY_SQL on the lake's `sessions`)."""
+    out = sh(tools.ctscan_cmd("query", "-q", "--format", "jsonl", lake, TRACE_KEY_SQL),
+             capture_output=True, text=True).stdout
+    if not out.strip():
+        raise SystemExit(f"{lake}: no credential to trace")
+    return json.loads(out)["k"]
+
+
+def attribution_rows(tools, archive, lake, runs, plain=None, lake_count=None):
+    """Building `sessions` against a plain eventTime, eventName scan, and `trace` against `count(*)` on the
+    archive and on the lake; `plain` and `lake_count` are those counts when already measured."""
+    key = trace_key(tools, lake)
+    print(f"trace key: {key}", flush=True)
+    sessions = timed(tools.ctscan_cmd("query", "-q", archive, SESSIONS_SQL), runs)
+    time_name = timed(tools.ctscan_cmd("query", "-q", archive, TIME_NAME_SQL), runs)
+    if plain is None:
+        plain = timed(tools.ctscan_cmd("query", "-q", archive, COUNT_SQL), runs)
+    trace = timed(tools.ctscan_cmd("trace", "-q", archive, key, "--format", "jsonl"), runs)
+    if lake_count is None:
+        lake_count = timed(tools.ctscan_cmd("query", "-q", lake, COUNT_SQL), runs)
+    lake_trace = timed(tools.ctscan_cmd("trace", "-q", lake, key, "--format", "jsonl"), runs)
+    return [
+        Row("build sessions, raw archive vs a plain eventTime, eventName scan", sessions, time_name,
+            Target(1.2, at_most=True)),
+        Row("trace one key (jsonl), raw archive vs count(*)", trace, plain, cost=True),
+        Row("trace one key (jsonl), lake vs count(*) on the lake", lake_trace, lake_count, cost=True),
+    ]
+
+
+def lake_for(tools, archive, lake):
+    """The archive's lake, exported (untimed) when it is not there yet."""
+    if not (lake / "_ctscan" / "manifest.jsonl").is_file():
+        shutil.rmtree(lake, ignore_errors=True)
+        sh(tools.ctscan_cmd("export", "-q", archive, "--out", lake))
+    return lake
+
+
+def bench_attribution(tools, shape, args):
+    """Measures only the attribution rows of one shape, on its existing archive and lake."""
+    print(f"## {shape.name}: attribution", flush=True)
+    archive = archive_for(tools, shape, args.events)
+    lake = lake_for(tools, archive, DATA / f"lake-{shape.name}-{args.events}")
+    rows = []
+    record(rows, attribution_rows(tools, archive, lake, args.runs))
+    print()
+    print(f"{shape.name}: {len(log_objects(archive))} log objects; {os.cpu_count()} cores")
+    print_table(rows)
+    print()
+
+
 def hunt_output(tools, archive, out):
     """Runs the hunt once more into `out`; returns its number of findings (lines) and bytes."""
     with open(out, "wb") as f:
@@ -394,6 +464,7 @@ def bench_shape(tools, shape, args):
     record(rows, [export_row(tools, archive, glob, lake, DATA / f"duck-{stem}.parquet", args.runs)])
     record(rows, lake_rows(tools, lake, shape.day, args.runs))
     record(rows, hunt_rows(tools, archive, lake, plain, args.runs))
+    record(rows, attribution_rows(tools, archive, lake, args.runs, plain=plain))
     findings, hunt_bytes = hunt_output(tools, archive, DATA / f"hunt-{stem}.jsonl")
 
     parts = partitions(tools, lake)
@@ -429,10 +500,18 @@ def main():
     ap.add_argument("--memory", action=argparse.BooleanOptionalAction, default=None,
                     help="hunt peak RSS at 1M and 4M realistic events (default: on when --shape has realistic)")
     ap.add_argument("--no-floor", action="store_true", help="skip `cargo bench --bench decode` (the floor)")
+    ap.add_argument("--attribution-only", action="store_true",
+                    help="only the attribution rows (sessions build, trace), on the existing archive and lake")
     args = ap.parse_args()
-    ctscan, gen = binaries()
-    tools = Tools(ctscan, gen, duck_python())
     shapes = SHAPES[args.shape]
+    ctscan, gen = binaries()
+    if args.attribution_only:
+        # No DuckDB, floor or memory growth: nothing here needs them.
+        tools = Tools(ctscan, gen, Path(sys.executable))
+        for shape in shapes:
+            bench_attribution(tools, shape, args)
+        return
+    tools = Tools(ctscan, gen, duck_python())
     memory = REALISTIC in shapes if args.memory is None else args.memory
     for shape in shapes:
         bench_shape(tools, shape, args)
