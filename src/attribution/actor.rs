@@ -22,6 +22,8 @@ use crate::text_column::TextColumn;
 #[derive(Debug, Default)]
 pub struct ActorMap {
     by_key: HashMap<String, (Origin, u32)>,
+    /// Federated sign-ins (signed by no key) by eventID: the origin they themselves establish.
+    by_event: HashMap<String, Origin>,
 }
 
 impl ActorMap {
@@ -37,7 +39,16 @@ impl ActorMap {
                 by_key.insert(k.clone(), sessions.origin(k));
             }
         }
-        ActorMap { by_key }
+        let by_event = sessions
+            .evidence
+            .issuances
+            .values()
+            .filter_map(|i| {
+                let (kind, arn) = i.federated.as_ref()?;
+                Some((i.event_id.clone(), Origin::new(kind, Some(arn))))
+            })
+            .collect();
+        ActorMap { by_key, by_event }
     }
 
     /// The actor of a call from its `userIdentity` members.
@@ -47,9 +58,17 @@ impl ActorMap {
         {
             return Some(hit.clone());
         }
+        if id.key.is_none()
+            && let Some(o) = id.event_id.and_then(|e| self.by_event.get(e))
+        {
+            return Some((o.clone(), 0));
+        }
         let who = match id.kind {
             Some("AWSService") => id.invoked_by.or(id.arn),
             Some("AWSAccount") => id.account.or(id.arn),
+            Some(k @ ("SAMLUser" | "WebIdentityUser" | "IdentityCenterUser")) => {
+                return Some((Origin::new(k, id.principal_id.or(id.arn)), 0));
+            }
             _ => id.arn,
         };
         if id.kind.is_none() && who.is_none() {
@@ -72,6 +91,10 @@ pub struct Identity<'a> {
     pub invoked_by: Option<&'a str>,
     /// `accountId`.
     pub account: Option<&'a str>,
+    /// `principalId`.
+    pub principal_id: Option<&'a str>,
+    /// The event's `eventID` (a federated sign-in's actor is found by it).
+    pub event_id: Option<&'a str>,
 }
 
 impl<'a> Identity<'a> {
@@ -85,6 +108,8 @@ impl<'a> Identity<'a> {
             key: s("accessKeyId"),
             invoked_by: s("invokedBy"),
             account: s("accountId"),
+            principal_id: s("principalId"),
+            event_id: event["eventID"].as_str(),
         }
     }
 }
@@ -102,7 +127,7 @@ pub fn current() -> Arc<ActorMap> {
 }
 
 /// The `actor` field of rules: `ctscan_actor(userIdentity.type, .arn, .accessKeyId, .invokedBy,
-/// .accountId)`, the actor's `TYPE ARN`.
+/// .accountId, .principalId, eventID)`, the actor's `TYPE ARN`.
 pub fn actor_expr() -> Expr {
     let f = |m: &str| get_field(ident("userIdentity"), m);
     actor_udf().call(vec![
@@ -111,10 +136,16 @@ pub fn actor_expr() -> Expr {
         f("accessKeyId"),
         f("invokedBy"),
         f("accountId"),
+        f("principalId"),
+        ident("eventID"),
     ])
 }
 
-/// `ctscan_actor(type, arn, accessKeyId, invokedBy, accountId)` for SQL.
+/// The SQL call of the actor function over `events`.
+pub const ACTOR_SQL: &str = "ctscan_actor(userIdentity.type, userIdentity.arn, userIdentity.accessKeyId, \
+userIdentity.invokedBy, userIdentity.accountId, userIdentity.principalId, eventID)";
+
+/// `ctscan_actor(...)` for SQL (see [`ACTOR_SQL`]).
 pub fn actor_udf() -> ScalarUDF {
     ScalarUDF::new_from_impl(ActorUdf::default())
 }
@@ -128,7 +159,7 @@ struct ActorUdf {
 impl Default for ActorUdf {
     fn default() -> Self {
         ActorUdf {
-            signature: Signature::any(5, Volatility::Stable),
+            signature: Signature::any(7, Volatility::Stable),
         }
     }
 }
@@ -161,6 +192,8 @@ impl ScalarUDFImpl for ActorUdf {
                 key: cols[2].get(i),
                 invoked_by: cols[3].get(i),
                 account: cols[4].get(i),
+                principal_id: cols[5].get(i),
+                event_id: cols[6].get(i),
             };
             out.append_option(map.actor(&id).map(|(o, _)| o.label()));
         }
@@ -182,5 +215,47 @@ mod tests {
         };
         assert_eq!(map.actor(&svc).unwrap().0.label(), "AWSService ec2.amazonaws.com");
         assert!(map.actor(&Identity::default()).is_none());
+        let saml = Identity {
+            kind: Some("SAMLUser"),
+            principal_id: Some("idp:alice@example.com"),
+            ..Identity::default()
+        };
+        assert_eq!(
+            map.actor(&saml).unwrap().0.label(),
+            "SAMLUser idp:alice@example.com"
+        );
+    }
+
+    #[test]
+    fn a_federated_sign_in_is_the_origin_it_establishes() {
+        use crate::attribution::chain::Evidence;
+        use crate::attribution::issuance::{Issuance, IssuingRow};
+        let row = IssuingRow {
+            at: 1,
+            event_name: "AssumeRoleWithSAML",
+            event_id: "ev-saml",
+            request: Some(
+                r#"{"principalArn":"arn:aws:iam::1:saml-provider/Okta","roleArn":"arn:aws:iam::1:role/r"}"#,
+            ),
+            response: Some(r#"{"credentials":{"accessKeyId":"ASIAS"},"subject":"bob@example.com"}"#),
+            ..IssuingRow::default()
+        };
+        let mut ev = Evidence::default();
+        ev.issued(Issuance::from_row(row).unwrap(), true);
+        let map = ActorMap::of(&Sessions::from_evidence(ev));
+        let call = Identity {
+            kind: Some("SAMLUser"),
+            principal_id: Some("idp:bob@example.com"),
+            event_id: Some("ev-saml"),
+            ..Identity::default()
+        };
+        let want = "SAMLUser arn:aws:iam::1:saml-provider/Okta:bob@example.com";
+        assert_eq!(map.actor(&call).unwrap().0.label(), want);
+        let session = Identity {
+            kind: Some("AssumedRole"),
+            key: Some("ASIAS"),
+            ..Identity::default()
+        };
+        assert_eq!(map.actor(&session).unwrap().0.label(), want);
     }
 }

@@ -23,7 +23,8 @@ pub struct Origin {
 }
 
 impl Origin {
-    fn new(kind: &str, arn: Option<&str>) -> Origin {
+    /// An origin of this type and ARN (empty when unknown).
+    pub fn new(kind: &str, arn: Option<&str>) -> Origin {
         Origin {
             kind: kind.to_string(),
             arn: arn.unwrap_or_default().to_string(),
@@ -32,6 +33,9 @@ impl Origin {
 
     /// `TYPE ARN`, as findings and summaries show it.
     pub fn label(&self) -> String {
+        if self.arn.is_empty() {
+            return self.kind.clone();
+        }
         format!("{} {}", self.kind, self.arn)
     }
 

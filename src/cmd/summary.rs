@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
 use crate::attribution::{
     self,
-    actor::{self, ActorMap, actor_udf},
+    actor::{self, ACTOR_SQL, ActorMap, actor_udf},
 };
 use crate::dedup::Copies;
 use crate::output::{Format, csv_line};
@@ -193,8 +193,7 @@ async fn summarise(source: &Source, by: By, threads: usize) -> anyhow::Result<BT
     register_events(&mut ctx, table, Copies::Fold)?;
     ctx.register_udf(actor_udf());
     let sql = format!(
-        "WITH e AS (SELECT ctscan_actor(userIdentity.type, userIdentity.arn, userIdentity.accessKeyId, \
-userIdentity.invokedBy, userIdentity.accountId) AS actor, * FROM events) \
+        "WITH e AS (SELECT {ACTOR_SQL} AS actor, * FROM events) \
 SELECT {g} AS g, actor, eventName, errorCode IS NULL AS ok, sourceIPAddress, userIdentity.accessKeyId AS k, \
 userAgent, recipientAccountId, awsRegion, min(eventTime) AS first, max(eventTime) AS last, count(*) AS n \
 FROM e GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",

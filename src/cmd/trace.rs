@@ -431,10 +431,10 @@ pub fn run(args: TraceArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     }
     out.flush()?;
     if global.report_options().summary {
+        let traced = s.descendants(&keys).len();
         eprintln!(
-            "ctscan: {} credential{} traced, {} hop{}, {} call{}; {} duplicate records folded",
-            s.descendants(&keys).len(),
-            if keys.len() == 1 { "" } else { "s" },
+            "ctscan: {traced} credential{} traced, {} hop{}, {} call{}; {} duplicate records folded",
+            if traced == 1 { "" } else { "s" },
             chain.len(),
             if chain.len() == 1 { "" } else { "s" },
             events.len(),
