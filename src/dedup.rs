@@ -82,13 +82,41 @@ impl SeenEvents {
         self.duplicates.load(Ordering::Relaxed)
     }
 
-    /// For each row of a batch, whether it is the first copy of its event.
+    /// For each row of a batch, whether it is the first copy of its event (each shard locked once per
+    /// batch, not once per row).
     pub fn first_rows(&self, ids: &dyn Array, accounts: &dyn Array) -> Result<BooleanArray> {
         let rows = ids.len();
         let (ids, accounts) = (TextColumn::of(ids)?, TextColumn::of(accounts)?);
-        Ok((0..rows)
-            .map(|i| Some(self.first(ids.get(i), accounts.get(i))))
-            .collect())
+        let digests: Vec<Option<u128>> = (0..rows)
+            .map(|i| {
+                ids.get(i)
+                    .map(|id| digest(id, accounts.get(i).unwrap_or_default()))
+            })
+            .collect();
+        let mut first = vec![true; rows];
+        let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); SHARDS];
+        for (i, d) in digests.iter().enumerate() {
+            if let Some(d) = d {
+                by_shard[(*d as usize) % SHARDS].push(i);
+            }
+        }
+        let mut later = 0;
+        for (shard, members) in self.shards.iter().zip(&by_shard) {
+            if members.is_empty() {
+                continue;
+            }
+            let mut set = shard.lock().unwrap_or_else(|e| e.into_inner());
+            for &i in members {
+                if let Some(d) = digests[i]
+                    && !set.insert(d)
+                {
+                    first[i] = false;
+                    later += 1;
+                }
+            }
+        }
+        self.duplicates.fetch_add(later, Ordering::Relaxed);
+        Ok(first.into_iter().map(Some).collect())
     }
 }
 

@@ -6,7 +6,7 @@ use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::error::{DataFusionError, Result};
 
 use super::chain::Evidence;
-use super::issuance::{Caller, ISSUING_EVENTS, Issuance, IssuingRow, parse_time};
+use super::issuance::{Caller, ISSUING_EVENTS, Issuance, IssuingRow};
 use super::usage::Call;
 use crate::text_column::TextColumn;
 
@@ -168,7 +168,7 @@ pub fn collect(batch: &RecordBatch, take: Take, ev: &mut Evidence) -> Result<()>
                 account: cols.get(C::Account, i),
                 role_arn: cols.get(C::RoleArn, i),
                 role_name: cols.get(C::RoleName, i),
-                created: cols.get(C::Created, i).and_then(parse_time),
+                created: cols.get(C::Created, i),
                 ec2_delivery: cols.get(C::Ec2, i).is_some(),
                 source_identity: cols.get(C::SourceIdentity, i),
             };

@@ -32,6 +32,8 @@ pub struct Usage {
     pub created: Option<i64>,
     /// `sessionContext.ec2RoleDelivery` was set: instance profile credentials.
     pub ec2_delivery: bool,
+    /// The `creationDate` text last parsed: a session's calls repeat it, so it is parsed once.
+    pub created_text: Option<String>,
     /// `sessionContext.sourceIdentity`.
     pub source_identity: Option<String>,
 }
@@ -57,8 +59,8 @@ pub struct Call<'a> {
     pub role_arn: Option<&'a str>,
     /// `sessionContext.sessionIssuer.userName`.
     pub role_name: Option<&'a str>,
-    /// `sessionContext.attributes.creationDate`, microseconds.
-    pub created: Option<i64>,
+    /// `sessionContext.attributes.creationDate` as written.
+    pub created: Option<&'a str>,
     /// `sessionContext.ec2RoleDelivery` is set.
     pub ec2_delivery: bool,
     /// `sessionContext.sourceIdentity`.
@@ -110,10 +112,16 @@ impl Usage {
         keep(&mut self.role_name, c.role_name);
         keep(&mut self.source_identity, c.source_identity);
         self.ec2_delivery |= c.ec2_delivery;
-        self.created = match (self.created, c.created) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        if let Some(text) = c.created
+            && self.created_text.as_deref() != Some(text)
+        {
+            let t = super::issuance::parse_time(text);
+            self.created = match (self.created, t) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.created_text = Some(text.to_string());
+        }
     }
 
     /// Folds another partition's count of the same key in.
