@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::s3_server::{ctscan_s3, moto};
-use crate::util::{count, ctscan, jsonl, query, realdata, sample_options};
+use crate::util::{count, ctscan, files_under, jsonl, query, realdata, sample_options};
 
 const SESSIONS: &str = "SELECT accessKeyId, kind, originType, originArn, hops, issuerAccessKeyId, roleArn, \
 issuedByEventID, arn, calls FROM sessions ORDER BY accessKeyId";
@@ -390,7 +390,7 @@ logsource: {{product: aws, service: cloudtrail}}\ndetection:\n  sel:\n    eventI
 /// Copies every object of the sample a second time under another trail's prefix (an overlapping trail).
 fn doubled_sample(root: &Path) -> usize {
     let mut copied = 0;
-    for entry in walk(&sample()) {
+    for entry in files_under(&sample()) {
         let rel = entry.strip_prefix(sample()).unwrap();
         for prefix in ["", "second-trail"] {
             let to = root.join(prefix).join(rel);
@@ -400,20 +400,6 @@ fn doubled_sample(root: &Path) -> usize {
         copied += 1;
     }
     copied
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

@@ -185,3 +185,15 @@ pub fn sample_options() -> ctscan::generate::GenOptions {
         ..GenOptions::default()
     }
 }
+
+/// Every file below a folder, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    out.sort();
+    out
+}
