@@ -235,23 +235,24 @@ pub struct OutputArgs {
 impl OutputArgs {
     /// Opens the destination and settles the format.
     pub fn open(&self) -> anyhow::Result<(Box<dyn std::io::Write>, Format)> {
-        match &self.output {
-            Some(path) => {
-                let f = std::fs::File::create(path)
-                    .with_context(|| format!("cannot create {}", path.display()))?;
-                Ok((
-                    Box::new(std::io::BufWriter::new(f)),
-                    Format::resolve(self.format, false),
-                ))
-            }
-            None => {
-                let tty = std::io::stdout().is_terminal();
-                Ok((
-                    Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-                    Format::resolve(self.format, tty),
-                ))
-            }
+        let (out, to_terminal) = destination(self.output.as_deref())?;
+        Ok((out, Format::resolve(self.format, to_terminal)))
+    }
+}
+
+/// Opens `-o FILE`, else stdout; says whether the results go to a terminal (which decides the default
+/// format).
+pub fn destination(path: Option<&std::path::Path>) -> anyhow::Result<(Box<dyn std::io::Write>, bool)> {
+    match path {
+        Some(path) => {
+            let f =
+                std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            Ok((Box::new(std::io::BufWriter::new(f)), false))
         }
+        None => Ok((
+            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            std::io::stdout().is_terminal(),
+        )),
     }
 }
 

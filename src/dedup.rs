@@ -57,21 +57,6 @@ fn digest(event_id: &str, account: &str) -> u128 {
 }
 
 impl SeenEvents {
-    /// Whether this is the first copy of the event; a later copy is counted as a duplicate. Records
-    /// without an `eventID` cannot be told apart and are always first.
-    pub fn first(&self, event_id: Option<&str>, account: Option<&str>) -> bool {
-        let Some(id) = event_id.filter(|s| !s.is_empty()) else {
-            return true;
-        };
-        let d = digest(id, account.unwrap_or_default());
-        let shard = &self.shards[(d as usize) % SHARDS];
-        let fresh = shard.lock().unwrap_or_else(|e| e.into_inner()).insert(d);
-        if !fresh {
-            self.duplicates.fetch_add(1, Ordering::Relaxed);
-        }
-        fresh
-    }
-
     /// Forgets the duplicate count, not the events: copies of what an earlier read saw count from now on.
     pub fn reset_count(&self) {
         self.duplicates.store(0, Ordering::Relaxed);
@@ -82,8 +67,9 @@ impl SeenEvents {
         self.duplicates.load(Ordering::Relaxed)
     }
 
-    /// For each row of a batch, whether it is the first copy of its event (each shard locked once per
-    /// batch, not once per row).
+    /// For each row of a batch, whether it is the first copy of its event; a later copy is counted as a
+    /// duplicate. Records without an `eventID` cannot be told apart and are always first. Each shard is
+    /// locked once per batch, not once per row.
     pub fn first_rows(&self, ids: &dyn Array, accounts: &dyn Array) -> Result<BooleanArray> {
         let rows = ids.len();
         let (ids, accounts) = (TextColumn::of(ids)?, TextColumn::of(accounts)?);
@@ -334,17 +320,38 @@ impl ExecutionPlan for DedupExec {
 
 #[cfg(test)]
 mod tests {
+    use datafusion::arrow::array::StringArray;
+
     use super::*;
+
+    fn first(seen: &SeenEvents, id: Option<&str>, account: Option<&str>) -> bool {
+        let ids = StringArray::from(vec![id]);
+        let accounts = StringArray::from(vec![account]);
+        seen.first_rows(&ids, &accounts).unwrap().value(0)
+    }
 
     #[test]
     fn an_event_is_its_id_in_its_account() {
         let seen = SeenEvents::default();
-        assert!(seen.first(Some("e1"), Some("111111111111")));
-        assert!(!seen.first(Some("e1"), Some("111111111111")));
+        assert!(first(&seen, Some("e1"), Some("111111111111")));
+        assert!(!first(&seen, Some("e1"), Some("111111111111")));
         // The same id delivered to another account (an organization trail's copy) is another record.
-        assert!(seen.first(Some("e1"), Some("222222222222")));
-        assert!(seen.first(None, Some("111111111111")));
-        assert!(seen.first(None, Some("111111111111")));
+        assert!(first(&seen, Some("e1"), Some("222222222222")));
+        assert!(first(&seen, None, Some("111111111111")));
+        assert!(first(&seen, None, Some("111111111111")));
+        assert_eq!(seen.duplicates(), 1);
+    }
+
+    #[test]
+    fn a_later_copy_in_the_same_batch_is_a_duplicate() {
+        let seen = SeenEvents::default();
+        let ids = StringArray::from(vec![Some("e1"), Some("e2"), Some("e1")]);
+        let accounts = StringArray::from(vec![Some("1"), Some("1"), Some("1")]);
+        let keep = seen.first_rows(&ids, &accounts).unwrap();
+        assert_eq!(
+            keep.iter().collect::<Vec<_>>(),
+            vec![Some(true), Some(true), Some(false)]
+        );
         assert_eq!(seen.duplicates(), 1);
     }
 }

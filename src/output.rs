@@ -121,19 +121,18 @@ fn flatten(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
 
-/// One CSV line of text cells (quoted where they need it), for commands that write rows of their own.
+/// One CSV cell, quoted when it holds a separator, a quote or a line break.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// One CSV line of text cells, for commands that write rows of their own.
 pub fn csv_line(cells: &[String]) -> String {
-    cells
-        .iter()
-        .map(|c| {
-            if c.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", c.replace('"', "\"\""))
-            } else {
-                c.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
+    cells.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",")
 }
 
 /// Writes every batch of a stream in `format`; returns the number of rows written.

@@ -57,22 +57,6 @@ pub fn lake_source(sources: &[String]) -> Option<&Path> {
     }
 }
 
-/// Registers a lake as `events`, with the scope flags applied as a filter the Parquet reader can prune on.
-pub async fn register_lake(ctx: &mut SessionContext, root: &Path, scope: &Scope) -> anyhow::Result<()> {
-    datafusion_functions_json::register_all(ctx)?;
-    let table = Arc::new(LakeTable::open(root)?);
-    match scope_filter(scope) {
-        None => {
-            ctx.register_table("events", table)?;
-        }
-        Some(filter) => {
-            let view = ctx.read_table(table)?.filter(filter)?.into_view();
-            ctx.register_table("events", view)?;
-        }
-    }
-    Ok(())
-}
-
 /// Where a command reads events: an archive (folders, files, `s3://` prefixes) or a lake. Commands that
 /// read the same events more than once (the window, then a look back before it, then whole events)
 /// open each read from here.

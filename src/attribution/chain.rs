@@ -56,8 +56,6 @@ pub struct Credential {
     pub arn: Option<String>,
     /// The issuing event, when it is in the data.
     pub issuance: Option<Issuance>,
-    /// `sessionContext.attributes.creationDate` when there is no issuing event.
-    pub created: Option<i64>,
     /// The role (of a role session).
     pub role_arn: Option<String>,
     /// The role session name.
@@ -221,7 +219,6 @@ impl Evidence {
             kind,
             arn: used_arn.or_else(|| i.and_then(|i| i.arn.clone())),
             issuance: i.cloned(),
-            created: u.and_then(|u| u.created),
             role_arn: i
                 .and_then(|i| i.role_arn.clone())
                 .or_else(|| u.and_then(|u| u.role_arn.clone()))

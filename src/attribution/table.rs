@@ -100,7 +100,11 @@ pub fn sessions_batch(creds: &[Credential]) -> Result<RecordBatch> {
         text(&|c| Some(c.key.clone())),
         text(&|c| Some(c.kind.as_str().to_string())),
         text(&|c| c.arn.clone()),
-        at(&|c| issued(c).map(|i| i.at).or(c.created)),
+        at(&|c| {
+            issued(c)
+                .map(|i| i.at)
+                .or(c.usage.as_ref().and_then(|u| u.created))
+        }),
         at(&|c| issued(c).and_then(|i| i.expires)),
         text(&|c| issued(c).map(|i| i.event_id.clone())),
         text(&|c| c.role_arn.clone()),

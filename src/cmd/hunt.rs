@@ -18,7 +18,7 @@ use crate::attribution::{
     actor::{self, ActorMap},
 };
 use crate::report::Reporter;
-use crate::session::{Source, check_sources, lake_source, runtime};
+use crate::session::{Source, check_sources, runtime};
 use crate::sigma::engine::{Engine, HuntSource};
 use crate::sigma::load::load_rules;
 use crate::sigma::rule::Level;
@@ -140,15 +140,18 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         }
         let duplicates = sessions.duplicates;
         actor::install(ActorMap::of(&sessions));
-        let source: Box<dyn HuntSource> = match lake_source(&args.sources) {
-            Some(root) => Box::new(LakeSource {
-                root: root.to_path_buf(),
-                scope: config.scope.clone(),
+        let source: Box<dyn HuntSource> = match &chains {
+            Source::Lake { .. } => Box::new(LakeSource {
+                lake: chains.clone(),
                 threads,
             }),
-            None => Box::new(ArchiveSource {
-                sources: args.sources.clone(),
+            Source::Archive {
+                sources,
                 config,
+                reporter,
+            } => Box::new(ArchiveSource {
+                sources: sources.clone(),
+                config: config.clone(),
                 reporter: reporter.clone(),
                 threads,
             }),

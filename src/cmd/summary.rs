@@ -289,11 +289,8 @@ pub fn run(args: SummaryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
             let mut t = Table::new();
             t.load_preset(UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Dynamic);
-            if std::io::stdout().is_terminal() {
-                if let Some((w, _)) = terminal_size() {
-                    t.set_width(w);
-                }
-            } else {
+            // On a terminal the dynamic arrangement takes the terminal's width; a file gets a fixed one.
+            if !std::io::stdout().is_terminal() {
                 t.set_width(160);
             }
             let head = if args.by == By::Actor { "actor" } else { "group" };
@@ -355,9 +352,4 @@ pub fn run(args: SummaryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     } else {
         EXIT_OK
     })
-}
-
-/// The terminal's width and height, from the crate the table library uses.
-fn terminal_size() -> Option<(u16, u16)> {
-    Table::new().width().map(|w| (w, 0))
 }

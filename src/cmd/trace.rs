@@ -3,7 +3,7 @@
 //! call each made, as one timeline across accounts.
 
 use std::collections::BTreeSet;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use serde_json::{Value, json};
 
-use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, ReadArgs, ScopeArgs};
+use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, ReadArgs, ScopeArgs, destination};
 use crate::attribution::{self, Sessions};
 use crate::dedup::Copies;
 use crate::output::csv_line;
@@ -392,18 +392,7 @@ pub fn run(args: TraceArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     });
     reporter.finish();
     let (s, keys, chain, events) = result?;
-    let (mut out, to_terminal): (Box<dyn Write>, bool) = match &args.output {
-        Some(p) => (
-            Box::new(std::io::BufWriter::new(
-                std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-            )),
-            false,
-        ),
-        None => (
-            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-            std::io::stdout().is_terminal(),
-        ),
-    };
+    let (mut out, to_terminal) = destination(args.output.as_deref())?;
     let format = args.format.unwrap_or(if to_terminal {
         TraceFormat::Table
     } else {

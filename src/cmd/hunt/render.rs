@@ -10,7 +10,7 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::Value;
 
 use super::group::{Grouper, Section};
-use crate::output::Format;
+use crate::output::{Format, csv_field, csv_line};
 use crate::sigma::finding::{Finding, KEY_COLUMNS};
 use crate::sigma::rule::{Level, Rule};
 
@@ -96,14 +96,6 @@ pub struct FindingWriter {
     by_level: BTreeMap<Level, u64>,
     left_out: BTreeMap<Level, u64>,
     groups: Grouper,
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 const CSV_RULE_COLUMNS: &[&str] = &["ruleId", "ruleTitle", "level", "tags", "author"];
@@ -224,8 +216,7 @@ impl FindingWriter {
                     _ => f.event.to_string(),
                 };
                 cells.push(ev);
-                let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
-                writeln!(self.out, "{}", line.join(","))?;
+                writeln!(self.out, "{}", csv_line(&cells))?;
             }
         }
         self.out.flush()

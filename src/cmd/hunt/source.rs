@@ -2,7 +2,6 @@
 //! object by object for the events findings need whole, or a lake, read column by column.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -17,7 +16,6 @@ use crate::session::{Source, push_filters_into_parquet, register_events, session
 use crate::sigma::SigmaError;
 use crate::sigma::engine::{HuntSource, ReadPlan};
 use crate::table::EventsTable;
-use crate::window::Scope;
 
 fn df_error(e: impl std::fmt::Display) -> SigmaError {
     SigmaError::Invalid(format!("{e:#}"))
@@ -78,10 +76,8 @@ impl HuntSource for ArchiveSource {
 
 /// A Parquet lake written by `ctscan export`.
 pub struct LakeSource {
-    /// The lake folder.
-    pub root: PathBuf,
-    /// The run's window and scope.
-    pub scope: Scope,
+    /// The lake ([`Source::Lake`]) with the run's window and scope.
+    pub lake: Source,
     /// Threads of the run.
     pub threads: usize,
 }
@@ -90,11 +86,11 @@ impl LakeSource {
     async fn table(&self) -> Result<DataFrame, SigmaError> {
         let mut ctx = session(self.threads);
         push_filters_into_parquet(&ctx).await.map_err(df_error)?;
-        let lake = Source::Lake {
-            root: self.root.clone(),
-            scope: self.scope.clone(),
-        };
-        let table = lake.table(self.scope.clone(), None).await.map_err(df_error)?;
+        let table = self
+            .lake
+            .table(self.lake.scope().clone(), None)
+            .await
+            .map_err(df_error)?;
         register_events(&mut ctx, table, Copies::Fold).map_err(df_error)?;
         Ok(ctx.table("events").await?)
     }
