@@ -100,6 +100,27 @@ fn after_awslogs(path: &str) -> Option<AfterAwsLogs<'_>> {
     Some(AfterAwsLogs { org_id, rest })
 }
 
+/// The part of a key or path from the layout's root on (`AWSLogs/...`, or `o-<org>/AWSLogs/...` for
+/// Control Tower): what a digest's `s3Object` and a local copy's path have in common, whatever bucket
+/// prefix or copy folder sits before it.
+pub fn layout_relative(key: &str) -> Option<&str> {
+    let mut start = None;
+    let mut offset = 0;
+    for part in key.split('/') {
+        if part == "AWSLogs" {
+            start = Some(offset);
+        }
+        offset += part.len() + 1;
+    }
+    let start = start?;
+    let before = key[..start].trim_end_matches('/');
+    let org = before.rsplit('/').next().unwrap_or(before);
+    if is_org(org) {
+        return Some(&key[start - org.len() - 1..]);
+    }
+    Some(&key[start..])
+}
+
 /// Classifies one object key or file path (components separated by `/`).
 pub fn classify(key: &str) -> KeyClass {
     let name = key.rsplit('/').next().unwrap_or(key);
@@ -289,6 +310,17 @@ mod tests {
             regions: regions.iter().map(|s| s.to_string()).collect(),
             ..Scope::default()
         }
+    }
+
+    #[test]
+    fn layout_relative_keys() {
+        let k = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/03/d.json.gz";
+        assert_eq!(layout_relative(k), Some(k));
+        assert_eq!(layout_relative(&format!("/copy/prefix/{k}")), Some(k));
+        let ct = format!("o-abc123def4/{k}");
+        assert_eq!(layout_relative(&format!("x/{ct}")), Some(ct.as_str()));
+        assert_eq!(layout_relative(&ct), Some(ct.as_str()));
+        assert_eq!(layout_relative("loose/file.json"), None);
     }
 
     #[test]

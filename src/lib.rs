@@ -25,4 +25,5 @@ pub mod source;
 pub mod table;
 pub mod text_column;
 pub mod timezone;
+pub mod verify;
 pub mod window;

@@ -230,6 +230,7 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         objects: todo.clone(),
         skipped: listing.skipped.clone(),
         failures: listing.failures.clone(),
+        digests: Vec::new(),
     });
     // Day by day, so each flush holds few days and writes few, large files.
     todo.sort_by(|a, b| {

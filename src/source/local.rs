@@ -6,7 +6,7 @@ use std::path::Path;
 use walkdir::WalkDir;
 
 use super::{Failure, Listing, Location, ObjectRef, SourceError};
-use crate::layout::{KeyClass, classify, dir_in_scope};
+use crate::layout::{KeyClass, SkipReason, classify, dir_in_scope};
 use crate::window::Scope;
 
 fn path_str(p: &Path) -> String {
@@ -87,6 +87,14 @@ fn add_file(path: &Path, size: u64, scope: &Scope, listing: &mut Listing) {
             let t = listing.skipped.entry(reason.to_string()).or_default();
             t.objects += 1;
             t.bytes += size;
+            if reason == SkipReason::Digest {
+                listing.digests.push(ObjectRef {
+                    key,
+                    size,
+                    log: None,
+                    location: Location::Local(path.to_path_buf()),
+                });
+            }
         }
     }
 }

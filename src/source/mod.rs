@@ -88,6 +88,9 @@ pub struct Listing {
     pub skipped: BTreeMap<String, Tally>,
     /// Folders or objects that could not be listed.
     pub failures: Vec<Failure>,
+    /// Digest objects and their sidecars (`<digest>.metadata.json`), sorted by key: counted as skipped
+    /// by every command, read only by `verify`.
+    pub digests: Vec<ObjectRef>,
 }
 
 impl Listing {
@@ -109,5 +112,7 @@ pub fn list(sources: &[String], scope: &Scope) -> Result<Listing, SourceError> {
     }
     listing.objects.sort_by(|a, b| a.key.cmp(&b.key));
     listing.objects.dedup_by(|a, b| a.key == b.key);
+    listing.digests.sort_by(|a, b| a.key.cmp(&b.key));
+    listing.digests.dedup_by(|a, b| a.key == b.key);
     Ok(listing)
 }

@@ -26,6 +26,14 @@ fn failure(problem: &Problem) -> DecodeError {
 
 /// Reads one object's bytes.
 pub async fn get(store: &Store, key: &str) -> Result<Vec<u8>, DecodeError> {
+    get_with_metadata(store, key).await.map(|(bytes, _)| bytes)
+}
+
+/// An object's user metadata (`x-amz-meta-*`, names without the prefix), e.g. a digest's `signature`.
+pub type Metadata = HashMap<String, String>;
+
+/// Reads one object's bytes and its user metadata, which come in the same reply.
+pub async fn get_with_metadata(store: &Store, key: &str) -> Result<(Vec<u8>, Metadata), DecodeError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -37,8 +45,9 @@ pub async fn get(store: &Store, key: &str) -> Result<Vec<u8>, DecodeError> {
             .send()
             .await
             .map_err(|e| failure(&Problem::of(&e)))?;
+        let metadata = resp.metadata().cloned().unwrap_or_default();
         match resp.body.collect().await {
-            Ok(bytes) => return Ok(bytes.into_bytes().to_vec()),
+            Ok(bytes) => return Ok((bytes.into_bytes().to_vec(), metadata)),
             Err(_) if attempt < BODY_ATTEMPTS => continue,
             Err(e) => {
                 return Err(DecodeError::Fetch {
@@ -48,6 +57,44 @@ pub async fn get(store: &Store, key: &str) -> Result<Vec<u8>, DecodeError> {
             }
         }
     }
+}
+
+/// Reads many objects with their metadata, `--concurrency` at a time, in the order given.
+pub fn fetch_all_with_metadata(objects: &[ObjectRef]) -> Vec<Result<(Vec<u8>, Metadata), DecodeError>> {
+    let jobs: Vec<(String, String)> = objects
+        .iter()
+        .map(|o| match &o.location {
+            Location::S3 { bucket, key, .. } => (bucket.clone(), key.clone()),
+            Location::Local(p) => (String::new(), p.display().to_string()),
+        })
+        .collect();
+    let mut stores: HashMap<String, Result<Arc<Store>, String>> = HashMap::new();
+    for (bucket, _) in &jobs {
+        if !bucket.is_empty() && !stores.contains_key(bucket) {
+            let s = store(bucket).map_err(|e| e.to_string());
+            stores.insert(bucket.clone(), s);
+        }
+    }
+    super::block_on(async move {
+        let concurrency = stores
+            .values()
+            .filter_map(|s| s.as_ref().ok())
+            .map(|s| s.concurrency)
+            .max()
+            .unwrap_or(super::DEFAULT_CONCURRENCY);
+        let stores = &stores;
+        futures::stream::iter(jobs)
+            .map(|(bucket, key)| async move {
+                match stores.get(&bucket) {
+                    Some(Ok(s)) => get_with_metadata(s, &key).await,
+                    Some(Err(e)) => Err(DecodeError::Read(e.clone())),
+                    None => Err(DecodeError::Read("not an S3 object".into())),
+                }
+            })
+            .buffered(concurrency)
+            .collect()
+            .await
+    })
 }
 
 /// Objects being fetched ahead of the decoders, many at a time; each call to [`Prefetch::next`] hands over

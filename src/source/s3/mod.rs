@@ -18,7 +18,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use errors::S3Error;
-pub use get::{Prefetch, fetch_remote};
+pub use get::{Metadata, Prefetch, fetch_all_with_metadata, fetch_remote};
 
 use super::{Listing, ObjectRef, SourceError};
 use crate::decode::DecodeError;
@@ -170,6 +170,7 @@ pub fn list_into(source: &str, scope: &Scope, listing: &mut Listing) -> Result<(
         e.bytes += t.bytes;
     }
     listing.failures.extend(found.failures);
+    listing.digests.extend(found.digests);
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use futures::stream::FuturesUnordered;
 
 use super::errors::{Problem, S3Error, list_failure};
 use super::{Store, display_key};
-use crate::layout::{KeyClass, classify, dir_in_scope};
+use crate::layout::{KeyClass, SkipReason, classify, dir_in_scope};
 use crate::source::{Failure, Location, ObjectRef, Tally};
 use crate::window::Scope;
 
@@ -30,6 +30,8 @@ pub struct Found {
     pub skipped: BTreeMap<String, Tally>,
     /// Prefixes that could not be listed.
     pub failures: Vec<Failure>,
+    /// Digest objects (and their sidecars), for `verify`.
+    pub digests: Vec<ObjectRef>,
 }
 
 /// One prefix to list.
@@ -172,6 +174,19 @@ fn add_object(store: &Store, listed: Listed, scope: &Scope, found: &mut Found) {
             let t = found.skipped.entry(reason.to_string()).or_default();
             t.objects += 1;
             t.bytes += size;
+            if reason == SkipReason::Digest {
+                found.digests.push(ObjectRef {
+                    key: display_key(&store.bucket, &key),
+                    size,
+                    log: None,
+                    location: Location::S3 {
+                        bucket: store.bucket.clone(),
+                        key,
+                        etag,
+                        modified,
+                    },
+                });
+            }
             return;
         }
     };
