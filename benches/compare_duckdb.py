@@ -24,6 +24,15 @@ markdown table: measure | ctscan s | reference s | ratio | target | met? | ctsca
 A ratio is reference / ctscan (how many times faster ctscan is), except for an "at most" target, where it is
 ctscan / reference (what ctscan costs over the reference).
 
+Verify (in every shape's table; --verify-only measures nothing else): the shape's archive generated again with
+--digests (benches/data/archive-SHAPE-EVENTS-digests, signed by the test keys), then
+  measure                                                   target
+  `ctscan verify` / (`ctscan ls --objects` + gunzip only)   <= 1.3x  (gunzip only from `cargo bench --bench
+                                                                      decode` on the same archive: in memory, all
+                                                                      cores)
+  `ctscan verify` / `ctscan ls --objects`                   (none)
+Both read every log object; verify also reads the digests and hashes the decompressed bytes.
+
 Attribution (in every shape's table; --attribution-only measures nothing else, on the archive and lake already in
 benches/data, exporting the lake untimed if it is missing): the same archive and its lake in one run:
   measure                                                   target
@@ -272,10 +281,7 @@ def log_glob(archive, objects):
 
 def floor_seconds(archive):
     """Prints `cargo bench --bench decode` on the archive and returns its floor (gunzip + simd-json tape)."""
-    env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET), CTSCAN_BENCH_ARCHIVE=str(archive))
-    out = sh(["cargo", "bench", "--bench", "decode"], cwd=ROOT, env=env, capture_output=True, text=True).stdout
-    print(out, flush=True)
-    return next(float(line.split("|")[2]) for line in out.splitlines() if "(floor)" in line)
+    return decode_bench(archive)["gunzip + simd-json tape (floor)"]
 
 
 def floor_row(plain, floor):
@@ -447,6 +453,50 @@ def print_table(rows):
           f"{verdict(peak.ours.rss_mib < RSS_LIMIT_MIB)} | {peak.ours.rss_mib:.0f} MiB | — |")
 
 
+TEST_KEYS = ROOT / "testdata" / "digest-test-key" / "list-public-keys.json"
+
+
+def digest_archive_for(tools, shape, events):
+    """The shape's archive with signed digest chains, generated on first use."""
+    archive = DATA / f"archive-{shape.name}-{events}-digests"
+    if not archive.is_dir():
+        scratch = archive.with_name(archive.name + ".partial")
+        shutil.rmtree(scratch, ignore_errors=True)
+        sh([str(tools.gen), "--out", str(scratch), "--events", str(events), *shape.gen_args, "--digests"])
+        scratch.rename(archive)
+    return archive
+
+
+def decode_bench(archive):
+    """`cargo bench --bench decode` on the archive: its table's seconds by stage."""
+    env = dict(os.environ, CARGO_TARGET_DIR=str(TARGET), CTSCAN_BENCH_ARCHIVE=str(archive))
+    out = sh(["cargo", "bench", "--bench", "decode"], cwd=ROOT, env=env, capture_output=True, text=True).stdout
+    print(out, flush=True)
+    return {line.split("|")[1].strip(): float(line.split("|")[2]) for line in out.splitlines()
+            if line.startswith("| ") and line.split("|")[2].strip().replace(".", "", 1).isdigit()}
+
+
+def verify_rows(tools, shape, args):
+    archive = digest_archive_for(tools, shape, args.events)
+    ours = timed(tools.ctscan_cmd("verify", "-q", "--format", "jsonl", "--public-keys", TEST_KEYS, archive),
+                 args.runs)
+    ls = timed(tools.ctscan_cmd("ls", "-q", "--objects", "--format", "jsonl", archive), args.runs)
+    gunzip = decode_bench(archive).get("gunzip only")
+    reference = NOT_MEASURED if gunzip is None else Run(ls.seconds + gunzip, None)
+    return [
+        Row("verify vs ls --objects + gunzip only (same files)", ours, reference, Target(1.3, at_most=True)),
+        Row("verify vs ls --objects alone", ours, ls, cost=True),
+    ]
+
+
+def bench_verify(tools, shape, args):
+    print(f"## {shape.name}: verify", flush=True)
+    rows = []
+    record(rows, verify_rows(tools, shape, args))
+    print_table(rows)
+    print()
+
+
 def bench_shape(tools, shape, args):
     """Measures one shape and prints its partitions, summary and table."""
     print(f"## {shape.name}", flush=True)
@@ -465,6 +515,7 @@ def bench_shape(tools, shape, args):
     record(rows, lake_rows(tools, lake, shape.day, args.runs))
     record(rows, hunt_rows(tools, archive, lake, plain, args.runs))
     record(rows, attribution_rows(tools, archive, lake, args.runs, plain=plain))
+    record(rows, verify_rows(tools, shape, args))
     findings, hunt_bytes = hunt_output(tools, archive, DATA / f"hunt-{stem}.jsonl")
 
     parts = partitions(tools, lake)
@@ -502,9 +553,16 @@ def main():
     ap.add_argument("--no-floor", action="store_true", help="skip `cargo bench --bench decode` (the floor)")
     ap.add_argument("--attribution-only", action="store_true",
                     help="only the attribution rows (sessions build, trace), on the existing archive and lake")
+    ap.add_argument("--verify-only", action="store_true",
+                    help="only the verify rows, on the shape's archive with digests (generated if missing)")
     args = ap.parse_args()
     shapes = SHAPES[args.shape]
     ctscan, gen = binaries()
+    if args.verify_only:
+        tools = Tools(ctscan, gen, Path(sys.executable))
+        for shape in shapes:
+            bench_verify(tools, shape, args)
+        return
     if args.attribution_only:
         # No DuckDB, floor or memory growth: nothing here needs them.
         tools = Tools(ctscan, gen, Path(sys.executable))

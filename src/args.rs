@@ -18,6 +18,8 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_PARTIAL: i32 = 1;
 /// Exit code: usage error or fatal error.
 pub const EXIT_FATAL: i32 = 2;
+/// Exit code of `verify`: the archive contradicts its own digests (tampering evidence).
+pub const EXIT_TAMPERED: i32 = 3;
 
 /// Flags every subcommand accepts.
 #[derive(Debug, Args)]

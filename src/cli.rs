@@ -17,7 +17,7 @@ pub struct Cli {
 }
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 finished, but some inputs could not be read (each is named on stderr); \
-2 usage or fatal error.";
+2 usage or fatal error; 3 (verify) tampering evidence.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -35,6 +35,8 @@ enum Command {
     Trace(cmd::trace::TraceArgs),
     /// One row per actor (or principal, key, IP, account): what each did over the window.
     Summary(cmd::summary::SummaryArgs),
+    /// Prove an archive complete and untampered from its digest chains, offline.
+    Verify(cmd::verify::VerifyArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process exit code.
@@ -50,6 +52,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Rules(args) => cmd::rules::run(args, &cli.global),
         Command::Trace(args) => cmd::trace::run(args, &cli.global),
         Command::Summary(args) => cmd::summary::run(args, &cli.global),
+        Command::Verify(args) => cmd::verify::run(args, &cli.global),
     }
 }
 

@@ -135,6 +135,15 @@ pub fn csv_line(cells: &[String]) -> String {
     cells.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",")
 }
 
+/// Writes one batch already in memory (an inventory, a verification) in `format`.
+pub fn write_batch(batch: RecordBatch, format: Format, out: &mut dyn Write) -> anyhow::Result<u64> {
+    let stream = datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+        batch.schema(),
+        futures::stream::iter([Ok(batch)]),
+    );
+    futures::executor::block_on(write_stream(Box::pin(stream), format, out))
+}
+
 /// Writes every batch of a stream in `format`; returns the number of rows written.
 pub async fn write_stream(
     mut stream: SendableRecordBatchStream,

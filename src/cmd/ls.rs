@@ -10,7 +10,6 @@ use std::path::Path;
 
 use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ScopeArgs};
 use crate::decode::DecodeError;
@@ -18,7 +17,7 @@ use crate::decode::batch::days_since_epoch;
 use crate::evidence::{etag_of, mtime_of, sha256_hex};
 use crate::lake::manifest::{Entry, Manifest};
 use crate::layout::{KeyClass, classify};
-use crate::output::{Format, write_stream};
+use crate::output::{Format, write_batch};
 use crate::report::Reporter;
 use crate::scan::fetch;
 use crate::source::s3::Prefetch;
@@ -222,9 +221,7 @@ pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         } else {
             hash_objects(&listing, &reporter)
         };
-        let batch = objects_batch(&entries);
-        let stream = RecordBatchStreamAdapter::new(batch.schema(), futures::stream::iter([Ok(batch)]));
-        crate::session::runtime(1)?.block_on(write_stream(Box::pin(stream), format, &mut out))?;
+        write_batch(objects_batch(&entries), format, &mut out)?;
         reporter.finish();
         return Ok(if reporter.had_problems() {
             EXIT_PARTIAL
@@ -253,9 +250,7 @@ pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
             rows.push(((Some(format!("skipped: {reason}")), None), row));
         }
     }
-    let batch = to_batch(&rows);
-    let stream = RecordBatchStreamAdapter::new(batch.schema(), futures::stream::iter([Ok(batch)]));
-    crate::session::runtime(1)?.block_on(write_stream(Box::pin(stream), format, &mut out))?;
+    write_batch(to_batch(&rows), format, &mut out)?;
     reporter.finish();
     Ok(if reporter.had_problems() {
         EXIT_PARTIAL

@@ -7,3 +7,4 @@ pub mod query;
 pub mod rules;
 pub mod summary;
 pub mod trace;
+pub mod verify;

@@ -61,8 +61,6 @@ pub struct Inputs {
     pub window: Window,
     /// `--gap`: silences longer than this in digest-less places are reported.
     pub gap: Duration,
-    /// `--all`: also report each verified log file.
-    pub all: bool,
     /// Whether a log file a digest lists was within what was listed (by layout key).
     pub listed: Box<dyn Fn(&str) -> bool + Send + Sync>,
 }
@@ -118,7 +116,9 @@ impl Parsed {
 }
 
 fn time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn rel(key: &str) -> &str {
@@ -147,12 +147,8 @@ fn finding(status: Status, object: &str, account: &str, region: &str) -> Finding
 fn parse(d: DigestObject) -> Result<Parsed, Finding> {
     let fail = |detail: String| {
         let name = digest_name::parse(&d.key);
-        let mut f = finding(
-            Status::BadFormat,
-            &d.key,
-            name.as_ref().map_or("", |n| n.account.as_str()),
-            name.as_ref().map_or("", |n| n.region.as_str()),
-        );
+        let (account, region) = digest_name::place_of(&d.key).unwrap_or_default();
+        let mut f = finding(Status::BadFormat, &d.key, &account, &region);
         f.trail = name.map(|n| n.trail);
         f.detail = detail;
         f
@@ -222,7 +218,12 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
             Err(f) => out.push(f),
         }
     }
-    parsed.sort_by(|a, b| a.chain().cmp(&b.chain()).then(a.end.cmp(&b.end)).then(a.key.cmp(&b.key)));
+    parsed.sort_by(|a, b| {
+        a.chain()
+            .cmp(&b.chain())
+            .then(a.end.cmp(&b.end))
+            .then(a.key.cmp(&b.key))
+    });
     let trail_events: Vec<TrailEvent> = input
         .logs
         .iter()
@@ -231,15 +232,27 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
         .collect();
 
     let by_key: HashMap<&str, usize> = parsed.iter().enumerate().map(|(i, p)| (rel(&p.key), i)).collect();
-    let by_hash: HashMap<&str, usize> = parsed.iter().enumerate().map(|(i, p)| (p.sha256.as_str(), i)).collect();
+    let by_hash: HashMap<&str, usize> = parsed
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.sha256.as_str(), i))
+        .collect();
     let pred: Vec<Option<usize>> = parsed
         .iter()
         .map(|p| {
             if p.body.starts_chain() {
                 return None;
             }
-            let by_name = p.body.previous_digest_s3_object.as_deref().and_then(|o| by_key.get(rel(o)));
-            let by_content = p.body.previous_digest_hash_value.as_deref().and_then(|h| by_hash.get(h));
+            let by_name = p
+                .body
+                .previous_digest_s3_object
+                .as_deref()
+                .and_then(|o| by_key.get(rel(o)));
+            let by_content = p
+                .body
+                .previous_digest_hash_value
+                .as_deref()
+                .and_then(|h| by_hash.get(h));
             by_name.or(by_content).copied()
         })
         .collect();
@@ -262,12 +275,16 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
             .map(|s| (s, "its successor's previousDigestSignature"));
         let signature = p.signature.clone().or(from_successor);
         f.status = if p.body.digest_signature_algorithm != "SHA256withRSA" {
-            f.detail = format!("unknown digestSignatureAlgorithm {:?}", p.body.digest_signature_algorithm);
+            f.detail = format!(
+                "unknown digestSignatureAlgorithm {:?}",
+                p.body.digest_signature_algorithm
+            );
             Status::BadFormat
         } else if let Some(key) = keys.get(&p.body.digest_public_key_fingerprint) {
             match signature {
                 None => {
-                    f.detail = "no S3 metadata or sidecar holds its signature, and no successor repeats it".into();
+                    f.detail =
+                        "no S3 metadata or sidecar holds its signature, and no successor repeats it".into();
                     Status::SignatureUnavailable
                 }
                 Some((sig, source)) => {
@@ -280,7 +297,10 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
                     );
                     match check(key, &message, &sig) {
                         Ok(()) => {
-                            f.detail = format!("signed by key {} (signature from {source})", p.body.digest_public_key_fingerprint);
+                            f.detail = format!(
+                                "signed by key {} (signature from {source})",
+                                p.body.digest_public_key_fingerprint
+                            );
                             Status::ValidDigest
                         }
                         Err(_) => {
@@ -315,7 +335,9 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
     // Places: what each (account, region) has digests for.
     let mut places: BTreeMap<(String, String), Place> = BTreeMap::new();
     for p in &parsed {
-        let place = places.entry((p.name.account.clone(), p.name.region.clone())).or_default();
+        let place = places
+            .entry((p.name.account.clone(), p.name.region.clone()))
+            .or_default();
         place.covered.push((p.start, p.end, p.name.trail.clone()));
         place.newest = place.newest.max(Some(p.end));
     }
@@ -330,7 +352,9 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
 
     // Links, missing digests and gaps.
     for (i, p) in parsed.iter().enumerate() {
-        let earlier = (0..i).rev().find(|&j| parsed[j].chain() == p.chain() && parsed[j].end <= p.start);
+        let earlier = (0..i)
+            .rev()
+            .find(|&j| parsed[j].chain() == p.chain() && parsed[j].end <= p.start);
         let before = i.checked_sub(1).filter(|&j| parsed[j].chain() == p.chain());
         if p.body.starts_chain() {
             if let Some(j) = before {
@@ -344,7 +368,12 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
                     "the chain starts again at {} after ending at {}{}",
                     p.start.to_rfc3339(),
                     q.end.to_rfc3339(),
-                    explain(&trail_events, &p.name, q.end - Duration::hours(1), p.start + Duration::minutes(5))
+                    explain(
+                        &trail_events,
+                        &p.name,
+                        q.end - Duration::hours(1),
+                        p.start + Duration::minutes(5)
+                    )
                 );
                 out.push(g);
             }
@@ -365,7 +394,10 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
                 if let Some((sig, source)) = &q.signature
                     && p.body.previous_digest_signature.as_deref() != Some(sig.as_str())
                 {
-                    reasons.push(format!("previousDigestSignature is not the signature in {}'s {source}", q.key));
+                    reasons.push(format!(
+                        "previousDigestSignature is not the signature in {}'s {source}",
+                        q.key
+                    ));
                 }
                 if q.body.digest_end_time != p.body.digest_start_time {
                     reasons.push(format!(
@@ -450,41 +482,52 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
                         "{} lists it (SHA-256 {}){}",
                         p.key,
                         lf.hash_value,
-                        if unchecked { "; that digest's signature could not be checked" } else { "" }
+                        if unchecked {
+                            "; that digest's signature could not be checked"
+                        } else {
+                            ""
+                        }
                     ),
                 ),
                 (_, Some(l)) => match &l.hash {
                     Err(LogFault::Unreadable(e)) => (Status::UnverifiableLog, format!("cannot be read: {e}")),
-                    Err(LogFault::Corrupt(e)) => (Status::HashMismatch, format!("not the gzip file CloudTrail wrote: {e}")),
+                    Err(LogFault::Corrupt(e)) => (
+                        Status::HashMismatch,
+                        format!("not the gzip file CloudTrail wrote: {e}"),
+                    ),
                     Ok(h) if h.sha256 != lf.hash_value => {
                         let detail = if h.first_member_sha256.as_deref() == Some(lf.hash_value.as_str()) {
                             format!(
-                                "its first gzip member is what {} lists, but {} more member(s) were appended (the AWS CLI reads only the first)",
+                                "its first gzip member is what {} lists, but {} more member(s) were appended after it",
                                 p.key,
                                 h.members - 1
                             )
                         } else {
-                            format!("SHA-256 of its decompressed bytes is {}; {} lists {}", h.sha256, p.key, lf.hash_value)
+                            format!(
+                                "SHA-256 of its decompressed bytes is {}; {} lists {}",
+                                h.sha256, p.key, lf.hash_value
+                            )
                         };
                         (Status::HashMismatch, detail)
                     }
                     Ok(h) if h.members > 1 => (
                         Status::HashMismatch,
                         format!(
-                            "its decompressed bytes match, but it is stored as {} gzip members where CloudTrail writes one (it was re-compressed; the AWS CLI reads only the first member and fails it)",
+                            "its decompressed bytes match, but it is stored as {} gzip members where CloudTrail writes one: it was re-compressed",
                             h.members
                         ),
                     ),
                     Ok(_) if unchecked => (
                         Status::UnverifiableLog,
-                        format!("SHA-256 matches {}, whose signature could not be checked ({v})", p.key),
+                        format!(
+                            "SHA-256 matches {}, whose signature could not be checked ({v})",
+                            p.key
+                        ),
                     ),
                     Ok(_) => (Status::VerifiedLog, format!("SHA-256 matches {}", p.key)),
                 },
             };
-            if f.status != Status::VerifiedLog || input.all {
-                out.push(f);
-            }
+            out.push(f);
         }
     }
 
@@ -502,13 +545,19 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
             let late = unreferenced.iter().any(|l| {
                 &l.account == account
                     && &l.region == region
-                    && l.delivered.is_some_and(|t| t > newest && t + Duration::minutes(EDGE) < freshest)
+                    && l.delivered
+                        .is_some_and(|t| t > newest && t + Duration::minutes(EDGE) < freshest)
             });
             if freshest - newest < Duration::minutes(TAIL_SLACK_MINUTES) || !late {
                 continue;
             }
             let count = hours(freshest - newest);
-            let trail = place.covered.iter().rev().find(|c| c.1 == newest).map(|c| c.2.clone());
+            let trail = place
+                .covered
+                .iter()
+                .rev()
+                .find(|c| c.1 == newest)
+                .map(|c| c.2.clone());
             let mut f = finding(Status::MissingDigest, "", account, region);
             f.trail = trail.clone();
             f.from = Some(newest);
@@ -543,7 +592,10 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
         let Some(place) = place else {
             f.detail = "no digest exists for this account and region".into();
             if let Some(t) = l.delivered {
-                silent.entry((l.account.clone(), l.region.clone())).or_default().push(t);
+                silent
+                    .entry((l.account.clone(), l.region.clone()))
+                    .or_default()
+                    .push(t);
             }
             out.push(f);
             continue;
@@ -558,11 +610,16 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
         let open = classes.iter().find(|c| !matches!(c, Class::Covered(_)));
         (f.status, f.detail) = match open {
             None => {
-                let Class::Covered(trail) = &classes[0] else { unreachable!() };
+                let Class::Covered(trail) = &classes[0] else {
+                    unreachable!()
+                };
                 f.trail = Some(trail.clone());
                 (
                     Status::UnreferencedLog,
-                    format!("delivered at {} inside a period a digest covers, but no digest lists it: it was added later", t.to_rfc3339()),
+                    format!(
+                        "delivered at {} inside a period a digest covers, but no digest lists it: it was added later",
+                        t.to_rfc3339()
+                    ),
                 )
             }
             Some(Class::Missing) => (
@@ -610,7 +667,8 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
     let window = input.window;
     out.retain(|f| in_window(&window, f));
     out.sort_by(|a, b| {
-        (&a.account, &a.region, a.from, &a.object, a.status).cmp(&(&b.account, &b.region, b.from, &b.object, b.status))
+        (&a.account, &a.region, a.from, &a.object, a.status)
+            .cmp(&(&b.account, &b.region, b.from, &b.object, b.status))
     });
     let mut chains: Vec<ChainSpan> = Vec::new();
     for p in &parsed {
@@ -671,7 +729,10 @@ fn explain(events: &[TrailEvent], place: &DigestName, from: DateTime<Utc>, to: D
                 e.ip,
                 e.time,
                 e.region,
-                e.error.as_ref().map(|c| format!(" (failed: {c})")).unwrap_or_default()
+                e.error
+                    .as_ref()
+                    .map(|c| format!(" (failed: {c})"))
+                    .unwrap_or_default()
             )
         })
         .collect();

@@ -95,13 +95,19 @@ mod tests {
             assert!(std::env::var_os("CI").is_none(), "{VECTORS} is missing");
             return;
         }
-        let body = DigestBody::parse(&std::fs::read(dir.join("real-format-digest-body.json")).unwrap()).unwrap();
+        let body =
+            DigestBody::parse(&std::fs::read(dir.join("real-format-digest-body.json")).unwrap()).unwrap();
         assert_eq!(body.aws_account_id, "327878933619");
-        assert!(body.digest_s3_object.starts_with("AWSLogs/327878933619/CloudTrail-Digest/ap-northeast-1/"));
+        assert!(
+            body.digest_s3_object
+                .starts_with("AWSLogs/327878933619/CloudTrail-Digest/ap-northeast-1/")
+        );
         assert!(!body.starts_chain());
         assert!(body.log_files.len() > 1);
         assert!(body.log_files.iter().all(|l| l.hash_value.len() == 64));
-        let start = DigestBody::parse(&std::fs::read(dir.join("panther_starting_digest_anonymized.json")).unwrap()).unwrap();
+        let start =
+            DigestBody::parse(&std::fs::read(dir.join("panther_starting_digest_anonymized.json")).unwrap())
+                .unwrap();
         assert!(start.starts_chain() && start.log_files.is_empty());
         assert!(DigestBody::parse(b"{\"Records\":[]}").is_err());
     }

@@ -55,6 +55,17 @@ pub fn parse(key: &str) -> Option<DigestName> {
     })
 }
 
+/// Account and region from a digest's folders
+/// (`AWSLogs/[o-id/]<account>/CloudTrail-Digest/<region>/...`), for digests whose name is unreadable.
+pub fn place_of(key: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = key.split('/').collect();
+    let i = parts.iter().rposition(|p| *p == "CloudTrail-Digest")?;
+    Some((
+        parts.get(i.checked_sub(1)?)?.to_string(),
+        parts.get(i + 1)?.to_string(),
+    ))
+}
+
 /// When a log file was delivered, from its name
 /// (`<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<unique>.json.gz`), to the minute.
 pub fn log_delivery(key: &str) -> Option<DateTime<Utc>> {
@@ -80,7 +91,9 @@ mod tests {
         assert_eq!(d.home_region, "us-west-2");
         assert_eq!(d.end.to_rfc3339(), "2024-05-13T11:22:33+00:00");
         assert!(!d.backfill);
-        let b = parse("111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20240513T112233Z_backfill.json.gz").unwrap();
+        let b =
+            parse("111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20240513T112233Z_backfill.json.gz")
+                .unwrap();
         assert!(b.backfill);
         assert_eq!(b.trail, "t");
         for bad in [

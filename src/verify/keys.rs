@@ -53,8 +53,7 @@ pub struct PublicKey {
 impl PublicKey {
     /// Whether `signature` is this key's RSA PKCS#1 v1.5 signature of a message with this SHA-256.
     pub fn verifies(&self, sha256: &[u8; 32], signature: &[u8]) -> bool {
-        let Ok(digest) =
-            aws_lc_rs::digest::Digest::import_less_safe(sha256, &aws_lc_rs::digest::SHA256)
+        let Ok(digest) = aws_lc_rs::digest::Digest::import_less_safe(sha256, &aws_lc_rs::digest::SHA256)
         else {
             return false;
         };
@@ -133,7 +132,9 @@ impl KeySet {
                 let list = doc
                     .get("PublicKeyList")
                     .and_then(|l| l.as_array())
-                    .ok_or_else(|| bad("no PublicKeyList (expected `aws cloudtrail list-public-keys` output)".into()))?;
+                    .ok_or_else(|| {
+                        bad("no PublicKeyList (expected `aws cloudtrail list-public-keys` output)".into())
+                    })?;
                 for (i, entry) in list.iter().enumerate() {
                     let value = entry
                         .get("Value")
@@ -142,6 +143,11 @@ impl KeySet {
                     let der = STANDARD
                         .decode(value.trim())
                         .map_err(|e| bad(format!("PublicKeyList[{i}].Value is not base64: {e}")))?;
+                    // The API's Value is a blob; some tools print it base64-encoded twice.
+                    let der = match STANDARD.decode(&der) {
+                        Ok(inner) if parse_der(&der, origin).is_err() => inner,
+                        _ => der,
+                    };
                     let actual = fingerprint(&der);
                     if let Some(listed) = entry.get("Fingerprint").and_then(|v| v.as_str())
                         && !listed.eq_ignore_ascii_case(&actual)
@@ -231,8 +237,13 @@ mod tests {
         }
         let text = std::fs::read_to_string(Path::new(VECTORS).join("aws-docs-list-public-keys.json"))
             .unwrap()
-            .replace("8eba5db5bea9b640d1c96a77256fe7f2", "00000000000000000000000000000000");
-        let err = KeySet::default().add_bytes(text.as_bytes(), "keys.json").unwrap_err();
+            .replace(
+                "8eba5db5bea9b640d1c96a77256fe7f2",
+                "00000000000000000000000000000000",
+            );
+        let err = KeySet::default()
+            .add_bytes(text.as_bytes(), "keys.json")
+            .unwrap_err();
         assert!(matches!(err, KeyError::FingerprintMismatch { .. }), "{err}");
         assert!(KeySet::default().add_bytes(b"{\"x\":1}", "k.json").is_err());
         assert!(KeySet::default().add_bytes(b"garbage", "k.der").is_err());
@@ -252,7 +263,16 @@ mod tests {
         let mut keys = KeySet::default();
         assert_eq!(keys.add_bytes(pem.as_bytes(), "k.pem").unwrap(), 1);
         assert!(keys.get("31e8b5433410dfb61a9dc45cc65b22ff").is_some());
-        let der = STANDARD.decode(doc["PublicKeyList"][0]["Value"].as_str().unwrap()).unwrap();
+        let twice = serde_json::json!({"PublicKeyList": [{"Value": STANDARD.encode(b64), "Fingerprint": "7f3f401420072e50a65a141430817ab3"}]});
+        let doc3 = doc["PublicKeyList"][3]["Value"].as_str().unwrap();
+        let twice = twice
+            .to_string()
+            .replace(&STANDARD.encode(b64), &STANDARD.encode(doc3));
+        assert_eq!(keys.add_bytes(twice.as_bytes(), "twice.json").unwrap(), 1);
+        assert!(keys.get("7f3f401420072e50a65a141430817ab3").is_some());
+        let der = STANDARD
+            .decode(doc["PublicKeyList"][0]["Value"].as_str().unwrap())
+            .unwrap();
         assert_eq!(keys.add_bytes(&der, "k.der").unwrap(), 1);
         assert!(keys.get("8eba5db5bea9b640d1c96a77256fe7f2").is_some());
     }

@@ -1,7 +1,7 @@
 //! What verification needs from one log file, read once: the SHA-256 of its decompressed bytes (what a
-//! digest commits to), how many gzip members it holds (CloudTrail writes one; the AWS CLI reads only
-//! the first, so a member appended later goes unseen by it), and the trail-changing calls it records,
-//! which explain gaps in a chain.
+//! digest commits to), how many gzip members it holds (CloudTrail writes one, so more mean the file was
+//! re-packed or had a member appended), and the trail-changing calls it records, which explain gaps in
+//! a chain.
 
 use std::io::Read;
 
@@ -110,9 +110,11 @@ fn text(v: &Value, path: &[&str]) -> Option<String> {
     cur.as_str().map(str::to_string)
 }
 
-/// The trail-changing calls in a log's JSON; only files that mention CloudTrail's endpoint are parsed.
+/// The trail-changing calls in a log's JSON; only files that mention CloudTrail's endpoint and one of
+/// the calls are parsed.
 fn trail_events(json: &[u8]) -> Vec<TrailEvent> {
-    if memchr::memmem::find(json, b"cloudtrail.amazonaws.com").is_none() {
+    let mentions = |needle: &str| memchr::memmem::find(json, needle.as_bytes()).is_some();
+    if !mentions("cloudtrail.amazonaws.com") || !TRAIL_EVENTS.iter().any(|n| mentions(n)) {
         return Vec::new();
     }
     let Ok(doc) = serde_json::from_slice::<Value>(json) else {

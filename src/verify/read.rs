@@ -23,7 +23,9 @@ const DIGEST_LIMIT: u64 = 256 << 20;
 pub const SIDECAR_SUFFIX: &str = ".metadata.json";
 
 fn rel(key: &str) -> String {
-    let k = key.strip_prefix("s3://").map_or(key, |k| k.split_once('/').map_or(k, |(_, k)| k));
+    let k = key
+        .strip_prefix("s3://")
+        .map_or(key, |k| k.split_once('/').map_or(k, |(_, k)| k));
     layout_relative(k).unwrap_or(k).to_string()
 }
 
@@ -37,7 +39,10 @@ fn metadata_signature(m: &Metadata) -> Option<String> {
 /// The signature in a sidecar shaped like `aws s3api head-object` output.
 fn sidecar_signature(bytes: &[u8]) -> Result<Option<String>, String> {
     let doc: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
-    let meta = doc.get("Metadata").and_then(|m| m.as_object()).ok_or("no Metadata object")?;
+    let meta = doc
+        .get("Metadata")
+        .and_then(|m| m.as_object())
+        .ok_or("no Metadata object")?;
     Ok(meta
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("signature"))
@@ -47,7 +52,8 @@ fn sidecar_signature(bytes: &[u8]) -> Result<Option<String>, String> {
 fn fetch_all(objects: &[&ObjectRef]) -> Vec<Result<(Vec<u8>, Metadata), DecodeError>> {
     let (remote, local): (Vec<usize>, Vec<usize>) =
         (0..objects.len()).partition(|&i| matches!(objects[i].location, Location::S3 { .. }));
-    let mut results: Vec<Option<Result<(Vec<u8>, Metadata), DecodeError>>> = (0..objects.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Result<(Vec<u8>, Metadata), DecodeError>>> =
+        (0..objects.len()).map(|_| None).collect();
     let local_results: Vec<_> = local
         .par_iter()
         .map(|&i| fetch(objects[i]).map(|b| (b, Metadata::new())))
@@ -59,18 +65,26 @@ fn fetch_all(objects: &[&ObjectRef]) -> Vec<Result<(Vec<u8>, Metadata), DecodeEr
     for (i, r) in remote.iter().zip(fetch_all_with_metadata(&remote_objects)) {
         results[*i] = Some(r);
     }
-    results.into_iter().map(|r| r.unwrap_or(Err(DecodeError::Read("not fetched".into())))).collect()
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or(Err(DecodeError::Read("not fetched".into()))))
+        .collect()
 }
 
 /// Reads the listed digests and sidecars; bad sidecars come back as findings.
 pub fn read_digests(listed: &[ObjectRef]) -> (Vec<DigestObject>, Vec<Finding>) {
-    let (sidecars, digests): (Vec<&ObjectRef>, Vec<&ObjectRef>) =
-        listed.iter().filter(|o| o.key.ends_with(".json.gz") || o.key.ends_with(SIDECAR_SUFFIX)).partition(|o| o.key.ends_with(SIDECAR_SUFFIX));
+    let (sidecars, digests): (Vec<&ObjectRef>, Vec<&ObjectRef>) = listed
+        .iter()
+        .filter(|o| o.key.ends_with(".json.gz") || o.key.ends_with(SIDECAR_SUFFIX))
+        .partition(|o| o.key.ends_with(SIDECAR_SUFFIX));
     let mut problems = Vec::new();
     let mut from_sidecar: HashMap<String, String> = HashMap::new();
     for (o, r) in sidecars.iter().zip(fetch_all(&sidecars)) {
         let digest_key = rel(o.key.trim_end_matches(SIDECAR_SUFFIX));
-        match r.map_err(|e| e.to_string()).and_then(|(b, _)| sidecar_signature(&b)) {
+        match r
+            .map_err(|e| e.to_string())
+            .and_then(|(b, _)| sidecar_signature(&b))
+        {
             Ok(Some(sig)) => {
                 from_sidecar.insert(digest_key, sig);
             }
@@ -150,7 +164,10 @@ pub fn read_logs(objects: &[ObjectRef], limit: u64, threads: usize) -> Vec<LogOb
                     })
                 })
                 .collect();
-            workers.into_iter().map(|w| w.join().unwrap_or_default()).collect()
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_default())
+                .collect()
         });
         logs.extend(hashed.into_iter().flatten());
     }
@@ -170,7 +187,10 @@ mod tests {
         assert_eq!(sidecar_signature(side).unwrap().as_deref(), Some("cd"));
         assert_eq!(sidecar_signature(br#"{"Metadata":{}}"#).unwrap(), None);
         assert!(sidecar_signature(b"[").is_err());
-        assert_eq!(rel("s3://bucket/prefix/AWSLogs/1/x.json.gz"), "AWSLogs/1/x.json.gz");
+        assert_eq!(
+            rel("s3://bucket/prefix/AWSLogs/1/x.json.gz"),
+            "AWSLogs/1/x.json.gz"
+        );
         assert_eq!(rel("/copy/o-abc123def4/AWSLogs/1/x"), "o-abc123def4/AWSLogs/1/x");
     }
 }

@@ -84,10 +84,9 @@ mod tests {
         }
         let mut keys = KeySet::default();
         keys.load(&dir.join("aws-docs-list-public-keys.json")).unwrap();
-        let doc: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(dir.join("aws-real-signatures-prehashed.json")).unwrap(),
-        )
-        .unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("aws-real-signatures-prehashed.json")).unwrap())
+                .unwrap();
         let vectors = doc["vectors"].as_array().unwrap();
         assert_eq!(vectors.len(), 2);
         for v in vectors {
@@ -104,8 +103,16 @@ mod tests {
             sig[17] ^= 0x40;
             assert!(!key.verifies(&sha, &sig));
             // Under none of the other keys.
-            for fp in ["8eba5db5bea9b640d1c96a77256fe7f2", "7f3f401420072e50a65a141430817ab3"] {
-                assert!(!keys.get(fp).unwrap().verifies(&sha, &from_hex(v["signature_hex"].as_str().unwrap()).unwrap()));
+            for fp in [
+                "8eba5db5bea9b640d1c96a77256fe7f2",
+                "7f3f401420072e50a65a141430817ab3",
+            ] {
+                assert!(
+                    !keys
+                        .get(fp)
+                        .unwrap()
+                        .verifies(&sha, &from_hex(v["signature_hex"].as_str().unwrap()).unwrap())
+                );
             }
         }
     }

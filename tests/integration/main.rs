@@ -13,3 +13,4 @@ mod rules;
 mod s3;
 mod s3_server;
 mod util;
+mod verify;

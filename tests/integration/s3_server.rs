@@ -142,9 +142,15 @@ for d, _, names in os.walk(root):
     for n in names:
         p = os.path.join(d, n)
         files.append((p, prefix + os.path.relpath(p, root).replace(os.sep, "/")))
+sidecars = len(sys.argv) > 5 and sys.argv[5] == "as-metadata"
+if sidecars:
+    files = [f for f in files if not f[0].endswith(".metadata.json")]
 def put(item):
     path, key = item
     extra = {"StorageClass": "GLACIER"} if os.path.basename(path) in glacier else {}
+    if sidecars and os.path.exists(path + ".metadata.json"):
+        with open(path + ".metadata.json") as m:
+            extra["Metadata"] = json.load(m)["Metadata"]
     with open(path, "rb") as f:
         s3.put_object(Bucket=bucket, Key=key, Body=f.read(), **extra)
 with cf.ThreadPoolExecutor(16) as ex:
@@ -184,6 +190,13 @@ impl Moto {
             UPLOAD,
             &[bucket, root.to_str().unwrap(), prefix, &glacier.join("/")],
         );
+        out.trim().parse().expect("upload prints a count")
+    }
+
+    /// Uploads a folder as `upload` does, except that each `<key>.metadata.json` sidecar (`head-object`
+    /// output) becomes its object's S3 metadata instead of an object of its own.
+    pub fn upload_with_metadata(&self, bucket: &str, root: &Path) -> usize {
+        let out = self.boto(UPLOAD, &[bucket, root.to_str().unwrap(), "", "", "as-metadata"]);
         out.trim().parse().expect("upload prints a count")
     }
 

@@ -197,3 +197,22 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The test Python (`CTSCAN_PYTHON`, set up by `.ci/run`) when it can import `module`; `None` (with a note)
+/// outside CI, a panic under CI, where every oracle must run.
+pub fn python_with(module: &str) -> Option<std::ffi::OsString> {
+    let found = std::env::var_os("CTSCAN_PYTHON").filter(|p| {
+        Command::new(p)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set CTSCAN_PYTHON to a Python with {module} (.ci/run does)"
+        );
+        eprintln!("skipped: set CTSCAN_PYTHON to a Python with {module} to run this test");
+    }
+    found
+}
