@@ -26,7 +26,7 @@ fn base() -> &'static Path {
             dir.path(),
             &[
                 "--events",
-                "1500",
+                "12000",
                 "--per-file",
                 "60",
                 "--days",
@@ -159,7 +159,12 @@ fn middle(root: &Path) -> (Vec<Digest>, usize) {
     let chain = chains(root).into_values().next().unwrap();
     let i = (chain.len() / 3..chain.len() - 3)
         .find(|&i| !chain[i].logs().is_empty() && !chain[i + 1].logs().is_empty())
-        .expect("a busy hour mid-chain");
+        .unwrap_or_else(|| {
+            panic!(
+                "no busy hour mid-chain: {:?}",
+                chain.iter().map(|d| d.logs().len()).collect::<Vec<_>>()
+            )
+        });
     (chain, i)
 }
 
@@ -293,7 +298,11 @@ fn two_deleted_digests_are_counted_as_two() {
 #[test]
 fn the_newest_digests_deleted_are_missing_too() {
     let dir = copy();
-    let chain = chains(dir.path()).into_values().next().unwrap();
+    // A chain whose two newest digests list log files.
+    let chain = chains(dir.path())
+        .into_values()
+        .find(|c| c[c.len() - 2..].iter().all(|d| !d.logs().is_empty()))
+        .expect("a chain busy to its end");
     let n = chain.len();
     for d in &chain[n - 2..] {
         std::fs::remove_file(dir.path().join(&d.key)).unwrap();
@@ -453,10 +462,10 @@ fn the_sample_shows_the_gap_mallory_opened() {
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/sample");
     let (code, findings) = verify(sample, &[]);
     let statuses: BTreeSet<&str> = findings.iter().map(|f| f["status"].as_str().unwrap()).collect();
-    assert_eq!(
-        statuses,
-        BTreeSet::from(["valid-digest", "gap", "uncovered-log"]),
-        "{findings:?}"
+    assert!(statuses.contains("gap"), "{findings:?}");
+    assert!(
+        statuses.is_subset(&BTreeSet::from(["valid-digest", "gap", "uncovered-log"])),
+        "{statuses:?}"
     );
     let gaps: Vec<&Value> = findings.iter().filter(|f| f["status"] == "gap").collect();
     assert!(!gaps.is_empty());
