@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::Parser;
+use ctscan::generate::digests::test_keys::list_public_keys_json;
 use ctscan::generate::{GenOptions, LayoutKind, World, generate};
 
 /// Write a generated CloudTrail archive.
@@ -42,6 +43,14 @@ struct Args {
     /// Also write digest, Insights and Config objects, which readers must skip.
     #[arg(long)]
     siblings: bool,
+    /// Also write signed digest chains with their metadata sidecars, signed by the test-only keys in
+    /// testdata/digest-test-key (never evidence of anything).
+    #[arg(long)]
+    digests: bool,
+    /// Write the test keys' public halves there, as `aws cloudtrail list-public-keys` prints them (the
+    /// committed testdata/digest-test-key/list-public-keys.json).
+    #[arg(long = "keys-out", value_name = "FILE")]
+    keys_out: Option<PathBuf>,
     /// Also plant attack scenarios (from 185.220.101.47, user mallory; ten, fourteen in the realistic world)
     /// and six credential chains with known attribution (eventIDs starting c4a1).
     #[arg(long)]
@@ -64,17 +73,25 @@ fn main() -> ExitCode {
         regions: a.regions,
         layout: a.layout,
         siblings: a.siblings,
+        digests: a.digests,
         attacks: a.attacks,
         world: a.world,
     };
+    if let Some(path) = &a.keys_out
+        && let Err(e) = std::fs::write(path, list_public_keys_json())
+    {
+        eprintln!("ctscan-gen: {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
     match generate(&opts, &a.out) {
         Ok(s) => {
             eprintln!(
-                "ctscan-gen: {} events ({} planted) in {} files, {} sibling objects, under {}",
+                "ctscan-gen: {} events ({} planted) in {} files, {} sibling objects, {} digests, under {}",
                 s.events,
                 s.attack_events,
                 s.log_files,
                 s.sibling_files,
+                s.digest_files,
                 a.out.display()
             );
             ExitCode::SUCCESS

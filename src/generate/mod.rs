@@ -1,11 +1,13 @@
 //! Realistic CloudTrail archives of any size, in the real delivery layout and deterministic by seed: the test
 //! data and benchmark input of the project (`ctscan-gen`). Every `userIdentity` type, ~80 event names over
 //! ~25 services, nested request parameters, errors, data events, eventVersions 1.0–1.11, plain, organization
-//! trail and Control Tower layouts, and digest, Insights and Config siblings that readers must skip.
+//! trail and Control Tower layouts, digest, Insights and Config siblings that readers must skip, and signed
+//! digest chains ([`digests`]) that `verify` checks.
 
 pub mod attacks;
 pub mod catalogue;
 pub mod chains;
+pub mod digests;
 pub mod identity;
 pub mod world;
 
@@ -70,6 +72,9 @@ pub struct GenOptions {
     pub layout: LayoutKind,
     /// Also write digest, Insights and Config objects beside the logs.
     pub siblings: bool,
+    /// Also write signed digest chains with their metadata sidecars ([`digests`]); the siblings then leave
+    /// out their unsigned digest.
+    pub digests: bool,
     /// Also plant a handful of attack scenarios (see [`attacks`]; the realistic world adds four more, see
     /// [`world::planted`]) and six credential chains with known attribution (see [`chains`]).
     pub attacks: bool,
@@ -89,6 +94,7 @@ impl Default for GenOptions {
             regions: 2,
             layout: LayoutKind::Plain,
             siblings: false,
+            digests: false,
             attacks: false,
             world: World::Uniform,
         }
@@ -108,6 +114,8 @@ pub struct GenSummary {
     pub chain_events: usize,
     /// Digest, Insights and Config objects.
     pub sibling_files: usize,
+    /// Signed digests of [`digests`] (each with a metadata sidecar beside it).
+    pub digest_files: usize,
 }
 
 /// The organization id used by organization layouts.
@@ -342,7 +350,8 @@ pub(crate) fn write_gz(root: &Path, rel: &str, body: &[u8]) -> std::io::Result<(
     std::fs::write(path, enc.finish()?)
 }
 
-/// Writes the digest, Insights and Config objects of one account, region and day.
+/// Writes the digest, Insights and Config objects of one account, region and day (no digest when real,
+/// signed ones are written).
 fn write_siblings(
     root: &Path,
     opts: &GenOptions,
@@ -379,6 +388,10 @@ fn write_siblings(
             config,
         ),
     ];
+    let siblings: Vec<_> = siblings
+        .into_iter()
+        .filter(|s| !(opts.digests && s.0 == "CloudTrail-Digest"))
+        .collect();
     for (service, name, body) in &siblings {
         let base = service_dir(opts.layout, a, account, service);
         write_gz(
@@ -419,6 +432,10 @@ pub fn generate(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
             }
         }
     }
+    if opts.digests {
+        // Last: the digests list every log file, wherever it came from.
+        summary.digest_files = digests::write(opts, root)?;
+    }
     Ok(summary)
 }
 
@@ -440,6 +457,7 @@ fn uniform_logs(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
         attack_events: written.iter().map(|w| w.1).sum(),
         chain_events: 0,
         sibling_files: 0,
+        digest_files: 0,
     })
 }
 
@@ -470,6 +488,7 @@ mod tests {
             events_per_file: 100,
             layout: LayoutKind::Mixed,
             siblings: true,
+            digests: true,
             attacks: true,
             ..GenOptions::default()
         }

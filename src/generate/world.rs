@@ -201,6 +201,7 @@ pub fn write_logs(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary>
         attack_events: written.iter().map(|w| w.1).sum(),
         chain_events: 0,
         sibling_files: 0,
+        digest_files: 0,
     })
 }
 
