@@ -21,7 +21,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn the_uniform_world_still_writes_the_committed_sample() {
     let dir = tempfile::tempdir().unwrap();
-    let args = "--events 1200 --per-file 100 --days 3 --accounts 3 --regions 2 --layout mixed --siblings --attacks --seed 2026";
+    let args = "--events 1200 --per-file 100 --days 3 --accounts 3 --regions 2 --layout mixed --siblings --attacks --digests --seed 2026";
     generate(dir.path(), &args.split(' ').collect::<Vec<_>>());
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sample");
     let (got, want) = (files(dir.path()), files(&sample));

@@ -180,6 +180,7 @@ pub fn sample_options() -> ctscan::generate::GenOptions {
         regions: 2,
         layout: LayoutKind::Mixed,
         siblings: true,
+        digests: true,
         attacks: true,
         seed: 2026,
         ..GenOptions::default()
