@@ -144,14 +144,14 @@ fn finding(status: Status, object: &str, account: &str, region: &str) -> Finding
     }
 }
 
-fn parse(d: DigestObject) -> Result<Parsed, Finding> {
+fn parse(d: DigestObject) -> Result<Parsed, Box<Finding>> {
     let fail = |detail: String| {
         let name = digest_name::parse(&d.key);
         let (account, region) = digest_name::place_of(&d.key).unwrap_or_default();
         let mut f = finding(Status::BadFormat, &d.key, &account, &region);
         f.trail = name.map(|n| n.trail);
         f.detail = detail;
-        f
+        Box::new(f)
     };
     let Some(name) = digest_name::parse(&d.key) else {
         return Err(fail("not a CloudTrail digest name".into()));
@@ -215,7 +215,7 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
     for d in input.digests {
         match parse(d) {
             Ok(p) => parsed.push(p),
-            Err(f) => out.push(f),
+            Err(f) => out.push(*f),
         }
     }
     parsed.sort_by(|a, b| {

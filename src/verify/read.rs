@@ -49,11 +49,13 @@ fn sidecar_signature(bytes: &[u8]) -> Result<Option<String>, String> {
         .and_then(|(_, v)| v.as_str().map(str::to_string)))
 }
 
-fn fetch_all(objects: &[&ObjectRef]) -> Vec<Result<(Vec<u8>, Metadata), DecodeError>> {
+/// An object's bytes with its S3 metadata (empty for local files), or why they could not be read.
+type Stored = Result<(Vec<u8>, Metadata), DecodeError>;
+
+fn fetch_all(objects: &[&ObjectRef]) -> Vec<Stored> {
     let (remote, local): (Vec<usize>, Vec<usize>) =
         (0..objects.len()).partition(|&i| matches!(objects[i].location, Location::S3 { .. }));
-    let mut results: Vec<Option<Result<(Vec<u8>, Metadata), DecodeError>>> =
-        (0..objects.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Stored>> = (0..objects.len()).map(|_| None).collect();
     let local_results: Vec<_> = local
         .par_iter()
         .map(|&i| fetch(objects[i]).map(|b| (b, Metadata::new())))

@@ -36,7 +36,7 @@ pub enum SignatureFault {
 /// Decodes hex (either case).
 pub fn from_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
