@@ -159,3 +159,49 @@ logsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventSou
         r.stdout
     );
 }
+
+#[test]
+fn lint_knows_rare_real_api_calls_and_flags_only_the_made_up_one() {
+    // The catalogue holds every operation of every service in botocore, so rare calls that CloudTrail logs
+    // are known; only the invented name is reported as unable to fire.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = [
+        ("dhcp", "ec2.amazonaws.com", "DescribeDhcpOptions"),
+        ("macie", "macie2.amazonaws.com", "CreateFindingsFilter"),
+        ("fleet", "iot.amazonaws.com", "CreateFleetMetric"),
+        ("report", "backup.amazonaws.com", "DeleteReportPlan"),
+        ("scan", "ecr.amazonaws.com", "PutRegistryScanningConfiguration"),
+        ("token", "sso.amazonaws.com", "CreateToken"),
+        ("fake", "ec2.amazonaws.com", "DescribeDhcpOptionsEverywhere"),
+    ];
+    for (id, source, name) in rules {
+        let yaml = format!(
+            "title: Rare {id}\nid: rare-{id}\ndescription: d\nreferences: [https://example.com]\ntags: [attack.t1580]\n\
+logsource: {{product: aws, service: cloudtrail}}\ndetection:\n  sel:\n    eventSource: {source}\n    eventName: {name}\n  condition: sel\n"
+        );
+        write(&dir.path().join(format!("{id}.yml")), yaml.as_bytes());
+    }
+    let r = ctscan(&["rules", "lint", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let never: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("can never fire"))
+        .collect();
+    assert_eq!(never.len(), 1, "{}", r.stdout);
+    assert!(
+        never[0].contains("fake.yml")
+            && never[0].contains("eventName \"DescribeDhcpOptionsEverywhere\" is not in the catalogue of CloudTrail event names of ec2.amazonaws.com"),
+        "{}",
+        r.stdout
+    );
+    for (id, _, name) in &rules[..rules.len() - 1] {
+        assert!(!r.stdout.contains(&format!("\"{name}\"")), "{id}: {}", r.stdout);
+    }
+    assert!(
+        !r.stdout
+            .contains("is not in the catalogue of CloudTrail event sources"),
+        "{}",
+        r.stdout
+    );
+}
