@@ -35,6 +35,8 @@ enum Command {
     Trace(cmd::trace::TraceArgs),
     /// One row per actor (or principal, key, IP, account): what each did over the window.
     Summary(cmd::summary::SummaryArgs),
+    /// Write a self-contained HTML incident report of a hunt (glance, integrity, timeline, findings).
+    Report(cmd::report::ReportArgs),
     /// Prove an archive complete and untampered from its digest chains, offline.
     Verify(cmd::verify::VerifyArgs),
 }
@@ -52,6 +54,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Rules(args) => cmd::rules::run(args, &cli.global),
         Command::Trace(args) => cmd::trace::run(args, &cli.global),
         Command::Summary(args) => cmd::summary::run(args, &cli.global),
+        Command::Report(args) => cmd::report::run(args, &cli.global),
         Command::Verify(args) => cmd::verify::run(args, &cli.global),
     }
 }

@@ -7,7 +7,12 @@ use crate::source::{Location, ObjectRef};
 
 /// Hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of bytes (hashes as CloudTrail and `sha256sum` print them).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Seconds since the epoch of a local file's modification time, or of an S3 object's as listed.

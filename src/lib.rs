@@ -12,6 +12,8 @@ pub mod decode;
 pub mod dedup;
 pub mod evidence;
 pub mod generate;
+pub mod hunting;
+pub mod incident;
 pub mod lake;
 pub mod layout;
 pub mod output;

@@ -186,6 +186,11 @@ impl Reporter {
         !t.failed.is_empty() || t.defect_records > 0
     }
 
+    /// Objects or folders that could not be read, of every category.
+    pub fn unreadable(&self) -> u64 {
+        self.totals().failed.values().sum()
+    }
+
     /// Events read by the first pass.
     pub fn events(&self) -> u64 {
         self.totals().events

@@ -4,29 +4,20 @@
 
 mod group;
 mod render;
-mod source;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
 use clap::Args;
 
 use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
-use crate::attribution::{
-    self,
-    actor::{self, ActorMap},
-};
+use crate::hunting::{self, RuleArgs};
+use crate::incident::Incident;
 use crate::report::Reporter;
-use crate::session::{Source, check_sources, runtime};
-use crate::sigma::engine::{Engine, HuntSource};
-use crate::sigma::load::load_rules;
-use crate::sigma::rule::Level;
-use crate::sigma::select::{Filters, select};
-use crate::sigma::{SigmaError, allow};
+use crate::session::{Source, check_sources, lake_source, runtime};
+use crate::sigma::SigmaError;
 
 use render::{FindingWriter, Outcome, WriterOptions, is_noisy, left_out_note, share};
-use source::{ArchiveSource, LakeSource};
 
 /// Arguments of `ctscan hunt`.
 #[derive(Debug, Args)]
@@ -43,33 +34,16 @@ pub struct HuntArgs {
     /// Archive folders, files, or a lake written by `ctscan export`.
     #[arg(value_name = "SOURCE", required = true)]
     pub sources: Vec<String>,
-    /// A Sigma rule file or a folder of them (repeatable); loaded with the built-in pack.
-    #[arg(long = "rules", value_name = "PATH")]
-    pub rules: Vec<PathBuf>,
-    /// Leave out the built-in rule pack.
-    #[arg(long)]
-    pub no_builtin: bool,
-    /// Only rules at this level or above run and are shown. Without it every rule runs, but low and
-    /// informational findings are left out of the output (the summary counts them).
-    #[arg(long, value_enum, value_name = "LEVEL")]
-    pub min_level: Option<Level>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// With jsonl, json or csv: one record per finding group (rule, principal or correlation group, source
     /// IP) with counts, first and last time, accounts, regions, event names and samples, instead of one per
     /// finding. The table is always grouped.
     #[arg(long)]
     pub group: bool,
-    /// Only this rule id or name (repeatable).
-    #[arg(long = "rule", value_name = "ID")]
-    pub rule: Vec<String>,
-    /// Never this rule id or name (repeatable).
-    #[arg(long = "exclude-rule", value_name = "ID")]
-    pub exclude_rule: Vec<String>,
-    /// Only rules with this tag or a sub-technique of it, e.g. attack.t1562 (repeatable).
-    #[arg(long = "tag", value_name = "TAG")]
-    pub tag: Vec<String>,
-    /// Suppressions for known-good activity: YAML list of {rule, reason, match} entries.
+    /// Also write the self-contained HTML incident report of this hunt to FILE (see `ctscan report`).
     #[arg(long, value_name = "FILE")]
-    pub allow: Option<PathBuf>,
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
@@ -78,97 +52,56 @@ pub struct HuntArgs {
     pub output: OutputArgs,
 }
 
-/// The lowest level shown when neither `--min-level` nor `--rule` is given.
-const DEFAULT_SHOWN: Level = Level::Medium;
-
 /// Runs `ctscan hunt`.
 pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let started = std::time::Instant::now();
     check_sources(&args.sources)?;
     let threads = global.init_threads()?;
     let scope = args.scope.scope()?;
     let options = global.report_options();
     let reporter = Arc::new(Reporter::new(options));
-    let (rules, mut failures) = load_rules(&args.rules, !args.no_builtin);
-    let filters = Filters {
-        min_level: args.min_level,
-        include: args.rule.clone(),
-        exclude: args.exclude_rule.clone(),
-        tags: args.tag.clone(),
-    };
-    let (chosen, problems) = select(rules, &filters);
-    failures.extend(problems);
-    let allows = match &args.allow {
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            allow::parse(&text).with_context(|| format!("{}", path.display()))?
-        }
-        None => Vec::new(),
-    };
-    let (engine, problems) = Engine::new(chosen, allows);
-    failures.extend(problems);
-    for f in &failures {
+    let pack = args.rules.pack()?;
+    for f in &pack.failures {
         reporter.println(&format!("ctscan: rule {}: {}", f.file, f.reason));
     }
-    if engine.rule_count() == 0 {
-        bail!("no rules to run (check --rules, --no-builtin and the rule filters)");
-    }
-    let config = args.read.scan_config(scope, global);
+    let config = args.read.scan_config(scope.clone(), global);
     let (out, format) = args.output.open()?;
     let mut writer = FindingWriter::new(
         WriterOptions {
             format,
             group: args.group,
-            show_from: args.min_level.unwrap_or(if args.rule.is_empty() {
-                DEFAULT_SHOWN
-            } else {
-                // Rules asked for by name are shown whatever their level.
-                Level::Informational
-            }),
+            show_from: pack.show_from,
         },
         out,
     );
-    let rt = runtime(threads)?;
-    let chains = Source::open(&args.sources, config.clone(), reporter.clone());
-    let result: anyhow::Result<(u64, u64)> = rt.block_on(async {
-        // Chains first: findings and `group-by: actor` correlations name the origin of each credential.
-        let sessions = attribution::build(&chains, threads)
-            .await
-            .context("resolving credential chains failed")?;
-        for n in &sessions.notes {
-            reporter.println(&format!("ctscan: actors: {n}"));
+    let mut page = match &args.report {
+        Some(_) => {
+            let mut page = Incident::new(&args.sources, &scope, &pack);
+            if lake_source(&args.sources).is_none() {
+                page.set_inventory(&crate::source::list(&args.sources, &scope)?);
+            }
+            Some(page)
         }
-        let duplicates = sessions.duplicates;
-        actor::install(ActorMap::of(&sessions));
-        let source: Box<dyn HuntSource> = match &chains {
-            Source::Lake { .. } => Box::new(LakeSource {
-                lake: chains.clone(),
-                threads,
-            }),
-            Source::Archive {
-                sources,
-                config,
-                reporter,
-            } => Box::new(ArchiveSource {
-                sources: sources.clone(),
-                config: config.clone(),
-                reporter: reporter.clone(),
-                threads,
-            }),
-        };
-        let stats = engine
-            .run(source.as_ref(), &mut |f| {
-                writer.push(f).map_err(|e| SigmaError::Output(e.to_string()))
-            })
-            .await
-            .context("hunt failed")?;
-        Ok((stats.events, duplicates))
-    });
+        None => None,
+    };
+    let rt = runtime(threads)?;
+    let source = Source::open(&args.sources, config, reporter.clone());
+    let result = rt.block_on(hunting::run(&pack, &source, threads, &reporter, &mut |f| {
+        if let Some(p) = page.as_mut() {
+            p.push(&f);
+        }
+        writer.push(f).map_err(|e| SigmaError::Output(e.to_string()))
+    }));
     reporter.finish();
-    let (events, duplicates) = result?;
+    let stats = result?;
+    let (events, duplicates) = (stats.run.events, stats.duplicates);
     let outcome = writer.finish(events)?;
+    if let (Some(path), Some(mut page)) = (&args.report, page) {
+        page.finish(&stats, &reporter, started.elapsed());
+        page.write(path)?;
+    }
     if options.summary {
-        print_summary(&outcome, events, engine.rule_count(), failures.len());
+        print_summary(&outcome, events, pack.engine.rule_count(), pack.failures.len());
         eprintln!(
             "ctscan: {duplicates} duplicate record{} folded (same eventID and recipientAccountId: each event counted once)",
             if duplicates == 1 { "" } else { "s" }
@@ -185,7 +118,7 @@ noisy: review or suppress",
             );
         }
     }
-    Ok(if reporter.had_problems() || !failures.is_empty() {
+    Ok(if reporter.had_problems() || !pack.failures.is_empty() {
         EXIT_PARTIAL
     } else {
         EXIT_OK

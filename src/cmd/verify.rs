@@ -14,14 +14,13 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampSeco
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
 use crate::args::{EXIT_OK, EXIT_PARTIAL, EXIT_TAMPERED, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
-use crate::layout::{KeyClass, classify};
 use crate::output::{Format, write_batch};
 use crate::source;
 use crate::verify::analyse::{Inputs, Verification, verify};
 use crate::verify::finding::{Finding, Status, Weight};
 use crate::verify::keys::KeySet;
-use crate::verify::read::{read_digests, read_logs};
-use crate::window::{Scope, parse_duration};
+use crate::verify::read::{listed_by, read_digests, read_logs};
+use crate::window::parse_duration;
 
 /// Arguments of `ctscan verify`.
 #[derive(Debug, Args)]
@@ -46,18 +45,6 @@ pub struct VerifyArgs {
     /// Also list every verified log file (`verified-log`): an evidence register.
     #[arg(long)]
     pub all: bool,
-}
-
-/// Whether a log key a digest names is within what this run listed.
-fn listed_by(scope: Scope) -> impl Fn(&str) -> bool + Send + Sync {
-    move |key| match classify(key) {
-        KeyClass::Log(k) => {
-            scope.day_range().contains(k.day)
-                && scope.wants_account(&k.account)
-                && scope.wants_region(&k.region)
-        }
-        _ => false,
-    }
 }
 
 /// Runs `ctscan verify`.

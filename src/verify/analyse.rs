@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
+use rayon::prelude::*;
 
 use super::digest::DigestBody;
 use super::digest_name::{self, DigestName};
@@ -212,8 +213,8 @@ impl Place {
 pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
     let mut out: Vec<Finding> = Vec::new();
     let mut parsed: Vec<Parsed> = Vec::new();
-    for d in input.digests {
-        match parse(d) {
+    for r in input.digests.into_par_iter().map(parse).collect::<Vec<_>>() {
+        match r {
             Ok(p) => parsed.push(p),
             Err(f) => out.push(*f),
         }
@@ -263,73 +264,23 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
         }
     }
 
-    // Signatures and places.
+    // Signatures (checked in parallel: RSA dominates) and places.
+    let judged: Vec<(Finding, Option<Finding>)> = parsed
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            judge(
+                p,
+                succ[i].and_then(|s| parsed[s].body.previous_digest_signature.clone()),
+                keys,
+            )
+        })
+        .collect();
     let mut verdict: Vec<Status> = Vec::with_capacity(parsed.len());
-    for (i, p) in parsed.iter().enumerate() {
-        let mut f = finding(Status::ValidDigest, &p.key, &p.name.account, &p.name.region);
-        f.trail = Some(p.name.trail.clone());
-        f.from = Some(p.start);
-        f.to = Some(p.end);
-        let from_successor = succ[i]
-            .and_then(|s| parsed[s].body.previous_digest_signature.clone())
-            .map(|s| (s, "its successor's previousDigestSignature"));
-        let signature = p.signature.clone().or(from_successor);
-        f.status = if p.body.digest_signature_algorithm != "SHA256withRSA" {
-            f.detail = format!(
-                "unknown digestSignatureAlgorithm {:?}",
-                p.body.digest_signature_algorithm
-            );
-            Status::BadFormat
-        } else if let Some(key) = keys.get(&p.body.digest_public_key_fingerprint) {
-            match signature {
-                None => {
-                    f.detail =
-                        "no S3 metadata or sidecar holds its signature, and no successor repeats it".into();
-                    Status::SignatureUnavailable
-                }
-                Some((sig, source)) => {
-                    let message = string_to_sign(
-                        &p.body.digest_end_time,
-                        &p.body.digest_s3_bucket,
-                        &p.body.digest_s3_object,
-                        &p.sha256,
-                        p.body.previous_digest_signature.as_deref(),
-                    );
-                    match check(key, &message, &sig) {
-                        Ok(()) => {
-                            f.detail = format!(
-                                "signed by key {} (signature from {source})",
-                                p.body.digest_public_key_fingerprint
-                            );
-                            Status::ValidDigest
-                        }
-                        Err(_) => {
-                            f.detail = format!(
-                                "the signature from {source} does not verify under key {}: the digest or its signature was changed",
-                                p.body.digest_public_key_fingerprint
-                            );
-                            Status::InvalidSignature
-                        }
-                    }
-                }
-            }
-        } else {
-            f.detail = format!(
-                "signed with key {}, which was not given (--public-keys)",
-                p.body.digest_public_key_fingerprint
-            );
-            Status::KeyNotFound
-        };
+    for (f, moved) in judged {
         verdict.push(f.status);
         out.push(f);
-        if rel(&p.key) != rel(&p.body.digest_s3_object) {
-            let mut m = finding(Status::Moved, &p.key, &p.name.account, &p.name.region);
-            m.trail = Some(p.name.trail.clone());
-            m.from = Some(p.start);
-            m.to = Some(p.end);
-            m.detail = format!("CloudTrail wrote it as {}", p.body.digest_s3_object);
-            out.push(m);
-        }
+        out.extend(moved);
     }
 
     // Places: what each (account, region) has digests for.
@@ -693,6 +644,73 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
         chains,
         trail_events,
     }
+}
+
+/// One digest's signature verdict, and a `moved` finding when it is not where it was written.
+fn judge(p: &Parsed, successor_signature: Option<String>, keys: &KeySet) -> (Finding, Option<Finding>) {
+    let mut f = finding(Status::ValidDigest, &p.key, &p.name.account, &p.name.region);
+    f.trail = Some(p.name.trail.clone());
+    f.from = Some(p.start);
+    f.to = Some(p.end);
+    let from_successor = successor_signature.map(|s| (s, "its successor's previousDigestSignature"));
+    let signature = p.signature.clone().or(from_successor);
+    f.status = if p.body.digest_signature_algorithm != "SHA256withRSA" {
+        f.detail = format!(
+            "unknown digestSignatureAlgorithm {:?}",
+            p.body.digest_signature_algorithm
+        );
+        Status::BadFormat
+    } else if let Some(key) = keys.get(&p.body.digest_public_key_fingerprint) {
+        match signature {
+            None => {
+                f.detail =
+                    "no S3 metadata or sidecar holds its signature, and no successor repeats it".into();
+                Status::SignatureUnavailable
+            }
+            Some((sig, source)) => {
+                let message = string_to_sign(
+                    &p.body.digest_end_time,
+                    &p.body.digest_s3_bucket,
+                    &p.body.digest_s3_object,
+                    &p.sha256,
+                    p.body.previous_digest_signature.as_deref(),
+                );
+                match check(key, &message, &sig) {
+                    Ok(()) => {
+                        f.detail = format!(
+                            "signed by key {} (signature from {source})",
+                            p.body.digest_public_key_fingerprint
+                        );
+                        Status::ValidDigest
+                    }
+                    Err(_) => {
+                        f.detail = format!(
+                            "the signature from {source} does not verify under key {}: the digest or its signature was changed",
+                            p.body.digest_public_key_fingerprint
+                        );
+                        Status::InvalidSignature
+                    }
+                }
+            }
+        }
+    } else {
+        f.detail = format!(
+            "signed with key {}, which was not given (--public-keys)",
+            p.body.digest_public_key_fingerprint
+        );
+        Status::KeyNotFound
+    };
+    let moved = {
+        (rel(&p.key) != rel(&p.body.digest_s3_object)).then(|| {
+            let mut m = finding(Status::Moved, &p.key, &p.name.account, &p.name.region);
+            m.trail = Some(p.name.trail.clone());
+            m.from = Some(p.start);
+            m.to = Some(p.end);
+            m.detail = format!("CloudTrail wrote it as {}", p.body.digest_s3_object);
+            m
+        })
+    };
+    (f, moved)
 }
 
 /// Whether a finding's time overlaps the window (with an hour after it, where its last digest lies).

@@ -69,7 +69,7 @@ pub struct KeySet {
 
 /// Lowercase hex MD5 of bytes: CloudTrail's key fingerprint.
 pub fn fingerprint(der: &[u8]) -> String {
-    Md5::digest(der).iter().map(|b| format!("{b:02x}")).collect()
+    crate::evidence::hex(&Md5::digest(der))
 }
 
 fn parse_der(der: &[u8], origin: &str) -> Result<ParsedPublicKey, String> {

@@ -7,9 +7,11 @@ use std::io::Read;
 
 use flate2::bufread::GzDecoder;
 use serde_json::Value;
+
 use sha2::{Digest as _, Sha256};
 
-use crate::decode::gunzip::is_gzip;
+use crate::decode::gunzip::{inflate, is_gzip};
+use crate::evidence::{hex, sha256_hex};
 
 /// Calls that stop, remove or narrow what a trail records.
 pub const TRAIL_EVENTS: &[&str] = &[
@@ -54,21 +56,67 @@ pub struct LogHash {
     pub trail_events: Vec<TrailEvent>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Decompressed bytes are hashed in pieces this large, so they stay in cache between inflating and hashing.
+const PIECE: usize = 128 << 10;
+
+/// Whether a stream, seen piece by piece, mentions every one of some words (a word may span two pieces).
+struct Mentions {
+    endpoint: bool,
+    call: bool,
+    tail: Vec<u8>,
+}
+
+impl Mentions {
+    const ENDPOINT: &'static str = "cloudtrail.amazonaws.com";
+
+    fn new() -> Mentions {
+        Mentions {
+            endpoint: false,
+            call: false,
+            tail: Vec::new(),
+        }
+    }
+
+    fn found(&self) -> bool {
+        self.endpoint && self.call
+    }
+
+    fn scan(&mut self, piece: &[u8]) {
+        if self.found() {
+            return;
+        }
+        let longest = TRAIL_EVENTS
+            .iter()
+            .map(|n| n.len())
+            .chain([Self::ENDPOINT.len()])
+            .max()
+            .unwrap_or(0);
+        // The seam: the end of the last piece and the start of this one.
+        let mut seam = std::mem::take(&mut self.tail);
+        seam.extend_from_slice(&piece[..piece.len().min(longest)]);
+        for text in [seam.as_slice(), piece] {
+            let has = |w: &str| memchr::memmem::find(text, w.as_bytes()).is_some();
+            self.endpoint |= has(Self::ENDPOINT);
+            self.call |= TRAIL_EVENTS.iter().any(|n| has(n));
+        }
+        self.tail = piece[piece.len().saturating_sub(longest)..].to_vec();
+    }
 }
 
 /// Hashes one log file's stored bytes; fails on a broken gzip stream or past `limit` decompressed bytes.
 pub fn hash_log(raw: &[u8], limit: u64) -> Result<LogHash, String> {
     if !is_gzip(raw) {
         return Ok(LogHash {
-            sha256: hex(&Sha256::digest(raw)),
+            sha256: sha256_hex(raw),
             members: 0,
             first_member_sha256: None,
             trail_events: trail_events(raw),
         });
     }
-    let mut all = Vec::with_capacity(raw.len().saturating_mul(8));
+    let mut hasher = Sha256::new();
+    let mut mentions = Mentions::new();
+    let mut piece = vec![0u8; PIECE];
+    let mut total = 0u64;
     let mut first = None;
     let mut members = 0;
     let mut rest = raw;
@@ -80,25 +128,39 @@ pub fn hash_log(raw: &[u8], limit: u64) -> Result<LogHash, String> {
             ));
         }
         let mut decoder = GzDecoder::new(rest);
-        let budget = limit.saturating_sub(all.len() as u64).saturating_add(1);
-        (&mut decoder)
-            .take(budget)
-            .read_to_end(&mut all)
-            .map_err(|e| format!("gzip member {}: {e}", members + 1))?;
-        if all.len() as u64 > limit {
-            return Err(format!("larger than {limit} bytes decompressed"));
+        loop {
+            let n = decoder
+                .read(&mut piece)
+                .map_err(|e| format!("gzip member {}: {e}", members + 1))?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > limit {
+                return Err(format!("larger than {limit} bytes decompressed"));
+            }
+            hasher.update(&piece[..n]);
+            mentions.scan(&piece[..n]);
         }
         rest = decoder.into_inner();
         members += 1;
         if members == 1 && !rest.is_empty() {
-            first = Some(hex(&Sha256::digest(&all)));
+            first = Some(hex(&hasher.clone().finalize()));
         }
     }
+    // Files that record trail changes are rare: only they are inflated whole and parsed.
+    let trail_events = if mentions.found() {
+        inflate(raw.to_vec(), limit)
+            .map(|json| trail_events(&json))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Ok(LogHash {
-        sha256: hex(&Sha256::digest(&all)),
+        sha256: hex(&hasher.finalize()),
         members,
         first_member_sha256: first,
-        trail_events: trail_events(&all),
+        trail_events,
     })
 }
 
@@ -162,7 +224,7 @@ mod tests {
     #[test]
     fn hashes_the_decompressed_bytes_and_finds_trail_calls() {
         let h = hash_log(&gz(LOG.as_bytes()), 1 << 20).unwrap();
-        assert_eq!(h.sha256, hex(&Sha256::digest(LOG.as_bytes())));
+        assert_eq!(h.sha256, sha256_hex(LOG.as_bytes()));
         assert_eq!((h.members, h.first_member_sha256.as_deref()), (1, None));
         assert_eq!(h.trail_events.len(), 1);
         let e = &h.trail_events[0];
@@ -173,14 +235,30 @@ mod tests {
     }
 
     #[test]
+    fn words_split_between_pieces_are_found() {
+        let text = LOG.as_bytes();
+        let at = LOG.find("StopLogging").unwrap() + 4;
+        let end = LOG.find("amazonaws.com").unwrap() + 3;
+        let mut m = Mentions::new();
+        m.scan(&text[..end]);
+        m.scan(&text[end..at]);
+        assert!(!m.call);
+        m.scan(&text[at..]);
+        assert!(m.found());
+        let mut none = Mentions::new();
+        none.scan(br#"{"Records":[{"eventSource":"s3.amazonaws.com"}]}"#);
+        assert!(!none.found());
+    }
+
+    #[test]
     fn counts_members_and_refuses_broken_streams() {
         let (a, b) = LOG.split_at(40);
         let mut two = gz(a.as_bytes());
         two.extend(gz(b.as_bytes()));
         let h = hash_log(&two, 1 << 20).unwrap();
         assert_eq!(h.members, 2);
-        assert_eq!(h.sha256, hex(&Sha256::digest(LOG.as_bytes())));
-        assert_eq!(h.first_member_sha256, Some(hex(&Sha256::digest(a.as_bytes()))));
+        assert_eq!(h.sha256, sha256_hex(LOG.as_bytes()));
+        assert_eq!(h.first_member_sha256, Some(sha256_hex(a.as_bytes())));
         let mut junk = gz(LOG.as_bytes());
         junk.extend(b"xx");
         assert!(hash_log(&junk, 1 << 20).unwrap_err().contains("not gzip"));

@@ -12,10 +12,11 @@ use super::finding::{Finding, Status};
 use super::log_hash::hash_log;
 use crate::decode::DecodeError;
 use crate::decode::gunzip::inflate;
-use crate::layout::layout_relative;
+use crate::layout::{KeyClass, classify, layout_relative};
 use crate::scan::fetch;
 use crate::source::s3::{Metadata, Prefetch, fetch_all_with_metadata};
 use crate::source::{Location, ObjectRef};
+use crate::window::Scope;
 
 /// Largest digest accepted, decompressed (real ones are a few hundred KiB at most).
 const DIGEST_LIMIT: u64 = 256 << 20;
@@ -140,6 +141,19 @@ fn log_object(o: &ObjectRef, bytes: Result<Vec<u8>, DecodeError>, limit: u64) ->
         delivered: log_delivery(&o.key),
         hash,
     })
+}
+
+/// Whether a log key a digest names is within what a run with this scope listed (a digest at the edge of
+/// the listing names log files beyond it, which are not missing).
+pub fn listed_by(scope: Scope) -> impl Fn(&str) -> bool + Send + Sync {
+    move |key| match classify(key) {
+        KeyClass::Log(k) => {
+            scope.day_range().contains(k.day)
+                && scope.wants_account(&k.account)
+                && scope.wants_region(&k.region)
+        }
+        _ => false,
+    }
 }
 
 /// Hashes every listed log file in the layout (objects outside it cannot be tied to a digest).

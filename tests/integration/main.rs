@@ -9,6 +9,7 @@ mod hunt;
 mod ls;
 mod query;
 mod realdata;
+mod report;
 mod rules;
 mod s3;
 mod s3_server;

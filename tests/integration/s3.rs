@@ -522,6 +522,10 @@ print(json.dumps({"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}))
 #[test]
 fn s3_through_an_assumed_role_without_leaking_credentials() {
     let Some(moto) = moto() else { return };
+    // Older moto (5.2.1 seen) answers the assumed role's signed requests with SignatureDoesNotMatch.
+    if !moto.at_least(&[5, 2, 5], "signs assumed-role requests as AWS does") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("archive");
     synthetic_archive(&root, 8, 5);

@@ -50,6 +50,8 @@ pub struct Moto {
     /// The Python interpreter of moto's environment (has boto3).
     python: PathBuf,
     log: PathBuf,
+    /// moto's version, as `major.minor.patch` numbers.
+    pub version: Vec<u32>,
     _dir: tempfile::TempDir,
 }
 
@@ -77,6 +79,13 @@ pub fn moto() -> Option<Moto> {
 fn start() -> Result<Moto, String> {
     let bin = moto_binary().ok_or("moto_server not found (set CTSCAN_MOTO)")?;
     let python = bin.with_file_name("python");
+    let version = Command::new(&python)
+        .args(["-c", "import moto; print(moto.__version__)"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    eprintln!("moto {version} from {}", bin.display());
+    let version: Vec<u32> = version.split('.').map_while(|p| p.parse().ok()).collect();
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let log = dir.path().join("moto.log");
     let port = free_port();
@@ -91,6 +100,7 @@ fn start() -> Result<Moto, String> {
         endpoint: format!("http://127.0.0.1:{port}"),
         python,
         log,
+        version,
         _dir: dir,
     };
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -159,6 +169,18 @@ print(len(files))
 "#;
 
 impl Moto {
+    /// Whether this moto is at least `want` (e.g. `[5, 2, 5]`); when not, says why the calling test is
+    /// skipped, or fails it under `CI=true`, where `.ci/run` installs the pinned version.
+    pub fn at_least(&self, want: &[u32], why: &str) -> bool {
+        if self.version.as_slice() >= want {
+            return true;
+        }
+        let msg = format!("moto {:?} is older than {want:?}, which {why}", self.version);
+        assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "{msg}");
+        eprintln!("skipped: {msg}");
+        false
+    }
+
     fn log_text(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         text.lines().rev().take(20).collect::<Vec<_>>().join("\n")

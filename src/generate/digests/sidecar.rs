@@ -29,7 +29,7 @@ struct HeadObject<'a> {
 
 /// The sidecar's text for a digest object stored as `gz`, written at `modified`, with `signature` (hex).
 pub fn render(gz: &[u8], modified: DateTime<Utc>, signature: &str) -> String {
-    let md5: String = Md5::digest(gz).iter().map(|b| format!("{b:02x}")).collect();
+    let md5 = crate::evidence::hex(&Md5::digest(gz));
     let head = HeadObject {
         accept_ranges: "bytes",
         last_modified: modified.format("%Y-%m-%dT%H:%M:%S+00:00").to_string(),

@@ -60,7 +60,7 @@ impl TestKey {
                 &mut sig,
             )
             .expect("RSA signing with a valid key does not fail");
-        sig.iter().map(|b| format!("{b:02x}")).collect()
+        crate::evidence::hex(&sig)
     }
 }
 

@@ -59,6 +59,26 @@ pub async fn get_with_metadata(store: &Store, key: &str) -> Result<(Vec<u8>, Met
     }
 }
 
+/// The store of each bucket the objects are in (or why it cannot be reached), and the GETs to keep in
+/// flight: the largest `--concurrency` among them.
+fn stores_of(objects: &[ObjectRef]) -> (HashMap<String, Result<Arc<Store>, String>>, usize) {
+    let mut stores: HashMap<String, Result<Arc<Store>, String>> = HashMap::new();
+    for o in objects {
+        if let Location::S3 { bucket, .. } = &o.location {
+            stores
+                .entry(bucket.clone())
+                .or_insert_with(|| store(bucket).map_err(|e| e.to_string()));
+        }
+    }
+    let concurrency = stores
+        .values()
+        .filter_map(|s| s.as_ref().ok())
+        .map(|s| s.concurrency)
+        .max()
+        .unwrap_or(super::DEFAULT_CONCURRENCY);
+    (stores, concurrency)
+}
+
 /// Reads many objects with their metadata, `--concurrency` at a time, in the order given.
 pub fn fetch_all_with_metadata(objects: &[ObjectRef]) -> Vec<Result<(Vec<u8>, Metadata), DecodeError>> {
     let jobs: Vec<(String, String)> = objects
@@ -68,20 +88,8 @@ pub fn fetch_all_with_metadata(objects: &[ObjectRef]) -> Vec<Result<(Vec<u8>, Me
             Location::Local(p) => (String::new(), p.display().to_string()),
         })
         .collect();
-    let mut stores: HashMap<String, Result<Arc<Store>, String>> = HashMap::new();
-    for (bucket, _) in &jobs {
-        if !bucket.is_empty() && !stores.contains_key(bucket) {
-            let s = store(bucket).map_err(|e| e.to_string());
-            stores.insert(bucket.clone(), s);
-        }
-    }
+    let (stores, concurrency) = stores_of(objects);
     super::block_on(async move {
-        let concurrency = stores
-            .values()
-            .filter_map(|s| s.as_ref().ok())
-            .map(|s| s.concurrency)
-            .max()
-            .unwrap_or(super::DEFAULT_CONCURRENCY);
         let stores = &stores;
         futures::stream::iter(jobs)
             .map(|(bucket, key)| async move {
@@ -112,20 +120,7 @@ impl std::fmt::Debug for Prefetch {
 impl Prefetch {
     /// Starts fetching S3 objects with the run's `--concurrency` GETs in flight.
     pub fn start(objects: Vec<ObjectRef>) -> Prefetch {
-        let mut stores: HashMap<String, Result<Arc<Store>, String>> = HashMap::new();
-        for o in &objects {
-            if let Location::S3 { bucket, .. } = &o.location {
-                stores
-                    .entry(bucket.clone())
-                    .or_insert_with(|| store(bucket).map_err(|e| e.to_string()));
-            }
-        }
-        let concurrency = stores
-            .values()
-            .filter_map(|s| s.as_ref().ok())
-            .map(|s| s.concurrency)
-            .max()
-            .unwrap_or(super::DEFAULT_CONCURRENCY);
+        let (stores, concurrency) = stores_of(&objects);
         let (tx, rx) = mpsc::channel::<Fetched>(concurrency);
         runtime().spawn(async move {
             let stores = &stores;

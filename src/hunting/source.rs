@@ -1,4 +1,4 @@
-//! Where `ctscan hunt` reads: an archive (local or S3), read with the engine's row gate and read again
+//! Where a hunt reads: an archive (local or S3), read with the engine's row gate and read again
 //! object by object for the events findings need whole, or a lake, read column by column.
 
 use std::collections::BTreeSet;
