@@ -9,6 +9,7 @@ use datafusion::arrow::error::ArrowError;
 use simd_json::prelude::*;
 use simd_json::tape::Value;
 
+use super::bigint::{self, BigInts};
 use super::columns::{Col, Extras, Path, Scratch, parse_event_time};
 use super::gate::RowGate;
 use crate::layout::LogKey;
@@ -189,26 +190,27 @@ impl BatchBuilder {
             && (self.scope.regions.is_empty() || region.is_some_and(|r| self.scope.wants_region(r)))
     }
 
-    /// Appends one event (a JSON object) unless it is outside the scope.
-    pub fn append(&mut self, record: Value<'_, '_>, prov: &Provenance<'_>) -> Appended {
+    /// Appends one event (a JSON object) unless it is outside the scope; `big` names the integers beyond 64
+    /// bits its text held (see [`bigint`]).
+    pub fn append(&mut self, record: Value<'_, '_>, big: &BigInts, prov: &Provenance<'_>) -> Appended {
         let raw_time = record.get("eventTime");
         let time = raw_time.and_then(|v| v.into_string()).and_then(parse_event_time);
         let defect = match (raw_time, time) {
             (None, _) => Some(RecordDefect::MissingTime),
             (Some(v), None) if v.is_null() => Some(RecordDefect::MissingTime),
-            (Some(v), None) => Some(RecordDefect::BadTime(v.encode())),
+            (Some(v), None) => Some(RecordDefect::BadTime(bigint::encode(v, big))),
             _ => None,
         };
         if self.filter_rows && !self.in_scope(record, time, prov) {
             return Appended::OutOfScope(defect);
         }
-        self.append_members(record, time);
+        self.append_members(record, time, big);
         self.append_provenance(prov);
         self.rows += 1;
         Appended::Row(defect)
     }
 
-    fn append_members(&mut self, record: Value<'_, '_>, time: Option<i64>) {
+    fn append_members(&mut self, record: Value<'_, '_>, time: Option<i64>, big: &BigInts) {
         let mut want_extras = self.extras.is_some();
         if !self.any_record_col && !want_extras {
             return;
@@ -225,7 +227,7 @@ impl BatchBuilder {
             for (k, v) in obj.iter() {
                 match record_index(k) {
                     Some(i) if slots[i].is_none() => slots[i] = Some(v),
-                    _ if want_extras => self.row_extras.push(&Path::Root(k), v),
+                    _ if want_extras => self.row_extras.push(&Path::Root(k), v, big),
                     _ => {}
                 }
             }
@@ -234,7 +236,7 @@ impl BatchBuilder {
         if time.is_none()
             && let Some(v) = slots[0].filter(|v| !v.is_null())
         {
-            self.row_extras.push(&Path::Root(RECORD[0].name), v);
+            self.row_extras.push(&Path::Root(RECORD[0].name), v, big);
         }
         for (i, col) in self.record_cols.iter_mut().enumerate() {
             let Some(col) = col else { continue };
@@ -248,6 +250,7 @@ impl BatchBuilder {
                     &Path::Root(RECORD[i].name),
                     &mut self.row_extras,
                     &mut self.scratch,
+                    big,
                 );
             }
         }

@@ -13,6 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use simd_json::prelude::*;
 use simd_json::tape::Value;
 
+use super::bigint::{self, BigInts};
 use crate::schema::{Kind, Spec, field_of, time_type};
 
 /// Where a value sits in its record, rendered to a dotted path only when a value lands in the extras.
@@ -45,8 +46,8 @@ pub struct Extras {
 
 impl Extras {
     /// Records an unknown member or an unstorable value under its dotted path.
-    pub fn push(&mut self, path: &Path<'_>, value: Value<'_, '_>) {
-        self.entries.push((path.render(), value.encode()));
+    pub fn push(&mut self, path: &Path<'_>, value: Value<'_, '_>, big: &BigInts) {
+        self.entries.push((path.render(), bigint::encode(value, big)));
     }
 
     /// Whether the record had nothing outside the schema.
@@ -75,11 +76,11 @@ impl Extras {
     }
 }
 
-/// Appends a value's compact JSON text.
-fn append_json(b: &mut StringBuilder, v: Value<'_, '_>, scratch: &mut Vec<u8>) {
+/// Appends a value's compact JSON text, integers beyond 64 bits with their digits as written.
+fn append_json(b: &mut StringBuilder, v: Value<'_, '_>, scratch: &mut Vec<u8>, big: &BigInts) {
     scratch.clear();
-    // Writing into a Vec cannot fail, and the writer only emits valid UTF-8.
-    let _ = v.write(scratch);
+    // The writer only emits valid UTF-8.
+    bigint::write_json(v, big, scratch);
     b.append_value(String::from_utf8_lossy(scratch));
 }
 
@@ -204,13 +205,16 @@ impl Col {
         }
     }
 
-    /// Appends a member's value; `path` names it in the extras when it cannot be stored as its type.
+    /// Appends a member's value; `path` names it in the extras when it cannot be stored as its type. An
+    /// integer beyond 64 bits (one of `big`, held as a string of its digits) is stored as those digits: as text
+    /// in a string column, as a bare number in JSON text.
     pub fn append(
         &mut self,
         v: Option<Value<'_, '_>>,
         path: &Path<'_>,
         extras: &mut Extras,
         scratch: &mut Scratch,
+        big: &BigInts,
     ) {
         let Some(v) = v.filter(|v| !v.is_null()) else {
             self.append_null();
@@ -219,9 +223,9 @@ impl Col {
         match self {
             Col::Str(b) => match v.as_str() {
                 Some(s) => b.append_value(s),
-                None => append_json(b, v, &mut scratch.buf),
+                None => append_json(b, v, &mut scratch.buf, big),
             },
-            Col::Json(b) => append_json(b, v, &mut scratch.buf),
+            Col::Json(b) => append_json(b, v, &mut scratch.buf, big),
             Col::Bool(b) => {
                 let parsed = v.as_bool().or_else(|| match v.as_str() {
                     Some(s) if s.eq_ignore_ascii_case("true") => Some(true),
@@ -229,14 +233,14 @@ impl Col {
                     _ => None,
                 });
                 if parsed.is_none() {
-                    extras.push(path, v);
+                    extras.push(path, v, big);
                 }
                 b.append_option(parsed);
             }
             Col::Time(b) => {
                 let parsed = v.as_str().and_then(parse_event_time);
                 if parsed.is_none() {
-                    extras.push(path, v);
+                    extras.push(path, v, big);
                 }
                 b.append_option(parsed);
             }
@@ -251,17 +255,17 @@ impl Col {
                     for (k, member) in obj.iter() {
                         match specs.iter().position(|s| s.name == k) {
                             Some(i) if slots[i].is_none() => slots[i] = Some(member),
-                            _ => extras.push(&Path::Member(path, k), member),
+                            _ => extras.push(&Path::Member(path, k), member, big),
                         }
                     }
                     for (i, child) in children.iter_mut().enumerate() {
                         let child_path = Path::Member(path, specs[i].name);
-                        child.append(slots[i], &child_path, extras, scratch);
+                        child.append(slots[i], &child_path, extras, scratch, big);
                     }
                     nulls.append_non_null();
                 }
                 None => {
-                    extras.push(path, v);
+                    extras.push(path, v, big);
                     self.append_null();
                 }
             },
@@ -271,7 +275,7 @@ impl Col {
                 Some(arr) => {
                     let mut n = 0;
                     for (i, element) in arr.iter().enumerate() {
-                        item.append(Some(element), &Path::Index(path, i), extras, scratch);
+                        item.append(Some(element), &Path::Index(path, i), extras, scratch, big);
                         n += 1;
                     }
                     let last = *offsets.last().unwrap_or(&0);
@@ -279,7 +283,7 @@ impl Col {
                     nulls.append_non_null();
                 }
                 None => {
-                    extras.push(path, v);
+                    extras.push(path, v, big);
                     self.append_null();
                 }
             },
@@ -347,29 +351,31 @@ mod tests {
         let root = tape.as_value();
         let mut extras = Extras::default();
         let mut scratch = Scratch::default();
+        let none = BigInts::default();
         let mut bool_col = Col::new(&Spec {
             name: "a",
             kind: Kind::Bool,
         });
-        bool_col.append(root.get("a"), &Path::Root("a"), &mut extras, &mut scratch);
-        bool_col.append(root.get("d"), &Path::Root("d"), &mut extras, &mut scratch);
+        bool_col.append(root.get("a"), &Path::Root("a"), &mut extras, &mut scratch, &none);
+        bool_col.append(root.get("d"), &Path::Root("d"), &mut extras, &mut scratch, &none);
         bool_col.append(
             root.get("missing"),
             &Path::Root("missing"),
             &mut extras,
             &mut scratch,
+            &none,
         );
         let mut str_col = Col::new(&Spec {
             name: "b",
             kind: Kind::Str,
         });
-        str_col.append(root.get("b"), &Path::Root("b"), &mut extras, &mut scratch);
-        str_col.append(root.get("c"), &Path::Root("c"), &mut extras, &mut scratch);
+        str_col.append(root.get("b"), &Path::Root("b"), &mut extras, &mut scratch, &none);
+        str_col.append(root.get("c"), &Path::Root("c"), &mut extras, &mut scratch, &none);
         let mut time_col = Col::new(&Spec {
             name: "t",
             kind: Kind::Time,
         });
-        time_col.append(root.get("t"), &Path::Root("t"), &mut extras, &mut scratch);
+        time_col.append(root.get("t"), &Path::Root("t"), &mut extras, &mut scratch, &none);
 
         let bools = bool_col.finish();
         let bools = bools.as_boolean();

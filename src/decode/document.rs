@@ -3,16 +3,16 @@
 
 use std::cell::RefCell;
 
-use simd_json::prelude::*;
 use simd_json::tape::Value;
 use simd_json::{Buffers, to_tape_with_buffers};
 
+use super::bigint::{self, BigInts};
 use super::error::DecodeError;
 
 /// One element found in an object: an event to decode, or an element that could not be one.
 pub enum Item<'t, 'i> {
-    /// A JSON object: an event.
-    Record(Value<'t, 'i>),
+    /// A JSON object: an event, with the integers beyond 64 bits of its text (held as strings of digits).
+    Record(Value<'t, 'i>, &'t BigInts),
     /// An element of the records array that is not an object; it is skipped and reported.
     NotObject {
         /// Position in the array.
@@ -33,14 +33,27 @@ thread_local! {
     static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::new(1 << 20));
 }
 
-fn parse<'i>(bytes: &'i mut [u8]) -> Result<simd_json::tape::Tape<'i>, DecodeError> {
-    BUFFERS
-        .with(|b| to_tape_with_buffers(bytes, &mut b.borrow_mut()))
-        .map_err(|e| DecodeError::Json(e.to_string()))
+/// Parses `bytes`, or a copy of them in `spare` with the integers beyond 64 bits quoted (see [`bigint`]).
+fn parse<'i>(
+    bytes: &'i mut [u8],
+    spare: &'i mut Vec<u8>,
+) -> Result<(simd_json::tape::Tape<'i>, BigInts), DecodeError> {
+    let found = bigint::find(bytes);
+    let (text, big) = if found.is_empty() {
+        (bytes, BigInts::default())
+    } else {
+        let starts = bigint::quote(bytes, &found, spare);
+        let big = bigint::at(spare, &starts, &found);
+        (spare.as_mut_slice(), big)
+    };
+    let tape = BUFFERS
+        .with(|b| to_tape_with_buffers(text, &mut b.borrow_mut()))
+        .map_err(|e| DecodeError::Json(e.to_string()))?;
+    Ok((tape, big))
 }
 
-fn preview(v: Value<'_, '_>) -> String {
-    let mut s = v.encode();
+fn preview(v: Value<'_, '_>, big: &BigInts) -> String {
+    let mut s = bigint::encode(v, big);
     if s.len() > 60 {
         let mut cut = 60;
         while !s.is_char_boundary(cut) {
@@ -58,30 +71,34 @@ fn is_event(v: Value<'_, '_>) -> bool {
         .any(|k| v.contains_key(k))
 }
 
-fn each_element<'t, 'i>(arr: Value<'t, 'i>, f: &mut dyn FnMut(Item<'_, '_>)) {
+fn each_element<'t, 'i>(arr: Value<'t, 'i>, big: &BigInts, f: &mut dyn FnMut(Item<'_, '_>)) {
     if let Some(arr) = arr.as_array() {
         for (index, v) in arr.iter().enumerate() {
             if v.is_object() {
-                f(Item::Record(v));
+                f(Item::Record(v, big));
             } else {
                 f(Item::NotObject {
                     index,
-                    preview: preview(v),
+                    preview: preview(v, big),
                 });
             }
         }
     }
 }
 
-fn each_in_delivery(root: Value<'_, '_>, f: &mut dyn FnMut(Item<'_, '_>)) -> Result<(), DecodeError> {
+fn each_in_delivery(
+    root: Value<'_, '_>,
+    big: &BigInts,
+    f: &mut dyn FnMut(Item<'_, '_>),
+) -> Result<(), DecodeError> {
     if let Some(records) = root.get("Records") {
         if !records.is_array() {
             return Err(DecodeError::RecordsNotArray);
         }
-        each_element(records, f);
+        each_element(records, big, f);
         Ok(())
     } else if is_event(root) {
-        f(Item::Record(root));
+        f(Item::Record(root, big));
         Ok(())
     } else {
         Err(DecodeError::NoRecords)
@@ -99,20 +116,21 @@ fn starts_with_records_key(rest: &[u8]) -> bool {
 fn each_line(bytes: &mut [u8], f: &mut dyn FnMut(Item<'_, '_>)) -> Result<(), DecodeError> {
     let mut parsed_any = false;
     let mut first_error = None;
+    let mut spare = Vec::new();
     for (n, line) in bytes.split_mut(|b| *b == b'\n').enumerate() {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match parse(line) {
-            Ok(tape) => {
+        match parse(line, &mut spare) {
+            Ok((tape, big)) => {
                 parsed_any = true;
                 let v = tape.as_value();
                 if v.is_object() {
-                    f(Item::Record(v));
+                    f(Item::Record(v, &big));
                 } else {
                     f(Item::NotObject {
                         index: n,
-                        preview: preview(v),
+                        preview: preview(v, &big),
                     });
                 }
             }
@@ -145,22 +163,23 @@ pub fn for_each_item(json: &mut [u8], f: &mut dyn FnMut(Item<'_, '_>)) -> Result
             .position(|b| !b.is_ascii_whitespace())
             .ok_or(DecodeError::Empty)?;
     let body = &mut json[start..];
+    let mut spare = Vec::new();
     match body.first() {
         Some(b'[') => {
-            let tape = parse(body)?;
-            each_element(tape.as_value(), f);
+            let (tape, big) = parse(body, &mut spare)?;
+            each_element(tape.as_value(), &big, f);
             Ok(())
         }
         Some(b'{') if starts_with_records_key(body) => {
-            let tape = parse(body)?;
-            each_in_delivery(tape.as_value(), f)
+            let (tape, big) = parse(body, &mut spare)?;
+            each_in_delivery(tape.as_value(), &big, f)
         }
         Some(b'{') => {
             // Either one pretty-printed document or JSON lines: try the whole document on a copy first,
             // because the parser unescapes strings in place.
             let mut copy = body.to_vec();
-            match parse(&mut copy) {
-                Ok(tape) => each_in_delivery(tape.as_value(), f),
+            match parse(&mut copy, &mut spare) {
+                Ok((tape, big)) => each_in_delivery(tape.as_value(), &big, f),
                 Err(whole) => {
                     if body.iter().filter(|b| **b == b'\n').take(2).count() == 0 {
                         return Err(whole);
@@ -179,6 +198,8 @@ pub fn for_each_item(json: &mut [u8], f: &mut dyn FnMut(Item<'_, '_>)) -> Result
 
 #[cfg(test)]
 mod tests {
+    use simd_json::prelude::*;
+
     use super::*;
 
     /// Decodes a document into (event names, problems) for assertions.
@@ -187,7 +208,7 @@ mod tests {
         let mut names = Vec::new();
         let mut problems = Vec::new();
         for_each_item(&mut bytes, &mut |item| match item {
-            Item::Record(v) => names.push(v.get_str("eventName").unwrap_or("?").to_string()),
+            Item::Record(v, _) => names.push(v.get_str("eventName").unwrap_or("?").to_string()),
             Item::NotObject { index, preview } => problems.push(format!("{index}:{preview}")),
             Item::BadLine { line, .. } => problems.push(format!("line {line}")),
         })?;

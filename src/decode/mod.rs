@@ -2,6 +2,7 @@
 //! and column building, with every problem named rather than fatal.
 
 pub mod batch;
+pub mod bigint;
 pub mod columns;
 pub mod document;
 pub mod error;
@@ -58,8 +59,8 @@ pub fn decode_object(
     let windowed = !builder.scope().window.is_unbounded();
     document::for_each_item(&mut json, &mut |item| {
         match item {
-            Item::Record(v) => {
-                let (kept, defect) = match builder.append(v, prov) {
+            Item::Record(v, big) => {
+                let (kept, defect) = match builder.append(v, big, prov) {
                     Appended::Row(d) => {
                         out.rows += 1;
                         (true, d)
@@ -95,4 +96,108 @@ pub fn decode_object(
         index += 1;
     })?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+
+    use super::*;
+    use crate::window::Scope;
+
+    fn decode(text: &str) -> (Result<ObjectOutcome, DecodeError>, RecordBatch) {
+        let mut builder = BatchBuilder::new(None, Scope::default());
+        let prov = Provenance { key: "k", log: None };
+        let out = decode_object(text.as_bytes().to_vec(), &prov, &mut builder, 1 << 20);
+        (out, builder.finish().unwrap())
+    }
+
+    fn text(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+        let c = batch.column_by_name(name).unwrap().as_string::<i32>();
+        (0..c.len())
+            .map(|i| (!c.is_null(i)).then(|| c.value(i).to_string()))
+            .collect()
+    }
+
+    const T: &str = r#""eventTime":"2026-03-03T10:00:00Z""#;
+
+    #[test]
+    fn integers_beyond_64_bits_keep_their_object_and_digits() {
+        let doc = format!(
+            r#"{{"Records":[
+            {{{T},"eventName":"Big","requestParameters":{{"maxItems":18446744073709551616,"min":-9223372036854775809}},
+              "responseElements":[1234567890123456789012345678901234567890],"eventVersion":18446744073709551617,
+              "readOnly":-100000000000000000000,"somethingNew":{{"n":99999999999999999999}}}},
+            {{{T},"eventName":"A","requestParameters":{{"maxItems":18446744073709551615,"s":"18446744073709551616"}}}},
+            {{{T},"eventName":"B"}}]}}"#
+        );
+        let (out, batch) = decode(&doc);
+        let out = out.unwrap();
+        assert_eq!((out.rows, out.defects), (3, 0), "{out:?}");
+        assert_eq!(
+            text(&batch, "requestParameters"),
+            [
+                Some(r#"{"maxItems":18446744073709551616,"min":-9223372036854775809}"#.into()),
+                Some(r#"{"maxItems":18446744073709551615,"s":"18446744073709551616"}"#.into()),
+                None
+            ]
+        );
+        assert_eq!(
+            text(&batch, "responseElements")[0].as_deref(),
+            Some("[1234567890123456789012345678901234567890]")
+        );
+        assert_eq!(
+            text(&batch, "eventVersion")[0].as_deref(),
+            Some("18446744073709551617")
+        );
+        assert!(batch.column_by_name("readOnly").unwrap().is_null(0));
+        assert_eq!(
+            text(&batch, "extras")[0].as_deref(),
+            Some(r#"{"somethingNew":{"n":99999999999999999999},"readOnly":-100000000000000000000}"#)
+        );
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_in_every_shape() {
+        // JSON lines, a single pretty-printed event, a bare array, and in reported previews and times.
+        let lines = format!(
+            "{{{T},\"eventName\":\"A\",\"requestParameters\":{{\"n\":18446744073709551616}}}}\n{{{T},\"eventName\":\"B\"}}\n"
+        );
+        let (out, batch) = decode(&lines);
+        assert_eq!(out.unwrap().rows, 2);
+        assert_eq!(
+            text(&batch, "requestParameters")[0].as_deref(),
+            Some(r#"{"n":18446744073709551616}"#)
+        );
+        let pretty = format!("{{\n  {T},\n  \"requestParameters\": {{ \"n\": -18446744073709551616 }}\n}}");
+        let (out, batch) = decode(&pretty);
+        assert_eq!(out.unwrap().rows, 1);
+        assert_eq!(
+            text(&batch, "requestParameters")[0].as_deref(),
+            Some(r#"{"n":-18446744073709551616}"#)
+        );
+        let (out, _) = decode(&format!(
+            r#"[{{{T}}},18446744073709551616,{{"eventName":"X","eventTime":12345678901234567890123}}]"#
+        ));
+        let out = out.unwrap();
+        assert_eq!(out.rows, 2);
+        assert_eq!(
+            out.details,
+            [
+                "record 1 is not a JSON object: 18446744073709551616 (skipped)",
+                "record 2: unparseable eventTime 12345678901234567890123 (kept with a NULL eventTime)"
+            ]
+        );
+    }
+
+    #[test]
+    fn other_number_errors_still_fail_the_object() {
+        for bad in [
+            r#"{"Records":[{"n":018446744073709551616}]}"#,
+            r#"{"Records":[{"n":18446744073709551616x}]}"#,
+            r#"{"Records":[{18446744073709551616:1}]}"#,
+        ] {
+            assert!(matches!(decode(bad).0, Err(DecodeError::Json(_))), "{bad}");
+        }
+    }
 }

@@ -221,3 +221,39 @@ fn an_unreadable_file_is_named_and_skipped() {
         .expect("the locked file is named");
     assert!(line.contains("Permission denied"), "{line}");
 }
+
+#[test]
+fn integers_beyond_64_bits_keep_their_object_and_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut big = ev("Big");
+    big["requestParameters"] = serde_json::json!({"maxItems": "@BIG@", "min": "@NEG@", "wide": "@WIDE@"});
+    big["eventVersion"] = "@WIDE@".into();
+    let text = serde_json::json!({"Records": [big, ev("A"), ev("B")]})
+        .to_string()
+        .replace(r#""@BIG@""#, "18446744073709551616")
+        .replace(r#""@NEG@""#, "-9223372036854775809")
+        .replace(r#""@WIDE@""#, "1234567890123456789012345678901234567890");
+    write(
+        &log_path(root, ACCT, "us-east-1", DAY, "big.json.gz"),
+        &gz(text.as_bytes()),
+    );
+    assert_eq!(count(root, "SELECT count(*) AS n FROM events", &[]), 3);
+    let rows = query(
+        root,
+        "SELECT requestParameters AS p, requestParameters ->> 'maxItems' AS m, \
+         requestParameters ->> 'min' AS lo, requestParameters ->> 'wide' AS w, eventVersion AS v \
+         FROM events WHERE eventName = 'Big'",
+        &[],
+    );
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(r["m"], "18446744073709551616");
+    assert_eq!(r["lo"], "-9223372036854775809");
+    assert_eq!(r["w"], "1234567890123456789012345678901234567890");
+    assert_eq!(r["v"], "1234567890123456789012345678901234567890");
+    assert_eq!(
+        r["p"],
+        r#"{"maxItems":18446744073709551616,"min":-9223372036854775809,"wide":1234567890123456789012345678901234567890}"#
+    );
+}
