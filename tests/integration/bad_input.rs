@@ -257,3 +257,106 @@ fn integers_beyond_64_bits_keep_their_object_and_digits() {
         r#"{"maxItems":18446744073709551616,"min":-9223372036854775809,"wide":1234567890123456789012345678901234567890}"#
     );
 }
+
+/// Runs ctscan with a 60-second guard: a run that blocks (on a FIFO) is killed and fails the test.
+fn ctscan_within_a_minute(args: &[&std::ffi::OsStr]) -> Run {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ctscan"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drain the pipes while waiting so a chatty run cannot block on a full pipe.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).map(|_| s)
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        stderr.read_to_string(&mut s).map(|_| s)
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("ctscan {args:?} still running after 60 s (blocked on a FIFO?)");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap().unwrap(),
+        stderr: err.join().unwrap().unwrap(),
+    }
+}
+
+#[test]
+fn a_fifo_is_named_and_skipped_never_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = generate(
+        &dir.path().join("archive"),
+        &[
+            "--events",
+            "300",
+            "--per-file",
+            "50",
+            "--days",
+            "1",
+            "--seed",
+            "7",
+        ],
+    );
+    let sql = "SELECT count(*) AS n FROM events";
+    let want = count(&archive, sql, &[]);
+    assert!(want > 0);
+    let a_log = files_under(&archive)
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(".json.gz") && p.to_string_lossy().contains("/CloudTrail/"))
+        .expect("a log file");
+    let inside = a_log.with_file_name("x.json.gz");
+    let direct = dir.path().join("direct.json.gz");
+    for fifo in [&inside, &direct] {
+        let r = run(std::process::Command::new("mkfifo").arg(fifo));
+        assert_eq!(r.code, 0, "mkfifo: {}", r.stderr);
+    }
+    let r = ctscan_within_a_minute(&[
+        "query".as_ref(),
+        "--stats".as_ref(),
+        "--format".as_ref(),
+        "jsonl".as_ref(),
+        archive.as_os_str(),
+        direct.as_os_str(),
+        sql.as_ref(),
+    ]);
+    assert_eq!(r.code, 1, "an input that cannot be read exits 1: {}", r.stderr);
+    assert_eq!(jsonl(&r.stdout)[0]["n"], want, "{}", r.stderr);
+    for fifo in [&inside, &direct] {
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.contains(&*fifo.to_string_lossy()))
+            .unwrap_or_else(|| panic!("{} not named:\n{}", fifo.display(), r.stderr));
+        assert!(line.contains("not a regular file: FIFO"), "{line}");
+    }
+    assert!(
+        r.stderr.contains("failed 2 objects: 2 not a regular file"),
+        "{}",
+        r.stderr
+    );
+
+    let r = ctscan_within_a_minute(&["ls".as_ref(), archive.as_os_str(), direct.as_os_str()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("not a regular file: FIFO"), "{}", r.stderr);
+    assert!(!r.stdout.is_empty());
+}
