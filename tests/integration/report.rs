@@ -55,19 +55,18 @@ fn page_counts(data: &Value) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// `ctscan report` of the sample, with its test keys, written into `dir`.
+fn sample_report(dir: &Path) -> std::path::PathBuf {
+    let out = dir.join("report.html");
+    let r = ctscan(&["report", SAMPLE, "--public-keys", KEYS, "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    out
+}
+
 #[test]
 fn the_report_holds_the_hunts_findings_and_the_integrity_verdict() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("report.html");
-    let r = ctscan(&[
-        "report",
-        SAMPLE,
-        "--public-keys",
-        KEYS,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = sample_report(dir.path());
     let html = std::fs::read_to_string(&out).unwrap();
     let data = embedded(&html);
     let (n, by_rule) = hunt_counts(&[SAMPLE]);
@@ -160,16 +159,7 @@ fn the_report_renders_in_headless_chromium_offline() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("report.html");
-    let r = ctscan(&[
-        "report",
-        SAMPLE,
-        "--public-keys",
-        KEYS,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = sample_report(dir.path());
     let shot = dir.path().join("report.png");
     let seen = run(std::process::Command::new("node")
         .arg(concat!(
