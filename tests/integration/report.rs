@@ -58,7 +58,14 @@ fn page_counts(data: &Value) -> BTreeMap<String, u64> {
 /// `ctscan report` of the sample, with its test keys, written into `dir`.
 fn sample_report(dir: &Path) -> std::path::PathBuf {
     let out = dir.join("report.html");
-    let r = ctscan(&["report", SAMPLE, "--public-keys", KEYS, "--out", out.to_str().unwrap()]);
+    let r = ctscan(&[
+        "report",
+        SAMPLE,
+        "--public-keys",
+        KEYS,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     out
 }
