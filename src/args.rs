@@ -7,7 +7,7 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::Args;
 
-use crate::output::Format;
+use crate::output::{Fit, Format};
 use crate::report::ReportOptions;
 use crate::scan::ScanConfig;
 use crate::window::{Scope, Window};
@@ -232,12 +232,32 @@ pub struct OutputArgs {
     /// Write results to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub table: TableArgs,
+}
+
+/// How tables are laid out.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TableArgs {
+    /// Tables in full: every column (hunt) and every value uncut, however wide the lines. Without it a
+    /// table on a terminal fits its width ($COLUMNS, else the terminal's), cutting long values with "…".
+    #[arg(long)]
+    pub wide: bool,
+}
+
+impl TableArgs {
+    /// The table layout for output that goes to a terminal or not.
+    pub fn fit(&self, to_terminal: bool) -> Fit {
+        Fit::new(to_terminal, self.wide)
+    }
 }
 
 impl OutputArgs {
-    /// Opens the destination and settles the format.
+    /// Opens the destination, settles the format and sets how this run's tables fit (see
+    /// [`crate::output::fit`]).
     pub fn open(&self) -> anyhow::Result<(Box<dyn std::io::Write>, Format)> {
         let (out, to_terminal) = destination(self.output.as_deref())?;
+        crate::output::install_fit(self.table.fit(to_terminal));
         Ok((out, Format::resolve(self.format, to_terminal)))
     }
 }

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
-use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs};
+use serde_json::{Value, json};
+
+use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs};
+use crate::output::{Format, Shrink, TextTable, csv_line};
 use crate::sigma::load::load_rules;
 use crate::sigma::rule::{Rule, RuleKind, load_path, parse_text};
 use crate::sigma::{builtin, lint, testing};
@@ -32,8 +35,13 @@ pub struct PackArgs {
 /// The `rules` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List rules: id, level, title, tags, source file.
-    List(PackArgs),
+    /// List rules: id, name, level, kind, title, tags, source file (a table unless --format says otherwise).
+    List {
+        #[command(flatten)]
+        pack: PackArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Print one rule's file.
     Show {
         /// Rule id or name.
@@ -63,26 +71,86 @@ fn kind(r: &Rule) -> &'static str {
     }
 }
 
-fn list(pack: &PackArgs) -> anyhow::Result<i32> {
+/// The columns of `rules list` in CSV and JSON.
+const LIST_COLUMNS: &[&str] = &["id", "name", "level", "kind", "title", "tags", "author", "source"];
+
+fn list(pack: &PackArgs, output: &OutputArgs) -> anyhow::Result<i32> {
     let (rules, failures) = load_rules(&pack.rules, !pack.no_builtin);
-    let mut out = std::io::stdout().lock();
+    let (mut out, _) = output.open()?;
+    // A listing for people unless a machine format is asked for, wherever it goes.
+    let format = output.format.unwrap_or(Format::Table);
     let mut sorted: Vec<&Rule> = rules.iter().filter(|r| r.generate).collect();
     sorted.sort_by(|a, b| b.level.cmp(&a.level).then(a.title.cmp(&b.title)));
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_header(vec!["id", "level", "kind", "title", "tags", "source"]);
-    for r in &sorted {
-        t.add_row(vec![
-            r.id.clone(),
-            r.level.to_string(),
-            kind(r).to_string(),
-            r.title.clone(),
-            r.tags.join(" "),
-            r.source.clone(),
-        ]);
+    let record = |r: &Rule| {
+        json!({
+            "id": r.id,
+            "name": r.name,
+            "level": r.level.as_str(),
+            "kind": kind(r),
+            "title": r.title,
+            "tags": r.tags,
+            "author": r.author,
+            "source": r.source,
+        })
+    };
+    match format {
+        Format::Table => {
+            use Shrink::{First, Last, Later};
+            let mut t = TextTable::new([
+                ("id", Later),
+                ("name", Later),
+                ("level", Last),
+                ("kind", Last),
+                ("title", Later),
+                ("tags", First),
+                ("source", First),
+            ])
+            .want("title", 40)
+            .want("name", 30)
+            .droppable(&["source", "tags", "id", "kind"]);
+            for r in &sorted {
+                t.add_row(vec![
+                    r.id.clone(),
+                    r.name.clone().unwrap_or_default(),
+                    r.level.to_string(),
+                    kind(r).to_string(),
+                    r.title.clone(),
+                    r.tags.join(" "),
+                    r.source.clone(),
+                ]);
+            }
+            writeln!(out, "{}", t.render(crate::output::fit().width))?;
+            writeln!(out, "{} rules", sorted.len())?;
+        }
+        Format::Jsonl => {
+            for r in &sorted {
+                serde_json::to_writer(&mut out, &record(r))?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Json => {
+            let all: Vec<Value> = sorted.iter().map(|r| record(r)).collect();
+            serde_json::to_writer_pretty(&mut out, &all)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            writeln!(out, "{}", LIST_COLUMNS.join(","))?;
+            for r in &sorted {
+                let cells = [
+                    r.id.clone(),
+                    r.name.clone().unwrap_or_default(),
+                    r.level.to_string(),
+                    kind(r).to_string(),
+                    r.title.clone(),
+                    r.tags.join(" "),
+                    r.author.clone().unwrap_or_default(),
+                    r.source.clone(),
+                ];
+                writeln!(out, "{}", csv_line(&cells))?;
+            }
+        }
     }
-    writeln!(out, "{t}")?;
-    writeln!(out, "{} rules", sorted.len())?;
+    out.flush()?;
     for f in &failures {
         eprintln!("ctscan: rule {}: {}", f.file, f.reason);
     }
@@ -263,7 +331,7 @@ fn test_cmd(paths: &[PathBuf], events: Option<&Path>, global: &GlobalArgs) -> an
 /// Runs `ctscan rules`.
 pub fn run(args: RulesArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     match &args.command {
-        RulesCommand::List(pack) => list(pack),
+        RulesCommand::List { pack, output } => list(pack, output),
         RulesCommand::Show { id, pack } => show(id, pack),
         RulesCommand::Lint { paths } => lint_cmd(paths),
         RulesCommand::Test { paths, events } => test_cmd(paths, events.as_deref(), global),

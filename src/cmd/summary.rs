@@ -2,13 +2,11 @@
 //! row each. By default rows are origin actors, so the many sessions of one stolen key are one row.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{Int64Type, TimestampMicrosecondType};
 use serde_json::{Value, json};
@@ -19,7 +17,7 @@ use crate::attribution::{
     actor::{self, ACTOR_SQL, ActorMap, actor_udf},
 };
 use crate::dedup::Copies;
-use crate::output::{Format, csv_line};
+use crate::output::{Format, Shrink, TextTable, csv_line};
 use crate::report::Reporter;
 use crate::session::{Source, check_sources, register_events, runtime, session};
 use crate::sigma::builtin::sensitive_event_names;
@@ -286,27 +284,22 @@ pub fn run(args: SummaryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let records: Vec<Value> = rows.iter().map(|(k, g)| g.to_json(args.by, k)).collect();
     match format {
         Format::Table => {
-            let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic);
-            // On a terminal the dynamic arrangement takes the terminal's width; a file gets a fixed one.
-            if !std::io::stdout().is_terminal() {
-                t.set_width(160);
-            }
+            use Shrink::{First, Last, Later};
             let head = if args.by == By::Actor { "actor" } else { "group" };
-            t.set_header([
-                head,
-                "events",
-                "first",
-                "last",
-                "sensitive ok/failed",
-                "other",
-                "source IPs",
-                "regions",
-                "keys",
-            ]);
+            let mut t = TextTable::new([
+                (head, Later),
+                ("events", Last),
+                ("first", Last),
+                ("last", Last),
+                ("sensitive ok/failed", Last),
+                ("other", Last),
+                ("source IPs", First),
+                ("regions", First),
+                ("keys", First),
+            ])
+            .records_when_cramped();
             for (r, (_, g)) in records.iter().zip(&rows) {
-                t.add_row([
+                t.add_row(vec![
                     r["group"].as_str().unwrap_or_default().to_string(),
                     g.events.to_string(),
                     g.first.map(human).unwrap_or_default(),
@@ -318,7 +311,7 @@ pub fn run(args: SummaryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
                     brief(&r["accessKeys"], 2),
                 ]);
             }
-            writeln!(out, "{t}")?;
+            writeln!(out, "{}", t.render(crate::output::fit().width))?;
         }
         Format::Jsonl => {
             for r in &records {

@@ -9,16 +9,14 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use comfy_table::Table;
-use comfy_table::presets::UTF8_FULL_CONDENSED;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use serde_json::{Value, json};
 
-use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, ReadArgs, ScopeArgs, destination};
+use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, ReadArgs, ScopeArgs, TableArgs, destination};
 use crate::attribution::{self, Sessions};
 use crate::dedup::Copies;
-use crate::output::csv_line;
+use crate::output::{Fit, Shrink, TextTable, csv_line};
 use crate::report::Reporter;
 use crate::session::{Source, check_sources, register_events, runtime, session};
 use crate::sigma::event::format_time;
@@ -54,6 +52,8 @@ pub struct TraceArgs {
     /// Write to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub table: TableArgs,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
@@ -275,75 +275,69 @@ FROM events WHERE userIdentity.accessKeyId IN ({list}) ORDER BY eventTime, event
     Ok(rows)
 }
 
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        return s.to_string();
-    }
-    let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-    t.push('…');
-    t
-}
-
 fn write_tables(
     out: &mut dyn Write,
+    fit: Fit,
     s: &Sessions,
     keys: &BTreeSet<String>,
     chain: &[Row],
     events: &[Row],
 ) -> std::io::Result<()> {
+    use Shrink::{First, Last, Later};
     for k in keys {
         let (origin, hops) = s.origin(k);
-        writeln!(
-            out,
+        let line = format!(
             "{k}: origin {} ({hops} hop{})",
             origin.label(),
             if hops == 1 { "" } else { "s" }
-        )?;
+        );
+        writeln!(out, "{}", fit.clip(&line))?;
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header([
-        "time",
-        "event",
-        "account",
-        "by",
-        "source IP",
-        "user agent",
-        "MFA",
-        "issued",
-    ]);
+    let mut t = TextTable::new([
+        ("time", Last),
+        ("event", Later),
+        ("account", Last),
+        ("by", Later),
+        ("source IP", Last),
+        ("user agent", First),
+        ("MFA", Last),
+        ("issued", Last),
+    ])
+    // A chain has a few hops: as records when its columns would be a few characters wide.
+    .records_when_cramped();
     for r in chain {
-        t.add_row([
+        t.add_row(vec![
             human(r.time),
             r.event_name.clone(),
             r.account.clone(),
-            cut(&r.principal, 60),
+            r.principal.clone(),
             r.ip.clone(),
-            cut(&r.user_agent, 30),
+            r.user_agent.clone(),
             r.mfa.clone(),
             r.issued.clone(),
         ]);
     }
     writeln!(
         out,
-        "\nChain ({} hop{}):\n{t}",
+        "\nChain ({} hop{}):\n{}",
         chain.len(),
-        if chain.len() == 1 { "" } else { "s" }
+        if chain.len() == 1 { "" } else { "s" },
+        t.render(fit.width)
     )?;
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header([
-        "time",
-        "key",
-        "hops",
-        "account",
-        "region",
-        "event",
-        "source IP",
-        "error",
-    ]);
+    let mut t = TextTable::new([
+        ("time", Last),
+        ("key", Later),
+        ("hops", Last),
+        ("account", Last),
+        ("region", Last),
+        ("event", Later),
+        ("source IP", Last),
+        ("error", First),
+    ])
+    // Often one key all along: said once when the timeline is narrow.
+    .hoist_constant();
     for r in events {
-        t.add_row([
+        t.add_row(vec![
             human(r.time),
             r.key.clone(),
             r.hops.to_string(),
@@ -360,9 +354,10 @@ fn write_tables(
     }
     writeln!(
         out,
-        "\nTimeline ({} call{}):\n{t}",
+        "\nTimeline ({} call{}):\n{}",
         events.len(),
-        if events.len() == 1 { "" } else { "s" }
+        if events.len() == 1 { "" } else { "s" },
+        t.render(fit.width)
     )
 }
 
@@ -393,13 +388,14 @@ pub fn run(args: TraceArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     reporter.finish();
     let (s, keys, chain, events) = result?;
     let (mut out, to_terminal) = destination(args.output.as_deref())?;
+    let fit = args.table.fit(to_terminal);
     let format = args.format.unwrap_or(if to_terminal {
         TraceFormat::Table
     } else {
         TraceFormat::Jsonl
     });
     match format {
-        TraceFormat::Table => write_tables(&mut out, &s, &keys, &chain, &events)?,
+        TraceFormat::Table => write_tables(&mut out, fit, &s, &keys, &chain, &events)?,
         TraceFormat::Jsonl | TraceFormat::Timesketch => {
             for r in chain.iter().chain(&events) {
                 let v = if format == TraceFormat::Jsonl {

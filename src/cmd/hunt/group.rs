@@ -96,6 +96,8 @@ pub struct Group {
     pub actors: Capped<SMALL_CAP>,
     /// User agents.
     pub user_agents: Capped<SMALL_CAP>,
+    /// Error codes of the calls that failed (for the table; the group record leaves them out).
+    pub errors: Capped<SMALL_CAP>,
     /// The first few events.
     pub samples: Vec<Sample>,
     /// For a correlation: its type and group-by fields and values.
@@ -133,6 +135,7 @@ impl Group {
             self.actors
                 .add(actor_of(e).map(|(o, _)| o.label()).unwrap_or_default());
             self.user_agents.add(key_of(e, "userAgent"));
+            self.errors.add(key_of(e, "errorCode"));
             if self.samples.len() < SAMPLE_CAP {
                 self.samples.push(Sample {
                     event_id: key_of(e, "eventID"),

@@ -6,11 +6,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::Value;
 
-use super::group::{Grouper, Section};
-use crate::output::{Format, csv_field, csv_line};
+use super::group::{Grouper, LIST_CAP, SMALL_CAP, Section};
+use crate::output::{Fit, Format, Shrink, TextTable, csv_field, csv_line, wrap};
 use crate::sigma::finding::{Finding, KEY_COLUMNS};
 use crate::sigma::rule::{Level, Rule};
 
@@ -96,6 +95,8 @@ pub struct FindingWriter {
     by_level: BTreeMap<Level, u64>,
     left_out: BTreeMap<Level, u64>,
     groups: Grouper,
+    /// How the table fits the terminal.
+    fit: Fit,
 }
 
 const CSV_RULE_COLUMNS: &[&str] = &["ruleId", "ruleTitle", "level", "tags", "author"];
@@ -166,6 +167,7 @@ impl FindingWriter {
             by_level: BTreeMap::new(),
             left_out: BTreeMap::new(),
             groups: Grouper::new(grouped),
+            fit: crate::output::fit(),
         }
     }
 
@@ -240,7 +242,7 @@ impl FindingWriter {
         };
         let out = &mut self.out;
         match (self.format, self.grouped) {
-            (Format::Table, _) => write_table(out, &sections, events, &outcome.left_out)?,
+            (Format::Table, _) => write_table(out, self.fit, &sections, events, &outcome.left_out)?,
             (Format::Jsonl, true) => {
                 for s in &sections {
                     for ((principal, ip), g) in &s.groups {
@@ -327,8 +329,155 @@ fn or_dash(s: &str) -> String {
     if s.is_empty() { "-".into() } else { s.to_string() }
 }
 
+/// Writes one line of a section's text, cut to the table width.
+fn line(out: &mut dyn Write, fit: Fit, text: &str) -> std::io::Result<()> {
+    writeln!(out, "{}", fit.clip(text))
+}
+
+/// Writes a note, wrapped to the table width.
+fn note_lines(out: &mut dyn Write, fit: Fit, text: &str) -> std::io::Result<()> {
+    match fit.width {
+        Some(w) => {
+            for l in wrap(text, w, 2) {
+                writeln!(out, "{l}")?;
+            }
+            Ok(())
+        }
+        None => writeln!(out, "{text}"),
+    }
+}
+
+/// Group-by fields of a correlation that the table's other columns do not already show.
+fn unshown(group: &[(String, String)]) -> Vec<&(String, String)> {
+    const SHOWN: &[&str] = &["recipientAccountId", "awsRegion", "sourceIPAddress"];
+    group
+        .iter()
+        .filter(|(k, _)| !SHOWN.contains(&k.as_str()))
+        .collect()
+}
+
+/// Values with their counts, most frequent first: `A (3), B (1)`.
+fn counted<const N: usize>(c: &super::group::Capped<N>) -> Vec<String> {
+    c.by_count()
+        .into_iter()
+        .map(|(k, n)| format!("{k} ({n})"))
+        .collect()
+}
+
+/// Values most frequent first, without counts.
+fn named<const N: usize>(c: &super::group::Capped<N>) -> Vec<String> {
+    c.by_count().into_iter().map(|(k, _)| k.to_string()).collect()
+}
+
+/// One section's table: by default the columns a responder reads first (count, time, account, region,
+/// event, actor, source IP, error); with `--wide` every column of the group.
+fn section_table(s: &Section, wide: bool) -> TextTable {
+    use Shrink::{First, Last, Later};
+    let correlation = s.groups.first().and_then(|(_, g)| g.correlation.as_ref());
+    let mut columns: Vec<(String, Shrink)> = vec![("count".into(), Last)];
+    if correlation.is_some() {
+        columns.push(("events".into(), Last));
+    }
+    let fields = |group: &[&(String, String)]| {
+        group
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // The correlation's group-by fields: all of them with --wide, else those no other column shows.
+    let who = match correlation {
+        Some((_, group)) if wide && !group.is_empty() => Some(fields(&group.iter().collect::<Vec<_>>())),
+        Some((_, group)) if !unshown(group).is_empty() => Some(fields(&unshown(group))),
+        Some(_) | None if wide => Some("principal".to_string()),
+        _ => None,
+    };
+    if wide {
+        columns.extend([("first".into(), Last), ("last".into(), Last)]);
+        columns.extend(who.clone().map(|w| (w, Later)));
+        columns.extend([
+            ("actors".into(), First),
+            ("source IP".into(), Last),
+            ("accounts".into(), Last),
+            ("regions".into(), Last),
+            ("event names".into(), First),
+            ("errors".into(), First),
+            ("access keys".into(), Later),
+            ("user agents".into(), First),
+        ]);
+    } else {
+        columns.push(("time".into(), Last));
+        columns.extend(who.clone().map(|w| (w, Later)));
+        columns.extend([
+            ("account".into(), Last),
+            ("region".into(), Last),
+            ("event".into(), First),
+            ("actor".into(), First),
+            ("source IP".into(), Last),
+            ("error".into(), First),
+        ]);
+    }
+    let mut t = TextTable::new(columns)
+        .want("event", 20)
+        .want("actor", 20)
+        .want(who.as_deref().unwrap_or_default(), 20)
+        // On a narrow terminal these go first (the section's lines above name the top actors and
+        // principals).
+        .droppable(&["actor", who.as_deref().unwrap_or_default(), "error", "region"]);
+    // --wide lists every value a group kept; the default the first few.
+    let (few, some) = if wide { (LIST_CAP, LIST_CAP) } else { (3, 2) };
+    for ((principal, ip), g) in &s.groups {
+        let mut row = vec![g.count.to_string()];
+        if correlation.is_some() {
+            row.push(g.events.to_string());
+        }
+        let who_cell = match &g.correlation {
+            Some((_, group)) if !wide => unshown(group)
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => principal.clone(),
+        };
+        let accounts: Vec<String> = g.accounts.sorted().into_iter().map(str::to_string).collect();
+        let regions: Vec<String> = g.regions.sorted().into_iter().map(str::to_string).collect();
+        let names = brief(&counted(&g.event_names), g.event_names.unlisted(), few);
+        let actors = brief(&named(&g.actors), g.actors.unlisted(), some);
+        let errors = brief(&counted(&g.errors), g.errors.unlisted(), some);
+        let accounts = brief(&accounts, g.accounts.unlisted(), few);
+        let regions = brief(&regions, g.regions.unlisted(), few);
+        if wide {
+            row.extend([time_cell(g.first), time_cell(g.last)]);
+            if who.is_some() {
+                row.push(or_dash(&who_cell));
+            }
+            let keys: Vec<String> = g.access_keys.sorted().into_iter().map(str::to_string).collect();
+            let agents: Vec<String> = g.user_agents.sorted().into_iter().map(str::to_string).collect();
+            row.extend([
+                actors,
+                or_dash(ip),
+                accounts,
+                regions,
+                names,
+                errors,
+                brief(&keys, g.access_keys.unlisted(), SMALL_CAP),
+                brief(&agents, g.user_agents.unlisted(), SMALL_CAP),
+            ]);
+        } else {
+            row.push(time_cell(g.first));
+            if who.is_some() {
+                row.push(or_dash(&who_cell));
+            }
+            row.extend([accounts, regions, names, actors, or_dash(ip), errors]);
+        }
+        t.add_row(row);
+    }
+    t
+}
+
 fn write_table(
     out: &mut dyn Write,
+    fit: Fit,
     sections: &[Section],
     events: u64,
     left_out: &BTreeMap<Level, u64>,
@@ -337,52 +486,68 @@ fn write_table(
     if sections.is_empty() {
         match &note {
             None => writeln!(out, "No findings.")?,
-            Some(n) => writeln!(out, "No findings shown: {n}.")?,
+            Some(n) => note_lines(out, fit, &format!("No findings shown: {n}."))?,
         }
         return Ok(());
     }
     for s in sections {
         let rule = &s.rule;
-        writeln!(
+        writeln!(out)?;
+        line(
             out,
-            "\n[{}] {}  ({} finding{})",
-            rule.level.as_str().to_uppercase(),
-            rule.title,
-            s.findings,
-            if s.findings == 1 { "" } else { "s" }
+            fit,
+            &format!(
+                "[{}] {}  ({} finding{})",
+                rule.level.as_str().to_uppercase(),
+                rule.title,
+                s.findings,
+                if s.findings == 1 { "" } else { "s" }
+            ),
         )?;
         if is_noisy(s.findings, events) {
-            writeln!(
+            line(
                 out,
-                "  noisy: review or suppress ({:.1}% of the {events} events in the window)",
-                share(s.findings, events)
+                fit,
+                &format!(
+                    "  noisy: review or suppress ({:.1}% of the {events} events in the window)",
+                    share(s.findings, events)
+                ),
             )?;
         }
-        writeln!(
+        line(
             out,
-            "  rule {}  tags {}  author {}",
-            rule.id,
-            if rule.tags.is_empty() {
-                "-".into()
-            } else {
-                rule.tags.join(" ")
-            },
-            rule.author.as_deref().unwrap_or("-")
+            fit,
+            &format!(
+                "  rule {}  author {}  tags {}",
+                rule.id,
+                rule.author.as_deref().unwrap_or("-"),
+                if rule.tags.is_empty() {
+                    "-".into()
+                } else {
+                    rule.tags.join(" ")
+                },
+            ),
         )?;
         let first = s.groups.iter().filter_map(|(_, g)| g.first).min();
         let last = s.groups.iter().filter_map(|(_, g)| g.last).max();
-        writeln!(
+        line(
             out,
-            "  first {}  last {}  {} group{}",
-            time_cell(first),
-            time_cell(last),
-            s.groups.len(),
-            if s.groups.len() == 1 { "" } else { "s" }
+            fit,
+            &format!(
+                "  first {}  last {}  {} group{}",
+                time_cell(first),
+                time_cell(last),
+                s.groups.len(),
+                if s.groups.len() == 1 { "" } else { "s" }
+            ),
         )?;
-        writeln!(
+        line(
             out,
-            "  top principals: {}",
-            top(s.groups.iter().map(|((p, _), g)| (p.clone(), g.count)), 3)
+            fit,
+            &format!(
+                "  top principals: {}",
+                top(s.groups.iter().map(|((p, _), g)| (p.clone(), g.count)), 3)
+            ),
         )?;
         let mut actors: BTreeMap<String, u64> = BTreeMap::new();
         for (_, g) in &s.groups {
@@ -390,11 +555,14 @@ fn write_table(
                 *actors.entry(a.to_string()).or_default() += n;
             }
         }
-        writeln!(out, "  top actors: {}", top(actors.into_iter(), 3))?;
-        writeln!(
+        line(out, fit, &format!("  top actors: {}", top(actors.into_iter(), 3)))?;
+        line(
             out,
-            "  top source IPs: {}",
-            top(s.groups.iter().map(|((_, ip), g)| (ip.clone(), g.count)), 3)
+            fit,
+            &format!(
+                "  top source IPs: {}",
+                top(s.groups.iter().map(|((_, ip), g)| (ip.clone(), g.count)), 3)
+            ),
         )?;
         let samples: Vec<&str> = s
             .groups
@@ -408,62 +576,13 @@ fn write_table(
             .take(3)
             .collect();
         if !samples.is_empty() {
-            writeln!(out, "  sample eventIDs: {}", samples.join(", "))?;
+            line(out, fit, &format!("  sample eventIDs: {}", samples.join(", ")))?;
         }
-        let correlation = s.groups.first().and_then(|(_, g)| g.correlation.as_ref());
-        let mut header: Vec<String> = vec!["count".into()];
-        if correlation.is_some() {
-            header.push("events".into());
-        }
-        let who = match correlation {
-            Some((_, group)) if !group.is_empty() => group
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            _ => "principal".into(),
-        };
-        header.extend([
-            "first".into(),
-            "last".into(),
-            who,
-            "source IP".into(),
-            "accounts".into(),
-            "regions".into(),
-            "event names".into(),
-        ]);
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Disabled);
-        t.set_header(header);
-        for ((principal, ip), g) in &s.groups {
-            let mut row = vec![g.count.to_string()];
-            if correlation.is_some() {
-                row.push(g.events.to_string());
-            }
-            let accounts: Vec<String> = g.accounts.sorted().into_iter().map(str::to_string).collect();
-            let regions: Vec<String> = g.regions.sorted().into_iter().map(str::to_string).collect();
-            let names: Vec<String> = g
-                .event_names
-                .by_count()
-                .into_iter()
-                .map(|(k, c)| format!("{k} ({c})"))
-                .collect();
-            row.extend([
-                time_cell(g.first),
-                time_cell(g.last),
-                or_dash(principal),
-                or_dash(ip),
-                brief(&accounts, g.accounts.unlisted(), 3),
-                brief(&regions, g.regions.unlisted(), 3),
-                brief(&names, g.event_names.unlisted(), 3),
-            ]);
-            t.add_row(row);
-        }
-        writeln!(out, "{t}")?;
+        writeln!(out, "{}", section_table(s, fit.wide).render(fit.width))?;
     }
     if let Some(n) = note {
-        writeln!(out, "\nNot shown: {n}.")?;
+        writeln!(out)?;
+        note_lines(out, fit, &format!("Not shown: {n}."))?;
     }
     Ok(())
 }
