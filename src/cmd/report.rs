@@ -13,9 +13,8 @@ use crate::incident::Incident;
 use crate::report::Reporter;
 use crate::session::{Source, check_sources, lake_source, runtime};
 use crate::source;
-use crate::verify::analyse::{Inputs, verify};
 use crate::verify::keys::KeySet;
-use crate::verify::read::{listed_by, read_digests, read_logs};
+use crate::verify::verify_listing;
 use crate::window::parse_duration;
 
 /// Arguments of `ctscan report`.
@@ -57,22 +56,10 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         let listing = source::list(&args.sources, &scope)?;
         page.set_inventory(&listing);
         if !args.no_verify && !listing.digests.is_empty() {
-            let mut keys = KeySet::default();
-            for path in &args.public_keys {
-                keys.load(path)?;
-            }
-            let (digests, _) = read_digests(&listing.digests);
-            let logs = read_logs(&listing.objects, args.read.max_object_size, threads);
-            let verification = verify(
-                Inputs {
-                    digests,
-                    logs,
-                    window: scope.window,
-                    gap: parse_duration("1h")?,
-                    listed: Box::new(listed_by(scope.clone())),
-                },
-                &keys,
-            );
+            let keys = KeySet::load_all(&args.public_keys)?;
+            let gap = parse_duration("1h")?;
+            let verification =
+                verify_listing(&listing, &scope, &keys, gap, args.read.max_object_size, threads);
             page.set_verification(&verification, keys.len());
         }
     }

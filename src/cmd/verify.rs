@@ -16,10 +16,10 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use crate::args::{EXIT_OK, EXIT_PARTIAL, EXIT_TAMPERED, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
 use crate::output::{Format, write_batch};
 use crate::source;
-use crate::verify::analyse::{Inputs, Verification, verify};
+use crate::verify::analyse::Verification;
 use crate::verify::finding::{Finding, Status, Weight};
 use crate::verify::keys::KeySet;
-use crate::verify::read::{listed_by, read_digests, read_logs};
+use crate::verify::verify_listing;
 use crate::window::parse_duration;
 
 /// Arguments of `ctscan verify`.
@@ -52,10 +52,7 @@ pub fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     let scope = args.scope.scope()?;
     let gap = parse_duration(&args.gap).with_context(|| format!("--gap {}", args.gap))?;
-    let mut keys = KeySet::default();
-    for path in &args.public_keys {
-        keys.load(path)?;
-    }
+    let keys = KeySet::load_all(&args.public_keys)?;
     let threads = global.init_threads()?;
     let (mut out, format) = args.output.open()?;
     let listing = source::list(&args.sources, &scope)?;
@@ -63,20 +60,8 @@ pub fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         eprintln!("ctscan: {}: {}", f.key, f.reason);
     }
     let outside = listing.objects.iter().filter(|o| o.log.is_none()).count();
-    let (digests, sidecar_problems) = read_digests(&listing.digests);
-    let logs = read_logs(&listing.objects, args.read.max_object_size, threads);
-    let (n_digests, n_logs) = (digests.len(), logs.len());
-    let mut result = verify(
-        Inputs {
-            digests,
-            logs,
-            window: scope.window,
-            gap,
-            listed: Box::new(listed_by(scope)),
-        },
-        &keys,
-    );
-    result.findings.extend(sidecar_problems);
+    let result = verify_listing(&listing, &scope, &keys, gap, args.read.max_object_size, threads);
+    let (n_digests, n_logs) = (result.digests_read, result.logs_read);
 
     let shown: Vec<&Finding> = result
         .findings

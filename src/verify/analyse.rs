@@ -75,6 +75,10 @@ pub struct Verification {
     pub chains: Vec<ChainSpan>,
     /// The trail-changing calls found in the logs.
     pub trail_events: Vec<TrailEvent>,
+    /// Digest objects read.
+    pub digests_read: usize,
+    /// Log files read.
+    pub logs_read: usize,
 }
 
 /// What one (account, region, trail) chain covers.
@@ -643,6 +647,7 @@ pub fn verify(input: Inputs, keys: &KeySet) -> Verification {
         findings: out,
         chains,
         trail_events,
+        ..Verification::default()
     }
 }
 

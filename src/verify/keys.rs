@@ -118,6 +118,15 @@ impl KeySet {
         self.add_bytes(&bytes, &shown)
     }
 
+    /// The keys of every file given (see [`KeySet::load`]).
+    pub fn load_all(paths: &[std::path::PathBuf]) -> Result<KeySet, KeyError> {
+        let mut keys = KeySet::default();
+        for path in paths {
+            keys.load(path)?;
+        }
+        Ok(keys)
+    }
+
     /// Adds the keys of a file's contents (see [`KeySet::load`]).
     pub fn add_bytes(&mut self, bytes: &[u8], origin: &str) -> Result<usize, KeyError> {
         let bad = |reason: String| KeyError::BadFormat {

@@ -11,3 +11,35 @@ pub mod keys;
 pub mod log_hash;
 pub mod read;
 pub mod signature;
+
+use crate::source::Listing;
+use crate::window::Scope;
+
+/// Everything `verify` and the report's integrity section do with a listing: its digests (with their
+/// sidecars) and log files read once, and every check run on them.
+pub fn verify_listing(
+    listing: &Listing,
+    scope: &Scope,
+    keys: &keys::KeySet,
+    gap: chrono::Duration,
+    max_object_bytes: u64,
+    threads: usize,
+) -> analyse::Verification {
+    let (digests, sidecar_problems) = read::read_digests(&listing.digests);
+    let logs = read::read_logs(&listing.objects, max_object_bytes, threads);
+    let (digests_read, logs_read) = (digests.len(), logs.len());
+    let mut result = analyse::verify(
+        analyse::Inputs {
+            digests,
+            logs,
+            window: scope.window,
+            gap,
+            listed: Box::new(read::listed_by(scope.clone())),
+        },
+        keys,
+    );
+    result.findings.extend(sidecar_problems);
+    result.digests_read = digests_read;
+    result.logs_read = logs_read;
+    result
+}
