@@ -15,7 +15,6 @@ use crate::session::{Source, check_sources, lake_source, runtime};
 use crate::source;
 use crate::verify::keys::KeySet;
 use crate::verify::verify_listing;
-use crate::window::parse_duration;
 
 /// Arguments of `ctscan report`.
 #[derive(Debug, Args)]
@@ -57,7 +56,8 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         page.set_inventory(&listing);
         if !args.no_verify && !listing.digests.is_empty() {
             let keys = KeySet::load_all(&args.public_keys)?;
-            let gap = parse_duration("1h")?;
+            // The delivery-gap threshold `verify` uses by default.
+            let gap = chrono::Duration::hours(1);
             let verification =
                 verify_listing(&listing, &scope, &keys, gap, args.read.max_object_size, threads);
             page.set_verification(&verification, keys.len());
