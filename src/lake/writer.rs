@@ -55,6 +55,32 @@ fn tmp_name(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Whether a folder that is not a lake may become one: it is empty, or holds only what a creation
+/// killed before its marker was written leaves (the metadata folder with the lock file and the
+/// marker's temporary file), so such a kill never makes the folder unusable.
+fn holds_nothing_but_an_unfinished_creation(root: &Path) -> Result<bool, LakeError> {
+    let names = |dir: &Path| -> Result<Vec<String>, LakeError> {
+        std::fs::read_dir(dir)
+            .map_err(|e| LakeError::io(dir, e))?
+            .map(|e| {
+                e.map(|e| e.file_name().to_string_lossy().into_owned())
+                    .map_err(|e| LakeError::io(dir, e))
+            })
+            .collect()
+    };
+    let top = names(root)?;
+    if top.is_empty() {
+        return Ok(true);
+    }
+    let meta = root.join(META_DIR);
+    if top != [META_DIR] || !meta.is_dir() {
+        return Ok(false);
+    }
+    let marker_tmp = tmp_name(&super::marker_path(root));
+    let marker_tmp = marker_tmp.file_name().unwrap_or_default().to_string_lossy();
+    Ok(names(&meta)?.iter().all(|n| n == "lock" || *n == marker_tmp))
+}
+
 /// The one open writer of a lake.
 pub struct LakeWriter {
     root: PathBuf,
@@ -75,12 +101,7 @@ impl LakeWriter {
         let existed = is_lake(root);
         if existed {
             check_version(root)?;
-        } else if root.is_dir()
-            && std::fs::read_dir(root)
-                .map_err(|e| LakeError::io(root, e))?
-                .next()
-                .is_some()
-        {
+        } else if root.is_dir() && !holds_nothing_but_an_unfinished_creation(root)? {
             return Err(LakeError::Corrupt(format!(
                 "{} is not empty and not a ctscan lake; choose an empty or new folder",
                 root.display()
@@ -259,5 +280,36 @@ impl LakeWriter {
     pub fn commit(&self, entries: Vec<Entry>) -> Result<(), LakeError> {
         let path = manifest_path(&self.root);
         self.manifest().append(&path, entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_creation_killed_before_its_marker_leaves_a_usable_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("lake");
+        std::fs::create_dir_all(root.join(META_DIR)).unwrap();
+        std::fs::write(root.join(META_DIR).join("lock"), b"").unwrap();
+        std::fs::write(root.join(META_DIR).join("lake.json.tmp"), b"{\"form").unwrap();
+        drop(LakeWriter::open(&root).unwrap());
+        assert!(is_lake(&root));
+        check_version(&root).unwrap();
+    }
+
+    #[test]
+    fn anything_else_in_the_folder_is_still_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("lake");
+        std::fs::create_dir_all(root.join(META_DIR)).unwrap();
+        std::fs::write(root.join(META_DIR).join("lock"), b"").unwrap();
+        std::fs::write(root.join(META_DIR).join("notes.txt"), b"mine").unwrap();
+        assert!(matches!(LakeWriter::open(&root), Err(LakeError::Corrupt(_))));
+        std::fs::remove_file(root.join(META_DIR).join("notes.txt")).unwrap();
+        std::fs::write(root.join("evidence.json"), b"{}").unwrap();
+        assert!(matches!(LakeWriter::open(&root), Err(LakeError::Corrupt(_))));
+        assert!(!is_lake(&root));
     }
 }

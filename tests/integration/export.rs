@@ -158,8 +158,10 @@ fn killed_exports_resume_to_exactly_the_uninterrupted_rows() {
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
-        if child.try_wait().unwrap().is_none() {
-            interrupted += 1;
+        match child.try_wait().unwrap() {
+            None => interrupted += 1,
+            // A run that got to the end on its own, after earlier kills, must have succeeded.
+            Some(status) => assert!(status.success(), "after a kill at {delay_ms} ms: {status}"),
         }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
