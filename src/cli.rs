@@ -39,6 +39,8 @@ enum Command {
     Report(cmd::report::ReportArgs),
     /// Prove an archive complete and untampered from its digest chains, offline.
     Verify(cmd::verify::VerifyArgs),
+    /// Run a node of a Ballista cluster for `query`, `hunt` and `export --cluster`: a scheduler or an executor.
+    Cluster(cmd::cluster::ClusterArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process exit code.
@@ -56,6 +58,7 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Summary(args) => cmd::summary::run(args, &cli.global),
         Command::Report(args) => cmd::report::run(args, &cli.global),
         Command::Verify(args) => cmd::verify::run(args, &cli.global),
+        Command::Cluster(args) => cmd::cluster::run(args, &cli.global),
     }
 }
 

@@ -18,7 +18,8 @@ use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::{Distribution, EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
@@ -124,6 +125,17 @@ pub struct DedupTable {
     copies: Copies,
     /// The most copies any one scan saw (every scan of a run sees the same records).
     duplicates: Arc<AtomicU64>,
+    remote: Option<RemoteDedup>,
+}
+
+/// A dedup that runs on a cluster: its rows are hash-partitioned by event so each task folds the copies
+/// of its own events, and each task's count goes back to the client's counter `id` at `feedback`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteDedup {
+    /// The client's counter.
+    pub id: u64,
+    /// Where the client takes reports.
+    pub feedback: String,
 }
 
 impl DedupTable {
@@ -133,7 +145,26 @@ impl DedupTable {
             inner,
             copies,
             duplicates: Arc::default(),
+            remote: None,
         }
+    }
+
+    /// The dedup of a client's table, as a cluster's scheduler plans it.
+    pub fn remote(inner: Arc<dyn TableProvider>, copies: Copies, remote: RemoteDedup) -> DedupTable {
+        DedupTable {
+            remote: Some(remote),
+            ..DedupTable::new(inner, copies)
+        }
+    }
+
+    /// The table whose copies are folded.
+    pub fn inner(&self) -> &Arc<dyn TableProvider> {
+        &self.inner
+    }
+
+    /// Whether copies are folded or only counted.
+    pub fn copies(&self) -> Copies {
+        self.copies
     }
 
     /// A handle on the duplicate count, readable after the run.
@@ -195,30 +226,35 @@ impl TableProvider for DedupTable {
             keep,
             self.copies,
             self.duplicates.clone(),
+            self.remote.clone(),
         )?))
     }
 }
 
 /// The operator behind [`DedupTable`]: one memory of seen events shared by every partition of one scan.
 #[derive(Debug)]
-struct DedupExec {
+pub struct DedupExec {
     input: Arc<dyn ExecutionPlan>,
     key: (usize, usize),
     keep: Vec<usize>,
     copies: Copies,
     seen: Arc<SeenEvents>,
     total: Arc<AtomicU64>,
+    remote: Option<RemoteDedup>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
 }
 
 impl DedupExec {
-    fn new(
+    /// The dedup of `input` on the columns `key` (eventID, recipientAccountId), keeping the columns
+    /// `keep`.
+    pub fn new(
         input: Arc<dyn ExecutionPlan>,
         key: (usize, usize),
         keep: Vec<usize>,
         copies: Copies,
         total: Arc<AtomicU64>,
+        remote: Option<RemoteDedup>,
     ) -> Result<DedupExec> {
         let schema = Arc::new(input.schema().project(&keep)?);
         let properties = Arc::new(PlanProperties::new(
@@ -234,15 +270,23 @@ impl DedupExec {
             copies,
             seen: Arc::default(),
             total,
+            remote,
             schema,
             properties,
         })
     }
 
-    fn filter(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+    /// What a cluster needs to rebuild the operator: key columns, kept columns, mode, and the client's
+    /// counter.
+    pub fn wire(&self) -> ((usize, usize), &[usize], Copies, Option<&RemoteDedup>) {
+        (self.key, &self.keep, self.copies, self.remote.as_ref())
+    }
+
+    fn filter(&self, batch: &RecordBatch, mine: &AtomicU64) -> Result<RecordBatch> {
         let first = self
             .seen
             .first_rows(batch.column(self.key.0), batch.column(self.key.1))?;
+        mine.fetch_add(first.false_count() as u64, Ordering::Relaxed);
         self.total.fetch_max(self.seen.duplicates(), Ordering::Relaxed);
         let batch = match self.copies {
             Copies::Fold if first.false_count() > 0 => filter_record_batch(batch, &first)?,
@@ -275,6 +319,22 @@ impl ExecutionPlan for DedupExec {
         vec![&self.input]
     }
 
+    fn required_input_distribution(&self) -> Vec<Distribution> {
+        match self.remote {
+            // Every copy of an event lands in one task, which alone decides which copy survives.
+            Some(_) => {
+                let schema = self.input.schema();
+                let column =
+                    |i: usize| -> Arc<dyn PhysicalExpr> { Arc::new(Column::new(schema.field(i).name(), i)) };
+                vec![Distribution::KeyPartitioned(vec![
+                    column(self.key.0),
+                    column(self.key.1),
+                ])]
+            }
+            None => vec![Distribution::UnspecifiedDistribution],
+        }
+    }
+
     fn apply_expressions(
         &self,
         _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
@@ -295,6 +355,7 @@ impl ExecutionPlan for DedupExec {
             self.keep.clone(),
             self.copies,
             self.total.clone(),
+            self.remote.clone(),
         )?))
     }
 
@@ -307,13 +368,41 @@ impl ExecutionPlan for DedupExec {
             copies: self.copies,
             seen: self.seen.clone(),
             total: self.total.clone(),
+            remote: self.remote.clone(),
             schema: self.schema.clone(),
             properties: self.properties.clone(),
         };
-        let stream = input.map(move |b| b.and_then(|b| me.filter(&b)));
+        let mine = Arc::new(AtomicU64::new(0));
+        let counted = mine.clone();
+        let stream = input.map(move |b| b.and_then(|b| me.filter(&b, &counted)));
+        let Some(remote) = self.remote.clone() else {
+            return Ok(Box::pin(RecordBatchStreamAdapter::new(
+                self.schema.clone(),
+                stream,
+            )));
+        };
+        // On a cluster, the partition's count goes to the client before the stream ends.
+        let tail = futures::stream::once(async move {
+            let report = crate::cluster::feedback::Message::Duplicates {
+                dedup: remote.id,
+                partition,
+                count: mine.load(Ordering::Relaxed),
+            };
+            let to = remote.feedback.clone();
+            let sent = tokio::task::spawn_blocking(move || crate::cluster::feedback::send(&to, &[report]))
+                .await
+                .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+            sent.map_err(|e| {
+                DataFusionError::Execution(format!(
+                    "cannot hand the duplicate count to the client at {}: {e}",
+                    remote.feedback
+                ))
+            })
+        })
+        .filter_map(|r: Result<()>| async move { r.err().map(Err) });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             self.schema.clone(),
-            stream,
+            stream.chain(tail),
         )))
     }
 }

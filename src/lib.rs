@@ -7,6 +7,7 @@
 pub mod args;
 pub mod attribution;
 pub mod cli;
+pub mod cluster;
 pub mod cmd;
 pub mod decode;
 pub mod dedup;

@@ -43,10 +43,15 @@ struct Totals {
 /// Collects the counts of a run and tells the user about problems.
 pub struct Reporter {
     options: ReportOptions,
+    /// Also told of every object read (an executor passing its reads on to the client).
+    observer: Option<ObjectObserver>,
     start: Instant,
     totals: Mutex<Totals>,
     bar: Mutex<Option<ProgressBar>>,
 }
+
+/// A callback told of each object read, with how the read went.
+pub type ObjectObserver = Box<dyn Fn(&ObjectRef, &Result<ObjectOutcome, DecodeError>) + Send + Sync>;
 
 /// Identifies one pass over the listed objects; only the first pass of a run is counted in the summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +65,15 @@ impl Reporter {
             start: Instant::now(),
             totals: Mutex::default(),
             bar: Mutex::new(None),
+            observer: None,
+        }
+    }
+
+    /// A silent reporter that hands every object's outcome to `observer`.
+    pub fn observing(observer: ObjectObserver) -> Reporter {
+        Reporter {
+            observer: Some(observer),
+            ..Reporter::new(ReportOptions::default())
         }
     }
 
@@ -123,6 +137,10 @@ impl Reporter {
 
     /// Records the outcome of reading one object.
     pub fn object_done(&self, scan: ScanId, obj: &ObjectRef, outcome: &Result<ObjectOutcome, DecodeError>) {
+        if let Some(observe) = &self.observer {
+            observe(obj, outcome);
+            return;
+        }
         match outcome {
             Ok(o) => {
                 let tell = {

@@ -46,7 +46,15 @@ pub fn session(threads: usize) -> SessionContext {
     config.options_mut().sql_parser.enable_ident_normalization = false;
     // PostgreSQL's operator precedence makes `requestParameters ->> 'k' IS NOT NULL` mean what it says.
     config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
-    SessionContext::new_with_config(config)
+    match crate::cluster::active() {
+        // A session on the cluster differs only in where its plans run.
+        Some(target) => target.session(config).unwrap_or_else(|e| {
+            // The scheduler's address was checked when the run connected; this cannot be worked around.
+            eprintln!("ctscan: cannot plan on the cluster: {e}");
+            std::process::exit(crate::args::EXIT_FATAL)
+        }),
+        None => SessionContext::new_with_config(config),
+    }
 }
 
 /// The lake folder, when the one SOURCE is a lake written by `ctscan export`.

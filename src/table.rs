@@ -20,7 +20,7 @@ use datafusion::prelude::SessionContext;
 use crate::report::{Reporter, ScanId};
 use crate::scan::{ScanConfig, stream_objects};
 use crate::schema::{self, EVENT_TIME, OBJECT_ACCOUNT, OBJECT_DAY, OBJECT_REGION};
-use crate::source::{self, ObjectRef};
+use crate::source::{self, Listing, ObjectRef};
 use crate::window::{DayRange, Scope, Window};
 
 /// The `events` table over one or more SOURCEs.
@@ -45,6 +45,48 @@ impl EventsTable {
             config,
             reporter,
         }
+    }
+}
+
+impl EventsTable {
+    /// Lists the objects one scan reads and starts counting the scan; a listing failure stops a
+    /// `--strict` run.
+    pub fn listing(&self, config: &ScanConfig) -> Result<(Listing, ScanId)> {
+        let mut listing =
+            source::list(&self.sources, &config.scope).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        if let Some(only) = &config.only_objects {
+            listing.objects.retain(|o| only.contains(&o.key));
+        }
+        if config.strict
+            && let Some(f) = listing.failures.first()
+        {
+            return Err(DataFusionError::Execution(format!(
+                "{}: {} (stopped by --strict)",
+                f.key, f.reason
+            )));
+        }
+        let scan = self.reporter.begin_scan(&listing);
+        Ok((listing, scan))
+    }
+
+    /// The run's read settings.
+    pub fn config(&self) -> &ScanConfig {
+        &self.config
+    }
+
+    /// The run's reporter.
+    pub fn reporter(&self) -> &Arc<Reporter> {
+        &self.reporter
+    }
+}
+
+/// How the `events` table takes a filter: inexactly when it narrows the listing or the window (the
+/// filter runs again above the scan), not at all otherwise.
+pub fn pushes_down(f: &Expr) -> TableProviderFilterPushDown {
+    if narrowing(f).is_some() {
+        TableProviderFilterPushDown::Inexact
+    } else {
+        TableProviderFilterPushDown::Unsupported
     }
 }
 
@@ -295,16 +337,7 @@ impl TableProvider for EventsTable {
     }
 
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
-        Ok(filters
-            .iter()
-            .map(|f| {
-                if narrowing(f).is_some() {
-                    TableProviderFilterPushDown::Inexact
-                } else {
-                    TableProviderFilterPushDown::Unsupported
-                }
-            })
-            .collect())
+        Ok(filters.iter().map(|f| pushes_down(f)).collect())
     }
 
     async fn scan(
@@ -316,20 +349,7 @@ impl TableProvider for EventsTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let mut config = self.config.clone();
         config.scope = narrow_scope(config.scope, filters);
-        let mut listing =
-            source::list(&self.sources, &config.scope).map_err(|e| DataFusionError::External(Box::new(e)))?;
-        if let Some(only) = &config.only_objects {
-            listing.objects.retain(|o| only.contains(&o.key));
-        }
-        if config.strict
-            && let Some(f) = listing.failures.first()
-        {
-            return Err(DataFusionError::Execution(format!(
-                "{}: {} (stopped by --strict)",
-                f.key, f.reason
-            )));
-        }
-        let scan = self.reporter.begin_scan(&listing);
+        let (listing, scan) = self.listing(&config)?;
         let full = schema::events_schema();
         let projected = match projection {
             Some(p) => Arc::new(full.project(p)?),

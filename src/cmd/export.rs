@@ -13,18 +13,20 @@ use datafusion::arrow::compute::filter_record_batch;
 use rayon::prelude::*;
 
 use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, ReadArgs, ScopeArgs};
-use crate::decode::{BatchBuilder, Provenance, decode_object};
+use crate::cluster::ClusterArgs;
+use crate::cluster::export::{ExportTable, RemoteExport, entries};
 use crate::dedup::SeenEvents;
-use crate::evidence::{etag_of, mtime_of, sha256_hex};
+use crate::evidence::mtime_of;
 use crate::lake::LakeError;
+use crate::lake::convert::{Decoded, export_task};
 use crate::lake::manifest::Entry;
 use crate::lake::table::LakeTable;
 use crate::lake::writer::LakeWriter;
-use crate::report::{Reporter, ScanId};
-use crate::scan::{chunks, fetch};
+use crate::report::Reporter;
+use crate::scan::chunks;
 use crate::schema::{EVENT_ID, RECIPIENT_ACCOUNT};
 use crate::source::{self, Failure, Location, ObjectRef};
-use crate::window::Scope;
+use futures::StreamExt;
 
 /// Arguments of `ctscan export`.
 #[derive(Debug, Args)]
@@ -43,6 +45,8 @@ pub struct ExportArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// The events a lake already holds, so a resumed `--dedup` export does not write them again.
@@ -94,9 +98,6 @@ fn first_copies(
 /// queries), few enough to keep memory well under a gigabyte.
 const FLUSH_ROWS: usize = 128 * 1024;
 
-/// One task's decoded objects: their manifest entries (files still to fill in) and their rows.
-type Decoded = (Vec<Entry>, Vec<RecordBatch>);
-
 /// Whether a source object is the one the manifest recorded: same ETag for S3 objects (their content's
 /// identity), same size and modification time for local files.
 fn unchanged(e: &Entry, obj: &ObjectRef) -> bool {
@@ -105,55 +106,6 @@ fn unchanged(e: &Entry, obj: &ObjectRef) -> bool {
             Location::S3 { etag, .. } => e.etag.is_some() && e.etag == *etag,
             Location::Local(_) => e.mtime == mtime_of(obj),
         }
-}
-
-/// Decodes one task's objects and returns their manifest entries and rows.
-fn export_task(
-    task: &[ObjectRef],
-    max_object_bytes: u64,
-    reporter: &Reporter,
-    scan: ScanId,
-) -> Result<Decoded, LakeError> {
-    // Whole objects are exported: the window picks objects, so a lake never holds part of one.
-    let mut builder = BatchBuilder::new(None, Scope::default());
-    let mut entries = Vec::with_capacity(task.len());
-    let mut batches = Vec::new();
-    // S3 objects are fetched together, many GETs in flight; local files are read one by one below.
-    let mut prefetched = crate::source::s3::fetch_remote(task).into_iter();
-    for obj in task {
-        let mtime = mtime_of(obj);
-        let mut entry = Entry {
-            key: obj.key.clone(),
-            size: obj.size,
-            mtime,
-            etag: etag_of(obj),
-            sha256: String::new(),
-            events: 0,
-            files: Vec::new(),
-            error: None,
-        };
-        let prov = Provenance {
-            key: &obj.key,
-            log: obj.log.as_ref(),
-        };
-        let fetched = prefetched.next().flatten().unwrap_or_else(|| fetch(obj));
-        let outcome = fetched.and_then(|raw| {
-            entry.sha256 = sha256_hex(&raw);
-            entry.size = raw.len() as u64;
-            decode_object(raw, &prov, &mut builder, max_object_bytes)
-        });
-        reporter.object_done(scan, obj, &outcome);
-        match outcome {
-            Ok(o) => entry.events = o.rows as u64,
-            Err(e) => entry.error = Some(e.to_string()),
-        }
-        entries.push(entry);
-        if builder.rows() >= 64 * 1024 {
-            batches.push(builder.finish().map_err(|e| LakeError::Parquet(e.to_string()))?);
-        }
-    }
-    batches.push(builder.finish().map_err(|e| LakeError::Parquet(e.to_string()))?);
-    Ok((entries, batches))
 }
 
 /// Decoded objects waiting to be written and committed together.
@@ -186,12 +138,72 @@ impl Pending {
     }
 }
 
+/// Exports `todo` on the cluster: executors write the files, and each task's entries are committed here
+/// as they arrive, their files complete. Files of failed or repeated tasks are removed at the end.
+#[allow(clippy::too_many_arguments)]
+fn export_on_cluster(
+    target: &crate::cluster::target::Target,
+    writer: &LakeWriter,
+    todo: &[ObjectRef],
+    args: &ExportArgs,
+    reporter: &Arc<Reporter>,
+    scan: crate::report::ScanId,
+    threads: usize,
+    strict: bool,
+) -> anyhow::Result<(u64, u64)> {
+    let id = target.feedback().register_scan(reporter.clone(), scan);
+    let root = std::path::absolute(writer.root())?;
+    let export = RemoteExport::new(
+        todo,
+        root,
+        args.read.max_object_size,
+        id,
+        target.feedback().address(),
+    )?;
+    let rt = crate::session::runtime(threads)?;
+    let result = rt.block_on(async {
+        let ctx = crate::session::session(threads);
+        let mut stream = ctx
+            .read_table(Arc::new(ExportTable::new(export)))?
+            .execute_stream()
+            .await
+            .context("the cluster export failed")?;
+        let (mut exported, mut events) = (0u64, 0u64);
+        while let Some(batch) = stream.next().await {
+            let entries = entries(&batch.context("the cluster export failed")?)?;
+            let failed = entries.iter().find(|e| e.error.is_some()).cloned();
+            exported += entries.iter().filter(|e| e.error.is_none()).count() as u64;
+            events += entries.iter().map(|e| e.events).sum::<u64>();
+            writer.commit(entries)?;
+            if let (true, Some(f)) = (strict, failed) {
+                anyhow::bail!("{}: {} (stopped by --strict)", f.key, f.error.unwrap_or_default());
+            }
+        }
+        Ok::<_, anyhow::Error>((exported, events))
+    });
+    writer
+        .remove_leftovers()
+        .context("cannot remove the files of unfinished tasks")?;
+    result
+}
+
 /// Runs `ctscan export`.
 pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
-    global.init_threads()?;
+    let threads = global.init_threads()?;
     let scope = args.scope.scope()?;
-    let reporter = Reporter::new(global.report_options());
+    let reporter = Arc::new(Reporter::new(global.report_options()));
     crate::session::check_sources(&args.sources)?;
+    let out = args.out.to_string_lossy();
+    let mut paths: Vec<&str> = args.sources.iter().map(String::as_str).collect();
+    paths.push(&out);
+    args.cluster.connect(&paths)?;
+    let cluster = crate::cluster::active();
+    if cluster.is_some() && args.dedup {
+        anyhow::bail!(
+            "--dedup needs every event of the lake in one memory, which a cluster does not have; export without \
+--dedup (queries and hunts fold copies with --dedup) or without --cluster"
+        );
+    }
     let writer = LakeWriter::open(&args.out)
         .with_context(|| format!("cannot open the lake {}", args.out.display()))?;
     let listing = source::list(&args.sources, &scope)?;
@@ -240,12 +252,38 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     // Without --dedup the copies are kept, and counted only for the run summary (counting costs a memory
     // of every event).
     let seen = match (args.dedup, global.report_options().summary) {
+        // On a cluster, counting copies would need every event in one memory: the summary says so.
+        _ if cluster.is_some() => None,
         (true, _) => {
             Some(seen_in_lake(&args.out, has_files).context("cannot read the events already in the lake")?)
         }
         (false, true) => Some(SeenEvents::default()),
         (false, false) => None,
     };
+    if let Some(target) = cluster {
+        let counted = export_on_cluster(
+            target,
+            &writer,
+            &todo,
+            &args,
+            &reporter,
+            scan,
+            threads,
+            global.strict,
+        );
+        reporter.finish();
+        let (exported, events) = counted?;
+        println!(
+            "exported {exported} objects ({events} events) to {}; {already} already in the lake, {changed} changed \
+since export; duplicate records not counted on a cluster",
+            args.out.display()
+        );
+        return Ok(if reporter.had_problems() {
+            EXIT_PARTIAL
+        } else {
+            EXIT_OK
+        });
+    }
     let tasks = chunks(todo, rayon::current_num_threads());
     let (tx, rx) = mpsc::sync_channel::<Result<Decoded, LakeError>>(2);
     let stop = AtomicBool::new(false);

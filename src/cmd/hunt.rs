@@ -11,6 +11,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
+use crate::cluster::ClusterArgs;
 use crate::hunting::{self, RuleArgs};
 use crate::incident::Incident;
 use crate::report::Reporter;
@@ -50,12 +51,16 @@ pub struct HuntArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// Runs `ctscan hunt`.
 pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let started = std::time::Instant::now();
     check_sources(&args.sources)?;
+    args.cluster
+        .connect(&args.sources.iter().map(String::as_str).collect::<Vec<_>>())?;
     let threads = global.init_threads()?;
     let scope = args.scope.scope()?;
     let options = global.report_options();

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod cluster;
 pub mod export;
 pub mod hunt;
 pub mod ls;

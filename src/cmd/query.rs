@@ -9,6 +9,7 @@ use clap::Args;
 
 use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
 use crate::attribution::table::SessionsTable;
+use crate::cluster::ClusterArgs;
 use crate::dedup::Copies;
 use crate::output::write_stream;
 use crate::queries;
@@ -49,6 +50,8 @@ pub struct QueryArgs {
     pub read: ReadArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 fn list_queries(out: &mut dyn std::io::Write) -> anyhow::Result<()> {
@@ -96,6 +99,8 @@ pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     }
     let (sources, sql) = sources_and_sql(&args)?;
     check_sources(&sources)?;
+    args.cluster
+        .connect(&sources.iter().map(String::as_str).collect::<Vec<_>>())?;
     let threads = global.init_threads()?;
     let scope = args.scope.scope()?;
     let options = global.report_options();
@@ -106,6 +111,8 @@ pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let source = Source::open(&sources, config, reporter.clone());
     let copies = match (args.dedup, options.summary) {
         (true, _) => Some(Copies::Fold),
+        // On a cluster, counting copies would cost a shuffle of every row: only --dedup counts there.
+        (false, _) if crate::cluster::active().is_some() => None,
         // Duplicates are counted for the summary only: counting costs a memory of every event.
         (false, true) => Some(Copies::Count),
         (false, false) => None,

@@ -50,7 +50,9 @@ impl ArchiveSource {
 impl HuntSource for ArchiveSource {
     async fn events(&self, plan: &ReadPlan) -> Result<DataFrame, SigmaError> {
         let config = ScanConfig {
-            gate: Some(plan.gate.clone()),
+            // The gate holds the compiled rules, which stay on the client: a cluster builds every column
+            // of every row read, and the rules run here on what comes back.
+            gate: crate::cluster::active().is_none().then(|| plan.gate.clone()),
             ..self.config.clone()
         };
         self.table(config).await
@@ -99,11 +101,16 @@ impl LakeSource {
 #[async_trait]
 impl HuntSource for LakeSource {
     async fn events(&self, plan: &ReadPlan) -> Result<DataFrame, SigmaError> {
+        if crate::cluster::active().is_some() {
+            // The prefilter holds the compiled rules, which stay on the client: every row comes back.
+            return self.table().await;
+        }
         Ok(self.table().await?.filter(plan.prefilter.clone())?)
     }
 
     fn gates(&self) -> bool {
-        false
+        // Every row of the window comes back from a cluster, so the pass counts them itself.
+        crate::cluster::active().is_some()
     }
 
     async fn count(&self) -> Result<u64, SigmaError> {

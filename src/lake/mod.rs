@@ -2,6 +2,7 @@
 //! files sorted by `eventTime`, plus `_ctscan/` holding the format marker, the manifest and the writer lock.
 //! Any engine can read `events/**/*.parquet`; ctscan reads exactly the files the manifest lists.
 
+pub mod convert;
 pub mod manifest;
 pub mod table;
 pub mod writer;

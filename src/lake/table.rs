@@ -37,6 +37,11 @@ fn partition_day(rel: &str) -> Option<NaiveDate> {
 }
 
 impl LakeTable {
+    /// The lake folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Opens a lake written by `ctscan export`.
     pub fn open(root: &Path) -> Result<LakeTable, LakeError> {
         check_version(root)?;

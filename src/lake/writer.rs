@@ -83,15 +83,49 @@ fn holds_nothing_but_an_unfinished_creation(root: &Path) -> Result<bool, LakeErr
 
 /// The one open writer of a lake.
 pub struct LakeWriter {
-    root: PathBuf,
+    files: LakeFiles,
     manifest: Mutex<Manifest>,
     /// Held for the writer's lifetime; the OS releases it when the process ends, however it ends.
     _lock: File,
+}
+
+/// Writes a lake's data files, each under a name no other writer uses; the files count as part of the
+/// lake only once the lake's writer records them in the manifest. An executor of a cluster export writes
+/// through one of these while the client holds the lock and the manifest.
+pub struct LakeFiles {
+    root: PathBuf,
     seq: AtomicU64,
     run_id: String,
     /// Encodes files. Not the global pool: its threads may all be blocked handing decoded rows to the
     /// thread that is waiting for these files.
     encoders: rayon::ThreadPool,
+}
+
+impl LakeFiles {
+    /// Files under `root` named after `run_id`, which must be unique to this writer.
+    pub fn new(root: &Path, run_id: String) -> Result<LakeFiles, LakeError> {
+        Ok(LakeFiles {
+            root: root.to_path_buf(),
+            seq: AtomicU64::new(0),
+            run_id,
+            encoders: rayon::ThreadPoolBuilder::new()
+                .num_threads(rayon::current_num_threads())
+                .thread_name(|i| format!("ctscan-encode-{i}"))
+                .build()
+                .map_err(|e| LakeError::Parquet(format!("cannot start encoder threads: {e}")))?,
+        })
+    }
+}
+
+/// A name for one run's files: its start time and process.
+pub fn run_id() -> String {
+    format!(
+        "{:x}-{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+        std::process::id()
+    )
 }
 
 impl LakeWriter {
@@ -128,24 +162,10 @@ impl LakeWriter {
         let mpath = manifest_path(root);
         let manifest = Manifest::load(&mpath)?;
         manifest.repair(&mpath)?;
-        let run_id = format!(
-            "{:x}-{:x}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-            std::process::id()
-        );
         let w = LakeWriter {
-            root: root.to_path_buf(),
+            files: LakeFiles::new(root, run_id())?,
             manifest: Mutex::new(manifest),
             _lock: lock,
-            seq: AtomicU64::new(0),
-            run_id,
-            encoders: rayon::ThreadPoolBuilder::new()
-                .num_threads(rayon::current_num_threads())
-                .thread_name(|i| format!("ctscan-encode-{i}"))
-                .build()
-                .map_err(|e| LakeError::Parquet(format!("cannot start encoder threads: {e}")))?,
         };
         w.remove_leftovers()?;
         Ok(w)
@@ -158,14 +178,20 @@ impl LakeWriter {
 
     /// The lake folder.
     pub fn root(&self) -> &Path {
-        &self.root
+        &self.files.root
+    }
+
+    /// Writes rows as one sorted Parquet file per event day; see [`LakeFiles::write_rows`].
+    pub fn write_rows(&self, batches: &[RecordBatch]) -> Result<Vec<(String, BTreeSet<String>)>, LakeError> {
+        self.files.write_rows(batches)
     }
 
     /// Deletes temporary files and data files no manifest line refers to (an interrupted run's output).
-    fn remove_leftovers(&self) -> Result<(), LakeError> {
+    pub fn remove_leftovers(&self) -> Result<(), LakeError> {
         let manifest = self.manifest();
         let known = manifest.files();
-        let data = self.root.join(DATA_DIR);
+        let root = self.root();
+        let data = root.join(DATA_DIR);
         if !data.exists() {
             return Ok(());
         }
@@ -176,7 +202,7 @@ impl LakeWriter {
             }
             let rel = entry
                 .path()
-                .strip_prefix(&self.root)
+                .strip_prefix(root)
                 .unwrap_or(entry.path())
                 .to_string_lossy()
                 .into_owned();
@@ -187,6 +213,14 @@ impl LakeWriter {
         Ok(())
     }
 
+    /// Records exported objects; only now do their files count as part of the lake.
+    pub fn commit(&self, entries: Vec<Entry>) -> Result<(), LakeError> {
+        let path = manifest_path(self.root());
+        self.manifest().append(&path, entries)
+    }
+}
+
+impl LakeFiles {
     /// Writes rows as one sorted Parquet file per event day (the days in parallel); returns each file
     /// (relative to the root) with the source objects (`objectKey`) that have rows in it.
     pub fn write_rows(&self, batches: &[RecordBatch]) -> Result<Vec<(String, BTreeSet<String>)>, LakeError> {
@@ -274,12 +308,6 @@ impl LakeWriter {
         }
         std::fs::rename(&tmp, &path).map_err(|e| LakeError::io(&path, e))?;
         Ok(())
-    }
-
-    /// Records exported objects; only now do their files count as part of the lake.
-    pub fn commit(&self, entries: Vec<Entry>) -> Result<(), LakeError> {
-        let path = manifest_path(&self.root);
-        self.manifest().append(&path, entries)
     }
 }
 

@@ -74,6 +74,26 @@ fn options() -> S3Options {
     OPTIONS.get().cloned().unwrap_or_default()
 }
 
+/// The options this process reads S3 with (the defaults until `configure` is called).
+pub fn current_options() -> S3Options {
+    options()
+}
+
+/// Sets the options of an executor from the client's plan. An executor keeps the options of its first
+/// S3 scan; a later scan that asks for other ones is refused rather than read with the wrong
+/// credentials or endpoint.
+pub fn configure_for_cluster(wanted: S3Options) -> Result<(), String> {
+    let held = OPTIONS.get_or_init(|| wanted.clone());
+    if *held == wanted {
+        Ok(())
+    } else {
+        Err(format!(
+            "this executor reads S3 with other options ({held:?}) than the client's ({wanted:?}); \
+start an executor per set of S3 options"
+        ))
+    }
+}
+
 /// Whether a SOURCE names an S3 location.
 pub fn is_s3(source: &str) -> bool {
     source.starts_with("s3://")

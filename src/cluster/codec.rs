@@ -1,0 +1,371 @@
+//! How ctscan's tables and operators travel inside Ballista plans. The client encodes the `events`
+//! table (a raw archive with its object list, a lake, the dedup around either), the scheduler decodes it
+//! and plans, and executors decode the operators of their tasks. Every node carries the ctscan version
+//! that encoded it; a node built from another version refuses the plan instead of reading it
+//! differently. Everything else goes through Ballista's own codecs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
+use datafusion::common::TableReference;
+use datafusion::datasource::file_format::FileFormatFactory;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{AggregateUDF, Extension, LogicalPlan, ScalarUDF, WindowUDF};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion_proto::logical_plan::LogicalExtensionCodec;
+use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
+use serde::{Deserialize, Serialize};
+
+use super::export::{ExportExec, ExportTable, RemoteExport};
+use super::scan::{ArchiveScanExec, RemoteEvents, RemoteScan};
+use super::{target, version};
+use crate::dedup::{Copies, DedupExec, DedupTable, RemoteDedup};
+use crate::lake::table::LakeTable;
+use crate::table::EventsTable;
+
+/// First byte of an encoding: Ballista's own, or ctscan's JSON.
+const BALLISTA: u8 = 0;
+const CTSCAN: u8 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope<T> {
+    version: String,
+    body: T,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum WireTable {
+    Archive(RemoteScan),
+    Export(RemoteExport),
+    Lake(PathBuf),
+    Dedup {
+        inner: Box<WireTable>,
+        fold: bool,
+        id: u64,
+        feedback: String,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum WireExec {
+    Export(RemoteExport),
+    Scan {
+        scan: RemoteScan,
+        projection: Option<Vec<usize>>,
+    },
+    Dedup {
+        key: (usize, usize),
+        keep: Vec<usize>,
+        fold: bool,
+        id: u64,
+        feedback: String,
+    },
+}
+
+fn encode<T: Serialize>(body: T, buf: &mut Vec<u8>) -> Result<()> {
+    buf.push(CTSCAN);
+    serde_json::to_writer(
+        &mut *buf,
+        &Envelope {
+            version: version(),
+            body,
+        },
+    )
+    .map_err(|e| DataFusionError::Internal(format!("cannot encode a ctscan plan node: {e}")))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(buf: &[u8]) -> Result<T> {
+    // The version is read on its own first, so that a node of another version is named as such even
+    // when the rest of its encoding has changed.
+    #[derive(Deserialize)]
+    struct Version {
+        version: String,
+    }
+    let mine = version();
+    let theirs: Version = serde_json::from_slice(buf).map_err(|e| {
+        DataFusionError::Plan(format!(
+            "unreadable ctscan plan node ({e}); is every node ctscan {mine}?"
+        ))
+    })?;
+    if theirs.version != mine {
+        return Err(DataFusionError::Plan(format!(
+            "ctscan version skew: the plan comes from ctscan {} and this node is ctscan {mine}; run the same \
+ctscan version on the client, the scheduler and every executor",
+            theirs.version
+        )));
+    }
+    let e: Envelope<T> = serde_json::from_slice(buf)
+        .map_err(|e| DataFusionError::Plan(format!("unreadable ctscan plan node: {e}")))?;
+    Ok(e.body)
+}
+
+fn table_wire(node: &Arc<dyn TableProvider>) -> Result<Option<WireTable>> {
+    if let Some(t) = node.downcast_ref::<DedupTable>() {
+        let Some(inner) = table_wire(t.inner())? else {
+            return Ok(None);
+        };
+        let target =
+            target::active().ok_or_else(|| DataFusionError::Internal("no cluster is active".into()))?;
+        let id = target.feedback().register_dedup(t.counter());
+        return Ok(Some(WireTable::Dedup {
+            inner: Box::new(inner),
+            fold: t.copies() == Copies::Fold,
+            id,
+            feedback: target.feedback().address().to_string(),
+        }));
+    }
+    if let Some(t) = node.downcast_ref::<EventsTable>() {
+        let target =
+            target::active().ok_or_else(|| DataFusionError::Internal("no cluster is active".into()))?;
+        let (listing, scan) = t.listing(t.config())?;
+        let id = target.feedback().register_scan(t.reporter().clone(), scan);
+        return Ok(Some(WireTable::Archive(RemoteScan::of(
+            &listing,
+            t.config(),
+            id,
+            target.feedback().address(),
+        )?)));
+    }
+    if let Some(t) = node.downcast_ref::<ExportTable>() {
+        return Ok(Some(WireTable::Export(t.export().clone())));
+    }
+    if let Some(t) = node.downcast_ref::<LakeTable>() {
+        return Ok(Some(WireTable::Lake(std::path::absolute(t.root())?)));
+    }
+    if node
+        .downcast_ref::<crate::attribution::table::SessionsTable>()
+        .is_some()
+    {
+        return Err(DataFusionError::NotImplemented(
+            "the sessions table is not available with --cluster; run the query without it".into(),
+        ));
+    }
+    if let Some(t) = node.downcast_ref::<RemoteEvents>() {
+        return Ok(Some(WireTable::Archive(t.scan().clone())));
+    }
+    Ok(None)
+}
+
+fn table_of(wire: WireTable) -> Result<Arc<dyn TableProvider>> {
+    Ok(match wire {
+        WireTable::Archive(scan) => Arc::new(RemoteEvents::new(scan)),
+        WireTable::Export(export) => Arc::new(ExportTable::new(export)),
+        WireTable::Lake(root) => {
+            Arc::new(LakeTable::open(&root).map_err(|e| DataFusionError::External(Box::new(e)))?)
+        }
+        WireTable::Dedup {
+            inner,
+            fold,
+            id,
+            feedback,
+        } => Arc::new(DedupTable::remote(
+            table_of(*inner)?,
+            if fold { Copies::Fold } else { Copies::Count },
+            RemoteDedup { id, feedback },
+        )),
+    })
+}
+
+/// Encodes ctscan's tables; Ballista's codec does the rest.
+#[derive(Debug, Default)]
+pub struct LogicalCodec {
+    ballista: BallistaLogicalExtensionCodec,
+}
+
+impl LogicalExtensionCodec for LogicalCodec {
+    fn try_decode(&self, buf: &[u8], inputs: &[LogicalPlan], ctx: &TaskContext) -> Result<Extension> {
+        self.ballista.try_decode(buf, inputs, ctx)
+    }
+
+    fn try_encode(&self, node: &Extension, buf: &mut Vec<u8>) -> Result<()> {
+        self.ballista.try_encode(node, buf)
+    }
+
+    fn try_decode_table_provider(
+        &self,
+        buf: &[u8],
+        table_ref: &TableReference,
+        schema: SchemaRef,
+        ctx: &TaskContext,
+    ) -> Result<Arc<dyn TableProvider>> {
+        match buf.split_first() {
+            Some((&CTSCAN, rest)) => table_of(decode(rest)?),
+            Some((&BALLISTA, rest)) => self
+                .ballista
+                .try_decode_table_provider(rest, table_ref, schema, ctx),
+            _ => Err(DataFusionError::Plan(format!(
+                "unknown table encoding for {table_ref}"
+            ))),
+        }
+    }
+
+    fn try_encode_table_provider(
+        &self,
+        table_ref: &TableReference,
+        node: Arc<dyn TableProvider>,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        match table_wire(&node)? {
+            Some(wire) => encode(wire, buf),
+            None => {
+                buf.push(BALLISTA);
+                self.ballista.try_encode_table_provider(table_ref, node, buf)
+            }
+        }
+    }
+
+    fn try_decode_file_format(&self, buf: &[u8], ctx: &TaskContext) -> Result<Arc<dyn FileFormatFactory>> {
+        self.ballista.try_decode_file_format(buf, ctx)
+    }
+
+    fn try_encode_file_format(&self, buf: &mut Vec<u8>, node: Arc<dyn FileFormatFactory>) -> Result<()> {
+        self.ballista.try_encode_file_format(buf, node)
+    }
+
+    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        self.ballista.try_decode_udf(name, buf)
+    }
+
+    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        self.ballista.try_encode_udf(node, buf)
+    }
+
+    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+        self.ballista.try_decode_udaf(name, buf)
+    }
+
+    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+        self.ballista.try_encode_udaf(node, buf)
+    }
+
+    fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
+        self.ballista.try_decode_udwf(name, buf)
+    }
+
+    fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
+        self.ballista.try_encode_udwf(node, buf)
+    }
+}
+
+/// Encodes ctscan's operators; Ballista's codec does the rest (its shuffles among them).
+#[derive(Debug, Default)]
+pub struct PhysicalCodec {
+    ballista: BallistaPhysicalExtensionCodec,
+}
+
+impl PhysicalExtensionCodec for PhysicalCodec {
+    fn try_decode(
+        &self,
+        buf: &[u8],
+        inputs: &[Arc<dyn ExecutionPlan>],
+        ctx: &TaskContext,
+        proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        match buf.split_first() {
+            Some((&CTSCAN, rest)) => match decode(rest)? {
+                WireExec::Export(export) => Ok(Arc::new(ExportExec::new(export))),
+                WireExec::Scan { scan, projection } => Ok(Arc::new(ArchiveScanExec::new(scan, projection)?)),
+                WireExec::Dedup {
+                    key,
+                    keep,
+                    fold,
+                    id,
+                    feedback,
+                } => {
+                    let input = inputs
+                        .first()
+                        .cloned()
+                        .ok_or_else(|| DataFusionError::Plan("a dedup needs its input".into()))?;
+                    Ok(Arc::new(DedupExec::new(
+                        input,
+                        key,
+                        keep,
+                        if fold { Copies::Fold } else { Copies::Count },
+                        Arc::default(),
+                        Some(RemoteDedup { id, feedback }),
+                    )?))
+                }
+            },
+            Some((&BALLISTA, rest)) => self.ballista.try_decode(rest, inputs, ctx, proto_converter),
+            _ => Err(DataFusionError::Plan("unknown operator encoding".into())),
+        }
+    }
+
+    fn try_encode(
+        &self,
+        node: Arc<dyn ExecutionPlan>,
+        buf: &mut Vec<u8>,
+        proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<()> {
+        if let Some(scan) = node.downcast_ref::<ArchiveScanExec>() {
+            let (scan, projection) = scan.parts();
+            return encode(
+                WireExec::Scan {
+                    scan: scan.clone(),
+                    projection: projection.cloned(),
+                },
+                buf,
+            );
+        }
+        if let Some(export) = node.downcast_ref::<ExportExec>() {
+            return encode(WireExec::Export(export.export().clone()), buf);
+        }
+        if let Some(dedup) = node.downcast_ref::<DedupExec>() {
+            let (key, keep, copies, remote) = dedup.wire();
+            let remote =
+                remote.ok_or_else(|| DataFusionError::Internal("a local dedup on a cluster".into()))?;
+            return encode(
+                WireExec::Dedup {
+                    key,
+                    keep: keep.to_vec(),
+                    fold: copies == Copies::Fold,
+                    id: remote.id,
+                    feedback: remote.feedback.clone(),
+                },
+                buf,
+            );
+        }
+        buf.push(BALLISTA);
+        self.ballista.try_encode(node, buf, proto_converter)
+    }
+
+    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        self.ballista.try_decode_udf(name, buf)
+    }
+
+    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        self.ballista.try_encode_udf(node, buf)
+    }
+
+    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+        self.ballista.try_decode_udaf(name, buf)
+    }
+
+    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+        self.ballista.try_encode_udaf(node, buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_of_another_version_is_refused_by_name() {
+        let mut buf = Vec::new();
+        encode(WireTable::Lake("/lake".into()), &mut buf).unwrap();
+        let text = String::from_utf8(buf[1..].to_vec()).unwrap();
+        let other = text.replace(&format!("\"{}\"", version()), "\"0.0.0-other\"");
+        let err = decode::<WireTable>(other.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("version skew"), "{err}");
+        assert!(err.contains("0.0.0-other") && err.contains(&version()), "{err}");
+        assert!(matches!(
+            decode::<WireTable>(text.as_bytes()).unwrap(),
+            WireTable::Lake(_)
+        ));
+    }
+}

@@ -1,0 +1,259 @@
+//! `export --cluster`: executors decode their share of the objects and write the lake's data files
+//! themselves; each task returns the manifest entries of its objects, whose files are then complete,
+//! and the client, which holds the lake's lock, commits them. A task that fails or is rerun leaves only
+//! files no manifest line names, which the client removes at the end, so the no-loss, no-duplicate and
+//! resume guarantees are those of a local export.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::TableType;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use serde::{Deserialize, Serialize};
+
+use super::feedback::{self, Message};
+use super::scan::partitions;
+use super::wire::{WireObject, WireS3};
+use crate::lake::convert::export_task;
+use crate::lake::manifest::Entry;
+use crate::lake::writer::{LakeFiles, run_id};
+use crate::report::Reporter;
+use crate::source::{Listing, Location, ObjectRef};
+
+/// Bytes of objects per export task: one task's rows are held until its files are written.
+const TASK_BYTES: u64 = 8 << 20;
+/// The one column of an export's results: a manifest entry as JSON.
+pub const ENTRY: &str = "entry";
+
+/// What an export's tasks need.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RemoteExport {
+    objects: Vec<WireObject>,
+    root: PathBuf,
+    max_object_bytes: u64,
+    s3: WireS3,
+    scan: u64,
+    feedback: String,
+    run: String,
+}
+
+impl RemoteExport {
+    /// The export of `objects` into the lake at `root` (absolute), reporting to the client's scan `scan`.
+    pub fn new(
+        objects: &[ObjectRef],
+        root: PathBuf,
+        max_object_bytes: u64,
+        scan: u64,
+        feedback: &str,
+    ) -> Result<Self> {
+        let cwd = std::env::current_dir()?;
+        Ok(RemoteExport {
+            objects: objects.iter().map(|o| WireObject::of(o, &cwd)).collect(),
+            root,
+            max_object_bytes,
+            s3: WireS3::of(&crate::source::s3::current_options()),
+            scan,
+            feedback: feedback.to_string(),
+            run: run_id(),
+        })
+    }
+}
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![Field::new(ENTRY, DataType::Utf8, false)]))
+}
+
+/// The export as a table: scanning it runs the export and yields the manifest entries.
+#[derive(Debug)]
+pub struct ExportTable {
+    export: RemoteExport,
+}
+
+impl ExportTable {
+    /// The table of one export.
+    pub fn new(export: RemoteExport) -> ExportTable {
+        ExportTable { export }
+    }
+
+    /// What the export does: what travels to the scheduler.
+    pub fn export(&self) -> &RemoteExport {
+        &self.export
+    }
+}
+
+#[async_trait]
+impl TableProvider for ExportTable {
+    fn schema(&self) -> SchemaRef {
+        schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        _projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(ExportExec::new(self.export.clone())))
+    }
+}
+
+/// Exports a share of the objects per partition.
+#[derive(Debug)]
+pub struct ExportExec {
+    export: RemoteExport,
+    parts: Vec<Vec<WireObject>>,
+    properties: Arc<PlanProperties>,
+}
+
+impl ExportExec {
+    /// The tasks of one export.
+    pub fn new(export: RemoteExport) -> ExportExec {
+        let parts = partitions(&export.objects, TASK_BYTES);
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema()),
+            Partitioning::UnknownPartitioning(parts.len()),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        ));
+        ExportExec {
+            export,
+            parts,
+            properties,
+        }
+    }
+
+    /// What the export does: what travels to executors.
+    pub fn export(&self) -> &RemoteExport {
+        &self.export
+    }
+}
+
+impl DisplayAs for ExportExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "ExportExec: {} objects in {} tasks into {}",
+            self.export.objects.len(),
+            self.parts.len(),
+            self.export.root.display()
+        )
+    }
+}
+
+/// One task: decode, write the files, hand in the reports, return the entries.
+fn run_task(export: &RemoteExport, partition: usize, objects: Vec<ObjectRef>) -> Result<RecordBatch> {
+    if objects.iter().any(|o| matches!(o.location, Location::S3 { .. })) {
+        crate::source::s3::configure_for_cluster(export.s3.options()).map_err(DataFusionError::Execution)?;
+    }
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let sink = reports.clone();
+    let id = export.scan;
+    let reporter = Reporter::observing(Box::new(move |obj, outcome| {
+        sink.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Message::object(id, obj, outcome));
+    }));
+    let scan = reporter.begin_scan(&Listing::default());
+    let lake_err = |e: crate::lake::LakeError| DataFusionError::External(Box::new(e));
+    let (mut entries, batches) =
+        export_task(&objects, export.max_object_bytes, &reporter, scan).map_err(lake_err)?;
+    // Named after the client's run, the task and this attempt: a rerun never overwrites a file.
+    let files = LakeFiles::new(&export.root, format!("{}-t{partition}-{}", export.run, run_id()))
+        .map_err(lake_err)?;
+    for (file, keys) in files.write_rows(&batches).map_err(lake_err)? {
+        for e in entries.iter_mut().filter(|e| keys.contains(&e.key)) {
+            e.files.push(file.clone());
+        }
+    }
+    drop(batches);
+    let messages = std::mem::take(&mut *reports.lock().unwrap_or_else(|e| e.into_inner()));
+    feedback::send(&export.feedback, &messages).map_err(|e| {
+        DataFusionError::Execution(format!(
+            "cannot hand the read reports to the client at {}: {e}",
+            export.feedback
+        ))
+    })?;
+    let json: Vec<String> = entries
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+    Ok(RecordBatch::try_new(
+        schema(),
+        vec![Arc::new(StringArray::from(json))],
+    )?)
+}
+
+impl ExecutionPlan for ExportExec {
+    fn name(&self) -> &str {
+        "ExportExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        let objects: Vec<ObjectRef> = self
+            .parts
+            .get(partition)
+            .ok_or_else(|| DataFusionError::Internal(format!("no partition {partition}")))?
+            .iter()
+            .map(WireObject::object)
+            .collect();
+        let export = self.export.clone();
+        let batch = futures::stream::once(async move {
+            tokio::task::spawn_blocking(move || run_task(&export, partition, objects))
+                .await
+                .map_err(|e| DataFusionError::Execution(e.to_string()))?
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema(), batch)))
+    }
+}
+
+/// The manifest entries in an export's result batch.
+pub fn entries(batch: &RecordBatch) -> anyhow::Result<Vec<Entry>> {
+    let column = batch
+        .column_by_name(ENTRY)
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+        .ok_or_else(|| anyhow::anyhow!("an export task returned no entries"))?;
+    column
+        .iter()
+        .flatten()
+        .map(|text| serde_json::from_str(text).map_err(anyhow::Error::from))
+        .collect()
+}

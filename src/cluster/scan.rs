@@ -1,0 +1,295 @@
+//! The `events` table of a raw archive on a cluster. The client lists the archive (so listing problems
+//! and skipped objects are its own to report) and sends the object list inside the plan; the scheduler
+//! narrows the window with the query's filters and splits the objects into partitions, one task each;
+//! every task reads its share with the same decoder as a local run and reports each object back.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::TableType;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::feedback::{self, Message};
+use super::wire::{WireConfig, WireObject, WireS3};
+use crate::decode::BatchBuilder;
+use crate::report::Reporter;
+use crate::scan::stream_objects;
+use crate::schema;
+use crate::source::Listing;
+use crate::table::{narrow_scope, pushes_down};
+
+/// Bytes of objects per task: large enough that a task's start-up is small beside its reading.
+const TASK_BYTES: u64 = 32 << 20;
+/// Tasks of one scan at most.
+const MAX_TASKS: usize = 4096;
+
+/// What a scan of a raw archive needs on the cluster.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RemoteScan {
+    /// Objects to read, as the client listed them.
+    pub objects: Vec<WireObject>,
+    /// Window, scope and read settings.
+    pub config: WireConfig,
+    /// How S3 objects are reached.
+    pub s3: WireS3,
+    /// The client's scan the reports belong to.
+    pub scan: u64,
+    /// Where the client takes reports.
+    pub feedback: String,
+}
+
+impl RemoteScan {
+    /// The scan of a listing made by the client.
+    pub fn of(
+        listing: &Listing,
+        config: &crate::scan::ScanConfig,
+        scan: u64,
+        feedback: &str,
+    ) -> Result<RemoteScan> {
+        let cwd = std::env::current_dir()?;
+        Ok(RemoteScan {
+            objects: listing.objects.iter().map(|o| WireObject::of(o, &cwd)).collect(),
+            config: WireConfig::of(config),
+            s3: WireS3::of(&crate::source::s3::current_options()),
+            scan,
+            feedback: feedback.to_string(),
+        })
+    }
+}
+
+/// The `events` table as the scheduler sees it.
+#[derive(Debug)]
+pub struct RemoteEvents {
+    scan: RemoteScan,
+}
+
+impl RemoteEvents {
+    /// The table over a client's listing.
+    pub fn new(scan: RemoteScan) -> RemoteEvents {
+        RemoteEvents { scan }
+    }
+
+    /// What the table reads.
+    pub fn scan(&self) -> &RemoteScan {
+        &self.scan
+    }
+}
+
+#[async_trait]
+impl TableProvider for RemoteEvents {
+    fn schema(&self) -> SchemaRef {
+        schema::events_schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(filters.iter().map(|f| pushes_down(f)).collect())
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let config = self.scan.config.config();
+        let narrowed = crate::scan::ScanConfig {
+            scope: narrow_scope(config.scope.clone(), filters),
+            ..config
+        };
+        let scan = RemoteScan {
+            config: WireConfig::of(&narrowed),
+            ..self.scan.clone()
+        };
+        Ok(Arc::new(ArchiveScanExec::new(scan, projection.cloned())?))
+    }
+}
+
+/// Splits objects into tasks of about `task_bytes`, in listing order.
+pub fn partitions(objects: &[WireObject], task_bytes: u64) -> Vec<Vec<WireObject>> {
+    let total: u64 = objects.iter().map(WireObject::size).sum();
+    let tasks = (total.div_ceil(task_bytes) as usize).clamp(1, MAX_TASKS.min(objects.len().max(1)));
+    let per = total.div_ceil(tasks as u64).max(1);
+    let mut out: Vec<Vec<WireObject>> = vec![Vec::new()];
+    let mut size = 0;
+    for o in objects {
+        if size >= per && out.len() < tasks {
+            out.push(Vec::new());
+            size = 0;
+        }
+        size += o.size();
+        out.last_mut().expect("one partition at least").push(o.clone());
+    }
+    out
+}
+
+/// Reads a share of an archive's objects per partition, on whichever executor runs the task.
+#[derive(Debug)]
+pub struct ArchiveScanExec {
+    scan: RemoteScan,
+    projection: Option<Vec<usize>>,
+    parts: Vec<Vec<WireObject>>,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+}
+
+impl ArchiveScanExec {
+    /// The scan of `scan`'s objects, `projection` of the events schema.
+    pub fn new(scan: RemoteScan, projection: Option<Vec<usize>>) -> Result<ArchiveScanExec> {
+        let parts = partitions(&scan.objects, TASK_BYTES);
+        let schema = BatchBuilder::new(projection.as_deref(), scan.config.config().scope).schema();
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(parts.len()),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Ok(ArchiveScanExec {
+            scan,
+            projection,
+            parts,
+            schema,
+            properties,
+        })
+    }
+
+    /// What the scan reads, and the projection: what travels to executors.
+    pub fn parts(&self) -> (&RemoteScan, Option<&Vec<usize>>) {
+        (&self.scan, self.projection.as_ref())
+    }
+}
+
+impl DisplayAs for ArchiveScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "ArchiveScanExec: {} objects in {} tasks",
+            self.scan.objects.len(),
+            self.parts.len()
+        )
+    }
+}
+
+impl ExecutionPlan for ArchiveScanExec {
+    fn name(&self) -> &str {
+        "ArchiveScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        let objects: Vec<_> = self
+            .parts
+            .get(partition)
+            .ok_or_else(|| DataFusionError::Internal(format!("no partition {partition}")))?
+            .iter()
+            .map(WireObject::object)
+            .collect();
+        if objects
+            .iter()
+            .any(|o| matches!(o.location, crate::source::Location::S3 { .. }))
+        {
+            crate::source::s3::configure_for_cluster(self.scan.s3.options())
+                .map_err(DataFusionError::Execution)?;
+        }
+        let reports = Arc::new(Mutex::new(Vec::new()));
+        let sink = reports.clone();
+        let id = self.scan.scan;
+        let reporter = Arc::new(Reporter::observing(Box::new(move |obj, outcome| {
+            sink.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Message::object(id, obj, outcome));
+        })));
+        let scan_id = reporter.begin_scan(&Listing::default());
+        let rows = stream_objects(
+            objects,
+            self.projection.clone(),
+            self.scan.config.config(),
+            reporter,
+            scan_id,
+        );
+        let address = self.scan.feedback.clone();
+        // The reports go out after the last batch, before the stream ends: the task is complete only
+        // once the client holds them.
+        let tail = futures::stream::once(async move {
+            let messages = std::mem::take(&mut *reports.lock().unwrap_or_else(|e| e.into_inner()));
+            let to = address.clone();
+            let sent = tokio::task::spawn_blocking(move || feedback::send(&to, &messages))
+                .await
+                .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+            sent.map_err(|e| {
+                DataFusionError::Execution(format!(
+                    "cannot hand the read reports to the client at {address}: {e}"
+                ))
+            })
+        })
+        .filter_map(|r: Result<()>| async move { r.err().map(Err) });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            rows.chain(tail),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_keep_every_object_once_and_in_order() {
+        let objects: Vec<WireObject> = (0..100u64)
+            .map(|i| {
+                WireObject::of(
+                    &crate::source::ObjectRef {
+                        key: format!("k{i:03}"),
+                        size: 8 << 20,
+                        log: None,
+                        location: crate::source::Location::Local(format!("k{i:03}").into()),
+                    },
+                    "/".as_ref(),
+                )
+            })
+            .collect();
+        let parts = partitions(&objects, TASK_BYTES);
+        assert_eq!(parts.len(), 25);
+        let keys: Vec<String> = parts.iter().flatten().map(|o| o.object().key).collect();
+        let want: Vec<String> = (0..100).map(|i| format!("k{i:03}")).collect();
+        assert_eq!(keys, want);
+        assert_eq!(partitions(&[], TASK_BYTES).len(), 1);
+    }
+}

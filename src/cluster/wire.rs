@@ -1,0 +1,235 @@
+//! The parts of a read that travel from the client to the scheduler and executors inside a plan: the
+//! object list, the window and scope, the read settings and how S3 is reached. Plain serde mirrors of the
+//! library's types, so the library's own types stay free of wire concerns.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::layout::LogKey;
+use crate::scan::ScanConfig;
+use crate::source::s3::S3Options;
+use crate::source::{Location, ObjectRef};
+use crate::window::{DayRange, Scope, Window};
+
+/// One object to read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireObject {
+    key: String,
+    size: u64,
+    log: Option<(String, String, i32, Option<String>)>,
+    path: Option<PathBuf>,
+    s3: Option<(String, String, Option<String>, Option<i64>)>,
+}
+
+impl WireObject {
+    /// The object as listed by the client; a relative local path is made absolute (the key shown to
+    /// users stays as given), since executors do not share the client's working directory.
+    pub fn of(o: &ObjectRef, cwd: &std::path::Path) -> WireObject {
+        let (path, s3) = match &o.location {
+            Location::Local(p) => (Some(cwd.join(p)), None),
+            Location::S3 {
+                bucket,
+                key,
+                etag,
+                modified,
+            } => (None, Some((bucket.clone(), key.clone(), etag.clone(), *modified))),
+        };
+        WireObject {
+            key: o.key.clone(),
+            size: o.size,
+            log: o.log.as_ref().map(|l| {
+                (
+                    l.account.clone(),
+                    l.region.clone(),
+                    l.day.num_days_from_ce(),
+                    l.org_id.clone(),
+                )
+            }),
+            path,
+            s3,
+        }
+    }
+
+    /// Its size as listed.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The object as the library reads it.
+    pub fn object(&self) -> ObjectRef {
+        let location = match (&self.path, &self.s3) {
+            (_, Some((bucket, key, etag, modified))) => Location::S3 {
+                bucket: bucket.clone(),
+                key: key.clone(),
+                etag: etag.clone(),
+                modified: *modified,
+            },
+            (Some(p), None) => Location::Local(p.clone()),
+            (None, None) => Location::Local(PathBuf::from(&self.key)),
+        };
+        ObjectRef {
+            key: self.key.clone(),
+            size: self.size,
+            log: self.log.as_ref().and_then(|(account, region, day, org_id)| {
+                Some(LogKey {
+                    account: account.clone(),
+                    region: region.clone(),
+                    day: NaiveDate::from_num_days_from_ce_opt(*day)?,
+                    org_id: org_id.clone(),
+                })
+            }),
+            location,
+        }
+    }
+}
+
+/// The scope and read settings of a scan (the row gate and object filter are applied by the client).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireConfig {
+    from: Option<i64>,
+    to: Option<i64>,
+    accounts: Vec<String>,
+    regions: Vec<String>,
+    first_day: Option<i32>,
+    last_day: Option<i32>,
+    max_object_bytes: u64,
+    strict: bool,
+    batch_rows: usize,
+}
+
+fn micros(t: Option<DateTime<Utc>>) -> Option<i64> {
+    t.map(|t| t.timestamp_micros())
+}
+
+fn instant(t: Option<i64>) -> Option<DateTime<Utc>> {
+    t.and_then(DateTime::from_timestamp_micros)
+}
+
+impl WireConfig {
+    /// The settings of `config` that executors need.
+    pub fn of(config: &ScanConfig) -> WireConfig {
+        let s = &config.scope;
+        WireConfig {
+            from: micros(s.window.from),
+            to: micros(s.window.to),
+            accounts: s.accounts.clone(),
+            regions: s.regions.clone(),
+            first_day: s.folder_days.first.map(|d| d.num_days_from_ce()),
+            last_day: s.folder_days.last.map(|d| d.num_days_from_ce()),
+            max_object_bytes: config.max_object_bytes,
+            strict: config.strict,
+            batch_rows: config.batch_rows,
+        }
+    }
+
+    /// The read settings, without a row gate or object filter.
+    pub fn config(&self) -> ScanConfig {
+        ScanConfig {
+            scope: Scope {
+                window: Window {
+                    from: instant(self.from),
+                    to: instant(self.to),
+                },
+                accounts: self.accounts.clone(),
+                regions: self.regions.clone(),
+                folder_days: DayRange {
+                    first: self.first_day.and_then(NaiveDate::from_num_days_from_ce_opt),
+                    last: self.last_day.and_then(NaiveDate::from_num_days_from_ce_opt),
+                },
+            },
+            max_object_bytes: self.max_object_bytes,
+            strict: self.strict,
+            batch_rows: self.batch_rows,
+            gate: None,
+            only_objects: None,
+        }
+    }
+}
+
+/// How S3 is reached: the client's options, so every executor reads the same buckets the same way
+/// (credentials themselves never travel: each node resolves them from its own environment).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WireS3 {
+    profile: Option<String>,
+    region: Option<String>,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    role_session_name: Option<String>,
+    endpoint_url: Option<String>,
+    no_sign_request: bool,
+    concurrency: usize,
+}
+
+impl WireS3 {
+    /// The options of `o`.
+    pub fn of(o: &S3Options) -> WireS3 {
+        WireS3 {
+            profile: o.profile.clone(),
+            region: o.region.clone(),
+            role_arn: o.role_arn.clone(),
+            external_id: o.external_id.clone(),
+            role_session_name: o.role_session_name.clone(),
+            endpoint_url: o.endpoint_url.clone(),
+            no_sign_request: o.no_sign_request,
+            concurrency: o.concurrency,
+        }
+    }
+
+    /// The options as the S3 reader takes them.
+    pub fn options(&self) -> S3Options {
+        S3Options {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            role_arn: self.role_arn.clone(),
+            external_id: self.external_id.clone(),
+            role_session_name: self.role_session_name.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            no_sign_request: self.no_sign_request,
+            concurrency: self.concurrency,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_and_settings_survive_the_trip() {
+        let o = ObjectRef {
+            key: "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/03/x.json.gz".into(),
+            size: 42,
+            log: Some(LogKey {
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                day: NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
+                org_id: Some("o-abc".into()),
+            }),
+            location: Location::Local("rel/x.json.gz".into()),
+        };
+        let wire: WireObject =
+            serde_json::from_str(&serde_json::to_string(&WireObject::of(&o, "/cwd".as_ref())).unwrap())
+                .unwrap();
+        let back = wire.object();
+        assert_eq!(back.key, o.key);
+        assert_eq!(back.log, o.log);
+        assert_eq!(back.location, Location::Local("/cwd/rel/x.json.gz".into()));
+        let config = ScanConfig {
+            scope: Scope {
+                window: Window {
+                    from: DateTime::from_timestamp(1_772_500_000, 0),
+                    to: None,
+                },
+                accounts: vec!["111122223333".into()],
+                ..Scope::default()
+            },
+            strict: true,
+            ..ScanConfig::default()
+        };
+        let back = WireConfig::of(&config).config();
+        assert_eq!(back.scope, config.scope);
+        assert!(back.strict);
+    }
+}
