@@ -382,24 +382,13 @@ impl ExecutionPlan for DedupExec {
             )));
         };
         // On a cluster, the partition's count goes to the client before the stream ends.
-        let tail = futures::stream::once(async move {
-            let report = crate::cluster::feedback::Message::Duplicates {
+        let tail = crate::cluster::feedback::hand_in(remote.feedback, move || {
+            vec![crate::cluster::feedback::Message::Duplicates {
                 dedup: remote.id,
                 partition,
                 count: mine.load(Ordering::Relaxed),
-            };
-            let to = remote.feedback.clone();
-            let sent = tokio::task::spawn_blocking(move || crate::cluster::feedback::send(&to, &[report]))
-                .await
-                .map_err(|e| DataFusionError::Execution(e.to_string()))?;
-            sent.map_err(|e| {
-                DataFusionError::Execution(format!(
-                    "cannot hand the duplicate count to the client at {}: {e}",
-                    remote.feedback
-                ))
-            })
-        })
-        .filter_map(|r: Result<()>| async move { r.err().map(Err) });
+            }]
+        });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             self.schema.clone(),
             stream.chain(tail),

@@ -66,19 +66,27 @@ enum WireExec {
     },
 }
 
+/// zstd level of a node's JSON: object lists repeat their folder prefixes and shrink about tenfold, and
+/// every task of a stage receives the whole stage's plan.
+const ZSTD_LEVEL: i32 = 3;
+
 fn encode<T: Serialize>(body: T, buf: &mut Vec<u8>) -> Result<()> {
+    let json = serde_json::to_vec(&Envelope {
+        version: version(),
+        body,
+    })
+    .map_err(|e| DataFusionError::Internal(format!("cannot encode a ctscan plan node: {e}")))?;
+    let packed = zstd::bulk::compress(&json, ZSTD_LEVEL)
+        .map_err(|e| DataFusionError::Internal(format!("cannot compress a ctscan plan node: {e}")))?;
     buf.push(CTSCAN);
-    serde_json::to_writer(
-        &mut *buf,
-        &Envelope {
-            version: version(),
-            body,
-        },
-    )
-    .map_err(|e| DataFusionError::Internal(format!("cannot encode a ctscan plan node: {e}")))
+    buf.extend_from_slice(&packed);
+    Ok(())
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(buf: &[u8]) -> Result<T> {
+fn decode<T: for<'de> Deserialize<'de>>(packed: &[u8]) -> Result<T> {
+    let buf = zstd::stream::decode_all(packed)
+        .map_err(|e| DataFusionError::Plan(format!("unreadable ctscan plan node: {e}")))?;
+    let buf = buf.as_slice();
     // The version is read on its own first, so that a node of another version is named as such even
     // when the rest of its encoding has changed.
     #[derive(Deserialize)]
@@ -358,13 +366,14 @@ mod tests {
     fn a_node_of_another_version_is_refused_by_name() {
         let mut buf = Vec::new();
         encode(WireTable::Lake("/lake".into()), &mut buf).unwrap();
-        let text = String::from_utf8(buf[1..].to_vec()).unwrap();
+        let text = String::from_utf8(zstd::stream::decode_all(&buf[1..]).unwrap()).unwrap();
         let other = text.replace(&format!("\"{}\"", version()), "\"0.0.0-other\"");
-        let err = decode::<WireTable>(other.as_bytes()).unwrap_err().to_string();
+        let other = zstd::bulk::compress(other.as_bytes(), ZSTD_LEVEL).unwrap();
+        let err = decode::<WireTable>(&other).unwrap_err().to_string();
         assert!(err.contains("version skew"), "{err}");
         assert!(err.contains("0.0.0-other") && err.contains(&version()), "{err}");
         assert!(matches!(
-            decode::<WireTable>(text.as_bytes()).unwrap(),
+            decode::<WireTable>(&buf[1..]).unwrap(),
             WireTable::Lake(_)
         ));
     }

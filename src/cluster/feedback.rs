@@ -271,6 +271,27 @@ impl Feedback {
     }
 }
 
+/// The end of a task's stream: hands `messages` (taken once the rows are all out) to the client at
+/// `address`, yielding nothing when that works and the error naming the client when it does not, so a
+/// task whose reports did not arrive fails instead of finishing.
+pub fn hand_in<T: Send + 'static>(
+    address: String,
+    messages: impl FnOnce() -> Vec<Message> + Send + 'static,
+) -> impl futures::Stream<Item = datafusion::error::Result<T>> + Send {
+    use datafusion::error::DataFusionError;
+    use futures::StreamExt;
+    futures::stream::once(async move {
+        let to = address.clone();
+        let sent = tokio::task::spawn_blocking(move || send(&to, &messages()))
+            .await
+            .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+        sent.map_err(|e| {
+            DataFusionError::Execution(format!("cannot hand the reports to the client at {address}: {e}"))
+        })
+    })
+    .filter_map(|r: datafusion::error::Result<()>| async move { r.err().map(Err) })
+}
+
 /// Sends a task's reports to the client at `address` and waits until it has taken them.
 pub fn send(address: &str, messages: &[Message]) -> std::io::Result<()> {
     let addr = address

@@ -243,22 +243,11 @@ impl ExecutionPlan for ArchiveScanExec {
             reporter,
             scan_id,
         );
-        let address = self.scan.feedback.clone();
         // The reports go out after the last batch, before the stream ends: the task is complete only
         // once the client holds them.
-        let tail = futures::stream::once(async move {
-            let messages = std::mem::take(&mut *reports.lock().unwrap_or_else(|e| e.into_inner()));
-            let to = address.clone();
-            let sent = tokio::task::spawn_blocking(move || feedback::send(&to, &messages))
-                .await
-                .map_err(|e| DataFusionError::Execution(e.to_string()))?;
-            sent.map_err(|e| {
-                DataFusionError::Execution(format!(
-                    "cannot hand the read reports to the client at {address}: {e}"
-                ))
-            })
-        })
-        .filter_map(|r: Result<()>| async move { r.err().map(Err) });
+        let tail = feedback::hand_in(self.scan.feedback.clone(), move || {
+            std::mem::take(&mut *reports.lock().unwrap_or_else(|e| e.into_inner()))
+        });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             self.schema.clone(),
             rows.chain(tail),
