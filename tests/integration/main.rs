@@ -2,6 +2,7 @@
 
 mod attribution;
 mod bad_input;
+mod cluster;
 mod export;
 mod formats;
 mod generator;
