@@ -46,7 +46,11 @@ enum Command {
 /// Parses the command line, runs the subcommand and returns the process exit code.
 pub fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse();
-    crate::source::s3::configure(cli.global.s3.options()?);
+    let s3 = cli.global.s3.options()?;
+    // An executor reads S3 the way each client's plan says, not with its own command line's options.
+    if !matches!(cli.command, Command::Cluster(_)) {
+        crate::source::s3::configure(s3);
+    }
     crate::timezone::install(cli.global.timezone);
     match cli.command {
         Command::Ls(args) => cmd::ls::run(args, &cli.global),

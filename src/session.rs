@@ -131,11 +131,11 @@ impl Source {
                     gate,
                     ..config.clone()
                 };
-                Ok(Arc::new(EventsTable::new(
-                    sources.clone(),
-                    config,
-                    reporter.clone(),
-                )))
+                let table = EventsTable::new(sources.clone(), config, reporter.clone());
+                if crate::cluster::active().is_some() {
+                    table.list_ahead()?;
+                }
+                Ok(Arc::new(table))
             }
             Source::Lake { root, .. } => {
                 let table = Arc::new(LakeTable::open(root)?);

@@ -29,6 +29,8 @@ pub struct EventsTable {
     sources: Vec<String>,
     config: ScanConfig,
     reporter: Arc<Reporter>,
+    /// A listing made ahead of planning on a cluster, taken by the first scan.
+    listed: std::sync::Mutex<Option<(Listing, ScanId)>>,
 }
 
 impl std::fmt::Debug for Reporter {
@@ -44,6 +46,7 @@ impl EventsTable {
             sources,
             config,
             reporter,
+            listed: std::sync::Mutex::default(),
         }
     }
 }
@@ -52,21 +55,36 @@ impl EventsTable {
     /// Lists the objects one scan reads and starts counting the scan; a listing failure stops a
     /// `--strict` run.
     pub fn listing(&self, config: &ScanConfig) -> Result<(Listing, ScanId)> {
-        let mut listing =
-            source::list(&self.sources, &config.scope).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        if let Some(ready) = self.listed.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Ok(ready);
+        }
+        let listing = self
+            .list(config)
+            .map_err(|e| DataFusionError::External(e.into()))?;
+        let scan = self.reporter.begin_scan(&listing);
+        Ok((listing, scan))
+    }
+
+    fn list(&self, config: &ScanConfig) -> anyhow::Result<Listing> {
+        let mut listing = source::list(&self.sources, &config.scope)?;
         if let Some(only) = &config.only_objects {
             listing.objects.retain(|o| only.contains(&o.key));
         }
         if config.strict
             && let Some(f) = listing.failures.first()
         {
-            return Err(DataFusionError::Execution(format!(
-                "{}: {} (stopped by --strict)",
-                f.key, f.reason
-            )));
+            anyhow::bail!("{}: {} (stopped by --strict)", f.key, f.reason);
         }
+        Ok(listing)
+    }
+
+    /// Lists now, for the first scan: on a cluster the listing happens while the plan is encoded, where
+    /// a SOURCE that cannot be listed would be reported as a planning failure instead of by name.
+    pub fn list_ahead(&self) -> anyhow::Result<()> {
+        let listing = self.list(&self.config)?;
         let scan = self.reporter.begin_scan(&listing);
-        Ok((listing, scan))
+        *self.listed.lock().unwrap_or_else(|e| e.into_inner()) = Some((listing, scan));
+        Ok(())
     }
 
     /// The run's read settings.

@@ -273,9 +273,14 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         );
         reporter.finish();
         let (exported, events) = counted?;
+        let copies = if global.report_options().summary {
+            "; duplicate records not counted on a cluster"
+        } else {
+            ""
+        };
         println!(
             "exported {exported} objects ({events} events) to {}; {already} already in the lake, {changed} changed \
-since export; duplicate records not counted on a cluster",
+since export{copies}",
             args.out.display()
         );
         return Ok(if reporter.had_problems() {

@@ -36,11 +36,11 @@ pub struct ArchiveSource {
 impl ArchiveSource {
     async fn table(&self, config: ScanConfig) -> Result<DataFrame, SigmaError> {
         let mut ctx = session(self.threads);
-        let table = Arc::new(EventsTable::new(
-            self.sources.clone(),
-            config,
-            self.reporter.clone(),
-        ));
+        let table = EventsTable::new(self.sources.clone(), config, self.reporter.clone());
+        if crate::cluster::active().is_some() {
+            table.list_ahead().map_err(df_error)?;
+        }
+        let table = Arc::new(table);
         register_events(&mut ctx, table, Copies::Fold).map_err(df_error)?;
         Ok(ctx.table("events").await?)
     }

@@ -460,6 +460,114 @@ fn queries_on_the_cluster_read_s3_without_shared_fs_and_answer_like_local_ones()
         !cluster.all_logs().contains(SECRET_KEY),
         "a node logged the secret key"
     );
+    // A bucket that cannot be listed is named as locally, not as a planning failure.
+    let missing = "SELECT count(*) AS n FROM events";
+    let local = ctscan_s3(e, &query_args("s3://nosuchbucket/", missing, &[]));
+    let remote = cluster.ctscan_s3(e, &query_args("s3://nosuchbucket/", missing, &[]));
+    assert_eq!(
+        (local.code, remote.code),
+        (2, 2),
+        "{}\n{}",
+        local.stderr,
+        remote.stderr
+    );
+    assert!(
+        local.stderr.contains("cannot list s3://nosuchbucket/"),
+        "{}",
+        local.stderr
+    );
+    assert!(
+        remote.stderr.contains("cannot list s3://nosuchbucket/"),
+        "{}",
+        remote.stderr
+    );
+    assert!(!remote.stderr.contains("bug report"), "{}", remote.stderr);
+}
+
+/// The sample with two objects no reader can decode: a gzip cut short and a delivery whose `Records`
+/// is not an array.
+fn damaged_sample(root: &Path) -> [String; 2] {
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(sample())
+        .arg(root)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let day = root.join("AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/03");
+    std::fs::create_dir_all(&day).unwrap();
+    let cut = day.join("111122223333_CloudTrail_us-east-1_20260303T0000Z_cut.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, br#"{"Records":[{"eventName":"Lost"}]}"#).unwrap();
+    let bytes = gz.finish().unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let odd = day.join("111122223333_CloudTrail_us-east-1_20260303T0005Z_odd.json");
+    std::fs::write(&odd, br#"{"Records": 5}"#).unwrap();
+    [cut.display().to_string(), odd.display().to_string()]
+}
+
+#[test]
+fn objects_no_executor_can_read_are_named_and_counted_by_the_client_like_local_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("damaged");
+    let bad = damaged_sample(&root);
+    let cluster = Cluster::start();
+    let sql = "SELECT count(*) AS n FROM events";
+    let local = ctscan(&query_args(s(&root), sql, &[]));
+    let remote = cluster.ctscan(&query_args(s(&root), sql, &[]), true);
+    assert_eq!(local.code, 1, "{}", local.stderr);
+    same_rows(&local, &remote, "damaged query", &cluster);
+    for run in [&local, &remote] {
+        for key in &bad {
+            assert_eq!(
+                lines_naming(&run.stderr, key),
+                1,
+                "{key} is named once\n{}",
+                run.stderr
+            );
+        }
+        let failed = run
+            .stderr
+            .lines()
+            .find(|l| l.contains("failed 2 objects"))
+            .unwrap_or_default();
+        assert!(
+            failed.contains("1 corrupt gzip") && failed.contains("1 Records not an array"),
+            "{}",
+            run.stderr
+        );
+    }
+    // A hunt and an export on the cluster say the same and end the same way.
+    let local = ctscan(&["hunt", "--stats", "--format", "jsonl", s(&root)]);
+    let remote = cluster.ctscan(&["hunt", "--stats", "--format", "jsonl", s(&root)], true);
+    assert_eq!(
+        (local.code, remote.code),
+        (1, 1),
+        "{}\n{}",
+        local.stderr,
+        remote.stderr
+    );
+    assert_eq!(finding_set(&remote.stdout), finding_set(&local.stdout));
+    for key in &bad {
+        assert!(remote.stderr.contains(key.as_str()), "{key}\n{}", remote.stderr);
+    }
+    let lake = dir.path().join("lake");
+    let remote = cluster.ctscan(&["export", s(&root), "--out", s(&lake)], true);
+    assert_eq!(remote.code, 1, "{}\n{}", remote.stderr, cluster.logs());
+    for key in &bad {
+        assert!(remote.stderr.contains(key.as_str()), "{key}\n{}", remote.stderr);
+    }
+    assert_eq!(
+        query(&lake, sql, &[]),
+        vec![serde_json::json!({"n": 1290})],
+        "the readable objects are all in the lake"
+    );
+}
+
+fn lines_naming(text: &str, key: &str) -> usize {
+    text.lines()
+        .filter(|l| l.contains(key) && l.starts_with("ctscan: "))
+        .count()
 }
 
 /// Every finding as canonical JSON (keys sorted), sorted: hunts do not promise an order.

@@ -84,7 +84,12 @@ pub fn current_options() -> S3Options {
 /// credentials or endpoint.
 pub fn configure_for_cluster(wanted: S3Options) -> Result<(), String> {
     let held = OPTIONS.get_or_init(|| wanted.clone());
-    if *held == wanted {
+    // How many requests fly at once is the executor's business, not the client's identity.
+    let same = S3Options {
+        concurrency: held.concurrency,
+        ..wanted.clone()
+    };
+    if *held == same {
         Ok(())
     } else {
         Err(format!(
