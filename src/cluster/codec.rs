@@ -235,11 +235,20 @@ impl LogicalExtensionCodec for LogicalCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        self.ballista.try_decode_udf(name, buf)
+        match crate::sigma::wire::decode_udf(name, buf) {
+            Some(udf) => udf,
+            None => self.ballista.try_decode_udf(name, buf),
+        }
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.ballista.try_encode_udf(node, buf)
+        match crate::sigma::wire::encode_udf(node)? {
+            Some(params) => {
+                buf.extend_from_slice(&params);
+                Ok(())
+            }
+            None => self.ballista.try_encode_udf(node, buf),
+        }
     }
 
     fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
@@ -342,11 +351,20 @@ impl PhysicalExtensionCodec for PhysicalCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        self.ballista.try_decode_udf(name, buf)
+        match crate::sigma::wire::decode_udf(name, buf) {
+            Some(udf) => udf,
+            None => self.ballista.try_decode_udf(name, buf),
+        }
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        self.ballista.try_encode_udf(node, buf)
+        match crate::sigma::wire::encode_udf(node)? {
+            Some(params) => {
+                buf.extend_from_slice(&params);
+                Ok(())
+            }
+            None => self.ballista.try_encode_udf(node, buf),
+        }
     }
 
     fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {

@@ -3,7 +3,6 @@
 //! scheduler.
 
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -73,11 +72,6 @@ impl ClusterArgs {
                 "{local} is a local path, which the executors of {url} may not see; give s3:// locations, or \
 --shared-fs when every executor mounts it at the same path"
             );
-        }
-        for p in paths.iter().filter(|p| !p.starts_with("s3://")) {
-            if !Path::new(p).is_absolute() && std::env::current_dir().is_err() {
-                bail!("{p}: cannot make the path absolute for the executors");
-            }
         }
         let addr = scheduler
             .to_socket_addrs()

@@ -49,20 +49,27 @@ impl ArchiveSource {
 #[async_trait]
 impl HuntSource for ArchiveSource {
     async fn events(&self, plan: &ReadPlan) -> Result<DataFrame, SigmaError> {
+        if crate::cluster::active().is_some() {
+            // On a cluster the executors run the prefilter, as a lake's reader does, and only the rows
+            // some rule can match come back.
+            let df = self.table(self.config.clone()).await?;
+            return Ok(df.filter(plan.prefilter.clone())?);
+        }
         let config = ScanConfig {
-            // The gate holds the compiled rules, which stay on the client: a cluster builds every column
-            // of every row read, and the rules run here on what comes back.
-            gate: crate::cluster::active().is_none().then(|| plan.gate.clone()),
+            gate: Some(plan.gate.clone()),
             ..self.config.clone()
         };
         self.table(config).await
     }
 
     fn gates(&self) -> bool {
-        true
+        crate::cluster::active().is_none()
     }
 
     async fn count(&self) -> Result<u64, SigmaError> {
+        if crate::cluster::active().is_some() {
+            return Ok(self.table(self.config.clone()).await?.count().await? as u64);
+        }
         Ok(0)
     }
 
@@ -101,16 +108,11 @@ impl LakeSource {
 #[async_trait]
 impl HuntSource for LakeSource {
     async fn events(&self, plan: &ReadPlan) -> Result<DataFrame, SigmaError> {
-        if crate::cluster::active().is_some() {
-            // The prefilter holds the compiled rules, which stay on the client: every row comes back.
-            return self.table().await;
-        }
         Ok(self.table().await?.filter(plan.prefilter.clone())?)
     }
 
     fn gates(&self) -> bool {
-        // Every row of the window comes back from a cluster, so the pass counts them itself.
-        crate::cluster::active().is_some()
+        false
     }
 
     async fn count(&self) -> Result<u64, SigmaError> {

@@ -30,6 +30,7 @@ pub mod rule;
 pub mod select;
 pub mod testing;
 pub mod udf;
+pub mod wire;
 
 pub use error::SigmaError;
 pub use rule::{Level, Rule, RuleKind};

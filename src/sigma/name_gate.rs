@@ -202,6 +202,11 @@ pub struct NamedByRules {
 }
 
 impl NamedByRules {
+    /// The gates behind the function.
+    pub fn gates(&self) -> Arc<Vec<NameGate>> {
+        self.index.lock().unwrap_or_else(|e| e.into_inner()).gates.clone()
+    }
+
     /// The function over these gates.
     pub fn new(index: NameIndex) -> NamedByRules {
         NamedByRules {

@@ -80,6 +80,11 @@ pub struct Cidr {
 }
 
 impl Cidr {
+    /// The network as written back: `address/prefix`.
+    pub fn text(&self) -> String {
+        format!("{}/{}", self.net, self.prefix)
+    }
+
     /// Parses `10.0.0.0/8`, `2001:db8::/32` or a bare address (a /32 or /128).
     pub fn parse(s: &str) -> Option<Cidr> {
         let (addr, prefix) = match s.trim().split_once('/') {

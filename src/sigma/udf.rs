@@ -150,6 +150,11 @@ pub struct JsonValues {
 keyed!(JsonValues);
 
 impl JsonValues {
+    /// The path read.
+    pub fn path(&self) -> &[String] {
+        &self.path
+    }
+
     /// A reader for one path (members below the column).
     pub fn new(path: Vec<String>) -> JsonValues {
         JsonValues {
@@ -252,6 +257,11 @@ pub struct ListField {
 keyed!(ListField);
 
 impl ListField {
+    /// The member read.
+    pub fn member(&self) -> &str {
+        &self.key
+    }
+
     /// A reader for member `name`.
     pub fn new(name: String) -> ListField {
         ListField {
@@ -384,6 +394,11 @@ impl Match {
         }
     }
 
+    /// The matchers, one group per written value, and whether every group must match.
+    pub fn parts(&self) -> (&[Vec<Matcher>], bool) {
+        (&self.groups, self.all)
+    }
+
     /// Whether a row with these values matches.
     pub fn row_matches<'a>(&self, values: impl Iterator<Item = &'a str> + Clone) -> bool {
         let group = |g: &Vec<Matcher>| g.iter().any(|m| m.matches_any(values.clone()));
@@ -463,6 +478,11 @@ pub struct FieldRef {
 keyed!(FieldRef);
 
 impl FieldRef {
+    /// The comparison and its case sensitivity.
+    pub fn parts(&self) -> (StrOp, bool) {
+        (self.op, self.cased)
+    }
+
     /// The comparison `op` between two fields.
     pub fn new(op: StrOp, cased: bool) -> FieldRef {
         FieldRef {

@@ -665,27 +665,36 @@ fn hunts_on_the_cluster_find_exactly_the_local_findings_with_built_in_and_user_r
     let dir = tempfile::tempdir().unwrap();
     let rules = user_rules(&dir.path().join("rules"));
     let raw = sample();
+    // The compiled rules travel to the executors, over the raw archive and over its lake alike.
+    let lake = dir.path().join("lake");
+    let r = ctscan(&["export", s(&raw), "--out", s(&lake)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     let cluster = Cluster::start();
-    let runs: [Vec<&str>; 2] = [
-        vec!["hunt", "--stats", "--format", "jsonl", s(&raw)],
-        vec![
-            "hunt",
-            "--stats",
-            "--format",
-            "jsonl",
-            "--min-level",
-            "informational",
-            "--rules",
-            s(&rules),
-            s(&raw),
-        ],
-    ];
+    let runs: Vec<Vec<&str>> = [raw.as_path(), lake.as_path()]
+        .into_iter()
+        .flat_map(|source| {
+            [
+                vec!["hunt", "--stats", "--format", "jsonl", s(source)],
+                vec![
+                    "hunt",
+                    "--stats",
+                    "--format",
+                    "jsonl",
+                    "--min-level",
+                    "informational",
+                    "--rules",
+                    s(&rules),
+                    s(source),
+                ],
+            ]
+        })
+        .collect();
     for (i, args) in runs.iter().enumerate() {
         let local = ctscan(args);
         assert_eq!(local.code, 0, "{args:?}: {}", local.stderr);
         let want = finding_set(&local.stdout);
         assert!(want.len() >= 60, "{args:?}: only {} findings", want.len());
-        if i == 1 {
+        if i % 2 == 1 {
             let titles: Vec<String> = jsonl(&local.stdout)
                 .iter()
                 .map(|f| f["ruleTitle"].as_str().unwrap_or_default().to_string())
