@@ -412,7 +412,7 @@ fn queries_on_the_cluster_answer_exactly_like_local_ones_over_an_archive_and_its
 }
 
 #[test]
-fn queries_on_the_cluster_read_s3_without_shared_fs_and_answer_like_local_ones() {
+fn queries_hunts_and_exports_on_the_cluster_read_s3_without_shared_fs_and_answer_like_local_ones() {
     let Some(moto) = moto() else { return };
     let bucket = "evidence";
     let uploaded = moto.upload(bucket, &sample(), "", &[]);
@@ -460,6 +460,20 @@ fn queries_on_the_cluster_read_s3_without_shared_fs_and_answer_like_local_ones()
         !cluster.all_logs().contains(SECRET_KEY),
         "a node logged the secret key"
     );
+    // A hunt over the bucket finds what it finds locally.
+    let hunt = ["hunt", "--stats", "--format", "jsonl", url.as_str()];
+    let local = ctscan_s3(e, &hunt);
+    let remote = cluster.ctscan_s3(e, &hunt);
+    assert_eq!(
+        (local.code, remote.code),
+        (0, 0),
+        "{}\n{}",
+        local.stderr,
+        remote.stderr
+    );
+    assert!(finding_set(&local.stdout).len() >= 60, "{}", local.stderr);
+    assert_eq!(finding_set(&remote.stdout), finding_set(&local.stdout));
+    assert_eq!(rules_line(&remote.stderr), rules_line(&local.stderr));
     // A bucket that cannot be listed is named as locally, not as a planning failure.
     let missing = "SELECT count(*) AS n FROM events";
     let local = ctscan_s3(e, &query_args("s3://nosuchbucket/", missing, &[]));
