@@ -178,6 +178,30 @@ fn table_of(wire: WireTable) -> Result<Arc<dyn TableProvider>> {
     })
 }
 
+/// A Sigma function rebuilt from its parameters, or `other` for any other function.
+fn decode_udf_or(
+    name: &str,
+    buf: &[u8],
+    other: impl FnOnce() -> Result<Arc<ScalarUDF>>,
+) -> Result<Arc<ScalarUDF>> {
+    crate::sigma::wire::decode_udf(name, buf).unwrap_or_else(other)
+}
+
+/// A Sigma function's parameters, or what `other` writes for any other function.
+fn encode_udf_or(
+    node: &ScalarUDF,
+    buf: &mut Vec<u8>,
+    other: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    match crate::sigma::wire::encode_udf(node)? {
+        Some(params) => {
+            buf.extend_from_slice(&params);
+            Ok(())
+        }
+        None => other(buf),
+    }
+}
+
 /// Encodes ctscan's tables; Ballista's codec does the rest.
 #[derive(Debug, Default)]
 pub struct LogicalCodec {
@@ -235,20 +259,11 @@ impl LogicalExtensionCodec for LogicalCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        match crate::sigma::wire::decode_udf(name, buf) {
-            Some(udf) => udf,
-            None => self.ballista.try_decode_udf(name, buf),
-        }
+        decode_udf_or(name, buf, || self.ballista.try_decode_udf(name, buf))
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        match crate::sigma::wire::encode_udf(node)? {
-            Some(params) => {
-                buf.extend_from_slice(&params);
-                Ok(())
-            }
-            None => self.ballista.try_encode_udf(node, buf),
-        }
+        encode_udf_or(node, buf, |buf| self.ballista.try_encode_udf(node, buf))
     }
 
     fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
@@ -351,20 +366,11 @@ impl PhysicalExtensionCodec for PhysicalCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        match crate::sigma::wire::decode_udf(name, buf) {
-            Some(udf) => udf,
-            None => self.ballista.try_decode_udf(name, buf),
-        }
+        decode_udf_or(name, buf, || self.ballista.try_decode_udf(name, buf))
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        match crate::sigma::wire::encode_udf(node)? {
-            Some(params) => {
-                buf.extend_from_slice(&params);
-                Ok(())
-            }
-            None => self.ballista.try_encode_udf(node, buf),
-        }
+        encode_udf_or(node, buf, |buf| self.ballista.try_encode_udf(node, buf))
     }
 
     fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
