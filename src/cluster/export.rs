@@ -183,12 +183,7 @@ fn run_task(export: &RemoteExport, partition: usize, objects: Vec<ObjectRef>) ->
     }
     drop(batches);
     let messages = std::mem::take(&mut *reports.lock().unwrap_or_else(|e| e.into_inner()));
-    feedback::send(&export.feedback, &messages).map_err(|e| {
-        DataFusionError::Execution(format!(
-            "cannot hand the read reports to the client at {}: {e}",
-            export.feedback
-        ))
-    })?;
+    feedback::deliver(&export.feedback, &messages)?;
     let json: Vec<String> = entries
         .iter()
         .map(serde_json::to_string)

@@ -281,15 +281,20 @@ pub fn hand_in<T: Send + 'static>(
     use datafusion::error::DataFusionError;
     use futures::StreamExt;
     futures::stream::once(async move {
-        let to = address.clone();
-        let sent = tokio::task::spawn_blocking(move || send(&to, &messages()))
+        tokio::task::spawn_blocking(move || deliver(&address, &messages()))
             .await
-            .map_err(|e| DataFusionError::Execution(e.to_string()))?;
-        sent.map_err(|e| {
-            DataFusionError::Execution(format!("cannot hand the reports to the client at {address}: {e}"))
-        })
+            .map_err(|e| DataFusionError::Execution(e.to_string()))?
     })
     .filter_map(|r: datafusion::error::Result<()>| async move { r.err().map(Err) })
+}
+
+/// [`send`], failing the task with the client's address when the reports do not arrive.
+pub fn deliver(address: &str, messages: &[Message]) -> datafusion::error::Result<()> {
+    send(address, messages).map_err(|e| {
+        datafusion::error::DataFusionError::Execution(format!(
+            "cannot hand the reports to the client at {address}: {e}"
+        ))
+    })
 }
 
 /// Sends a task's reports to the client at `address` and waits until it has taken them.
