@@ -7,8 +7,8 @@ compare_duckdb.py does when missing) it times, --runs times each (median and bes
   `ctscan export ARCHIVE --out LAKE -q --threads T`            (into a fresh lake each run, deleted after)
 in three modes:
   local        no cluster;
-  1 executor   a scheduler and one executor with --concurrency T;
-  2 executors  a scheduler and two executors with --concurrency max(1, T // 2) each, so that both share the
+  1 executor   a scheduler and one executor with --task-slots T;
+  2 executors  a scheduler and two executors with --task-slots max(1, T // 2) each, so that both share the
                cores one executor had;
 where the cluster runs add `--cluster df://127.0.0.1:PORT --shared-fs` (every node runs on this machine). Each
 executor is also given --threads equal to its concurrency, so that its decoding pool takes no more cores than
@@ -163,7 +163,7 @@ class Cluster:
                 what = f"executor {i} (Flight {flight}, gRPC {grpc})"
                 proc, log = self._start(what, ["executor", "--scheduler", f"127.0.0.1:{self.port}",
                                                "--bind", f"127.0.0.1:{flight}", "--grpc-port", grpc,
-                                               "--concurrency", concurrency, "--threads", concurrency,
+                                               "--task-slots", concurrency, "--threads", concurrency,
                                                "--work-dir", work], f"executor-{i}.log")
                 wait_port(flight, proc, what, log)
                 wait_port(grpc, proc, what, log)
@@ -173,7 +173,7 @@ class Cluster:
             self.stop()
             raise
         print(f"{self.mode.name}: scheduler on 127.0.0.1:{self.port}, {self.mode.executors} executor(s) with "
-              f"--concurrency {concurrency} --threads {concurrency}", flush=True)
+              f"--task-slots {concurrency} --threads {concurrency}", flush=True)
         return self
 
     def check_alive(self):

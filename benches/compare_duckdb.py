@@ -197,7 +197,7 @@ def sh(cmd, **kw):
 
 def build():
     """Builds ctscan and ctscan-gen in release into TARGET; returns the folder holding them."""
-    sh(["cargo", "build", "--release", "--bins"], cwd=ROOT, env=dict(os.environ, CARGO_TARGET_DIR=str(TARGET)))
+    sh(["cargo", "build", "--release", "--workspace", "--bins"], cwd=ROOT, env=dict(os.environ, CARGO_TARGET_DIR=str(TARGET)))
     return TARGET / "release"
 
 

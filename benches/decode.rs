@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ctscan::decode::{BatchBuilder, Provenance, decode_object, document, gunzip};
-use ctscan::generate::{GenOptions, generate};
 use ctscan::schema::column_index;
+use ctscan::source::s3::S3Access;
+use ctscan::source::window::Scope;
 use ctscan::source::{self, ObjectRef};
-use ctscan::window::Scope;
+use ctscan_gen::{GenOptions, generate};
 use rayon::prelude::*;
 
 fn archive(events: usize) -> PathBuf {
@@ -34,7 +35,7 @@ fn archive(events: usize) -> PathBuf {
 fn read_all(objects: &[ObjectRef]) -> Vec<Vec<u8>> {
     objects
         .par_iter()
-        .map(|o| ctscan::scan::fetch(o).expect("read"))
+        .map(|o| ctscan::events::scan::fetch(o, &S3Access::default()).expect("read"))
         .collect()
 }
 
@@ -57,7 +58,12 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let dir = archive(events);
-    let listing = source::list(&[dir.display().to_string()], &Scope::default()).expect("list");
+    let listing = source::list(
+        &[dir.display().to_string()],
+        &Scope::default(),
+        &S3Access::default(),
+    )
+    .expect("list");
     let raw = read_all(&listing.objects);
     let gz_bytes: usize = raw.iter().map(Vec::len).sum();
     let threads = rayon::current_num_threads();

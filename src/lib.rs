@@ -1,32 +1,28 @@
 //! ctscan: offline forensic analysis of AWS CloudTrail archives.
 //!
-//! Data flows from a SOURCE through [`source`] (listing, pruned by [`layout`] and [`window`]), [`scan`]
-//! (parallel fetch and [`decode`] into Arrow batches of the [`schema`]) into the DataFusion [`table`] that
-//! the subcommands in [`cmd`] query.
+//! Data flows from a SOURCE through [`source`] (listing, pruned by the delivery layout and the window),
+//! [`events`] (parallel fetch and [`decode`] into Arrow batches of the [`schema`], duplicate deliveries
+//! folded) into DataFusion, which the commands in [`cmd`] query, hunt ([`hunt`], [`sigma`]), export
+//! ([`lake`]) or verify ([`verify`]). Modules are layered (see `docs/architecture.md`); [`cli`] turns the
+//! command line into one run's settings, handed down as values.
 
-pub mod args;
 pub mod attribution;
 pub mod cli;
 pub mod cluster;
 pub mod cmd;
 pub mod decode;
-pub mod dedup;
-pub mod evidence;
-pub mod generate;
-pub mod hunting;
+pub mod events;
+pub mod hunt;
 pub mod incident;
+pub mod input;
 pub mod lake;
-pub mod layout;
 pub mod output;
+pub mod progress;
 pub mod queries;
-pub mod report;
-pub mod scan;
+pub mod result_batch;
 pub mod schema;
-pub mod session;
 pub mod sigma;
 pub mod source;
-pub mod table;
 pub mod text_column;
 pub mod timezone;
 pub mod verify;
-pub mod window;

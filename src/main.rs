@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use ctscan::args::{EXIT_FATAL, EXIT_OK};
-use ctscan::cli;
+use ctscan::cli::args::{EXIT_FATAL, EXIT_OK};
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
@@ -14,7 +13,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn main() -> ExitCode {
-    let code = match cli::run() {
+    let code = match ctscan::cmd::run() {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => EXIT_OK,
         Err(e) => {

@@ -157,7 +157,7 @@ pub const OBJECT_REGION: &str = "objectRegion";
 pub const OBJECT_DAY: &str = "objectDay";
 /// Column holding the event time.
 pub const EVENT_TIME: &str = "eventTime";
-/// Column name of the event's id, half of what makes one event (see [`crate::dedup`]).
+/// Column name of the event's id, half of what makes one event (see [`crate::events::dedup`]).
 pub const EVENT_ID: &str = "eventID";
 /// Column name of the account the record was delivered to, the other half.
 pub const RECIPIENT_ACCOUNT: &str = "recipientAccountId";
@@ -192,6 +192,7 @@ pub fn field_of(spec: &Spec) -> Field {
     Field::new(spec.name, dt, true)
 }
 
+/// The events schema, a constant built once from the spec tree.
 static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     let mut fields: Vec<Field> = RECORD.iter().map(field_of).collect();
     fields.push(Field::new(EXTRAS, DataType::Utf8, true));

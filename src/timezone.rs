@@ -1,7 +1,6 @@
 //! The time zone of human-readable times (`--timezone`): tables show times there; machine formats
-//! (csv, json, jsonl, timesketch) stay UTC RFC 3339 so that what they feed sorts and joins the same.
-
-use std::sync::OnceLock;
+//! (csv, json, jsonl, timesketch) stay UTC RFC 3339 so that what they feed sorts and joins the same. A
+//! run's zone is a value it hands to whatever writes for people.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
@@ -34,18 +33,6 @@ pub fn parse_zone(s: &str) -> Result<Zone, String> {
         .map_err(|_| format!("unknown time zone {s:?}: use an IANA name (Europe/Berlin), UTC or local"))
 }
 
-static ZONE: OnceLock<Zone> = OnceLock::new();
-
-/// Sets the run's zone (once, at start).
-pub fn install(zone: Zone) {
-    let _ = ZONE.set(zone);
-}
-
-/// The run's zone.
-pub fn zone() -> Zone {
-    ZONE.get().copied().unwrap_or_default()
-}
-
 impl Zone {
     /// The Arrow time zone name of the zone, for casting timestamp columns.
     pub fn arrow_name(self) -> String {
@@ -66,11 +53,6 @@ impl Zone {
             Zone::Named(tz) => t.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::AutoSi, false),
         }
     }
-}
-
-/// A time for people in the run's zone.
-pub fn human(micros: i64) -> String {
-    zone().human(micros)
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! The actor of an event: the origin of the credential that signed it (or, for calls signed by no key,
-//! the identity itself). A run resolves its chains once and installs them here, so rules (`group-by:
-//! actor`), findings and summaries all see the same actor.
+//! the identity itself). A run resolves its chains once and hands the map to its [`Actors`], which the
+//! rules (`group-by: actor`), findings and summaries of that run share, so they all see the same actor.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use datafusion::arrow::array::{Array, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
@@ -18,8 +18,9 @@ use super::build::Sessions;
 use super::chain::{Origin, from_identity};
 use crate::text_column::TextColumn;
 
-/// Key → origin and hops, for every credential of the run.
-#[derive(Debug, Default)]
+/// Key → origin and hops, for every credential of the run. It travels inside cluster plans, so that
+/// executors name the same actors as the client.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ActorMap {
     by_key: HashMap<String, (Origin, u32)>,
     /// Federated sign-ins (signed by no key) by eventID: the origin they themselves establish.
@@ -114,23 +115,39 @@ impl<'a> Identity<'a> {
     }
 }
 
-static CURRENT: LazyLock<RwLock<Arc<ActorMap>>> = LazyLock::new(RwLock::default);
+/// One run's actors. Rules are compiled before the run has read its chains, so the functions and
+/// findings of the run hold this handle and the run fills it once the chains are known; until then (and in
+/// a run that never resolves chains) every actor comes from the identity alone. Clones share the map.
+#[derive(Debug, Clone, Default)]
+pub struct Actors(Arc<RwLock<Arc<ActorMap>>>);
 
-/// Makes `map` the run's actors.
-pub fn install(map: ActorMap) {
-    *CURRENT.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
-}
+impl Actors {
+    /// Actors from this map.
+    pub fn of(map: ActorMap) -> Actors {
+        Actors(Arc::new(RwLock::new(Arc::new(map))))
+    }
 
-/// The run's actors (empty until installed: every actor then comes from the identity alone).
-pub fn current() -> Arc<ActorMap> {
-    CURRENT.read().unwrap_or_else(|e| e.into_inner()).clone()
+    /// Makes `map` the actors of everyone holding this handle.
+    pub fn set(&self, map: ActorMap) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
+    }
+
+    /// The map as it is now.
+    pub fn map(&self) -> Arc<ActorMap> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Whether two handles share one map.
+    fn same(&self, other: &Actors) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// The `actor` field of rules: `ctscan_actor(userIdentity.type, .arn, .accessKeyId, .invokedBy,
-/// .accountId, .principalId, eventID)`, the actor's `TYPE ARN`.
-pub fn actor_expr() -> Expr {
+/// .accountId, .principalId, eventID)`, the actor's `TYPE ARN` as `actors` has it.
+pub fn actor_expr(actors: &Actors) -> Expr {
     let f = |m: &str| get_field(ident("userIdentity"), m);
-    actor_udf().call(vec![
+    actor_udf(actors.clone()).call(vec![
         f("type"),
         f("arn"),
         f("accessKeyId"),
@@ -141,32 +158,70 @@ pub fn actor_expr() -> Expr {
     ])
 }
 
+/// `expr` with every actor function answering from `actors`: expressions are built before a run knows its
+/// chains, then bound to the run's handle.
+pub fn bind_actors(expr: Expr, actors: &Actors) -> Expr {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    use datafusion::logical_expr::expr::ScalarFunction;
+    expr.transform_up(|e| match e {
+        Expr::ScalarFunction(f) if is_actor_udf(&f.func) => Ok(Transformed::yes(Expr::ScalarFunction(
+            ScalarFunction::new_udf(Arc::new(actor_udf(actors.clone())), f.args),
+        ))),
+        other => Ok(Transformed::no(other)),
+    })
+    .map(|t| t.data)
+    .expect("rebinding a function cannot fail")
+}
+
 /// The SQL call of the actor function over `events`.
 pub const ACTOR_SQL: &str = "ctscan_actor(userIdentity.type, userIdentity.arn, userIdentity.accessKeyId, \
 userIdentity.invokedBy, userIdentity.accountId, userIdentity.principalId, eventID)";
 
-/// `ctscan_actor(...)` for SQL (see [`ACTOR_SQL`]).
-pub fn actor_udf() -> ScalarUDF {
-    ScalarUDF::new_from_impl(ActorUdf::default())
+/// The name of the actor function in SQL and plans.
+pub const ACTOR_FUNCTION: &str = "ctscan_actor";
+
+/// `ctscan_actor(...)` for SQL (see [`ACTOR_SQL`]), answering from `actors`.
+pub fn actor_udf(actors: Actors) -> ScalarUDF {
+    ScalarUDF::new_from_impl(ActorUdf {
+        signature: Signature::any(7, Volatility::Stable),
+        actors,
+    })
+}
+
+/// The actors an actor function answers from, or `None` for any other function.
+pub fn actors_of_udf(udf: &ScalarUDF) -> Option<Actors> {
+    udf.inner().downcast_ref::<ActorUdf>().map(|f| f.actors.clone())
+}
+
+/// Whether `udf` is the actor function (of any run).
+pub fn is_actor_udf(udf: &ScalarUDF) -> bool {
+    udf.inner().downcast_ref::<ActorUdf>().is_some()
 }
 
 /// The scalar function behind [`actor_expr`].
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug)]
 struct ActorUdf {
     signature: Signature,
+    actors: Actors,
 }
 
-impl Default for ActorUdf {
-    fn default() -> Self {
-        ActorUdf {
-            signature: Signature::any(7, Volatility::Stable),
-        }
+impl PartialEq for ActorUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.actors.same(&other.actors)
+    }
+}
+
+impl Eq for ActorUdf {}
+
+impl std::hash::Hash for ActorUdf {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        ACTOR_FUNCTION.hash(state);
     }
 }
 
 impl ScalarUDFImpl for ActorUdf {
     fn name(&self) -> &str {
-        "ctscan_actor"
+        ACTOR_FUNCTION
     }
 
     fn signature(&self) -> &Signature {
@@ -183,7 +238,7 @@ impl ScalarUDFImpl for ActorUdf {
             .iter()
             .map(|a| TextColumn::of(a.as_ref()))
             .collect::<DfResult<Vec<_>>>()?;
-        let map = current();
+        let map = self.actors.map();
         let mut out = StringBuilder::new();
         for i in 0..arrays[0].len() {
             let id = Identity {

@@ -4,7 +4,6 @@
 //! second pass reads only issuing events, everywhere in the archive, from 36 hours before the window.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chrono::Duration;
@@ -14,12 +13,12 @@ use futures::StreamExt;
 use super::chain::{Credential, Evidence, Origin};
 use super::collect::{COLUMNS, Take, collect, issuing_names_sql};
 use super::issuance::ISSUING_EVENTS;
-use crate::decode::gate::RowGate;
-use crate::dedup::Copies;
+use crate::decode::gate::{NameSet, RowGate};
+use crate::events::dedup::Copies;
+use crate::events::session::{push_filters_into_parquet, register_events};
+use crate::input::Input;
 use crate::schema::column_index;
-use crate::session::{Source, push_filters_into_parquet, register_events, session};
-use crate::sigma::name_gate::{NameGate, NameIndex};
-use crate::window::{Scope, Window};
+use crate::source::window::{Scope, Window};
 
 /// How far before the window issuing events are looked for: the longest a session token lives (role
 /// sessions last at most 12 hours).
@@ -98,11 +97,7 @@ impl Sessions {
 
 /// The gate that decodes the JSON columns only of issuing events.
 fn issuing_gate() -> RowGate {
-    let names = ISSUING_EVENTS
-        .iter()
-        .map(|n| NameGate::exactly(n))
-        .collect::<Vec<_>>();
-    let index = NameIndex::new(Arc::new(vec![NameGate::Or(names)]));
+    let names = NameSet::new(ISSUING_EVENTS.iter().copied());
     let always: Vec<usize> = [
         "eventTime",
         "eventName",
@@ -116,7 +111,7 @@ fn issuing_gate() -> RowGate {
     .iter()
     .filter_map(|c| column_index(c))
     .collect();
-    RowGate::new(index, &always)
+    RowGate::new(Box::new(names), &always)
 }
 
 /// Runs `sql` over `ctx`'s `events`, partitions in parallel, and folds every batch into the evidence.
@@ -140,14 +135,8 @@ async fn gather(ctx: &SessionContext, sql: &str, take: Take, ev: &mut Evidence) 
     Ok(())
 }
 
-async fn read(
-    source: &Source,
-    scope: Scope,
-    threads: usize,
-    take: Take,
-    ev: &mut Evidence,
-) -> anyhow::Result<u64> {
-    let mut ctx = session(threads);
+async fn read(source: &Input, scope: Scope, take: Take, ev: &mut Evidence) -> anyhow::Result<u64> {
+    let mut ctx = source.session()?;
     if source.is_lake() {
         push_filters_into_parquet(&ctx).await?;
     }
@@ -181,10 +170,10 @@ userIdentity.sessionContext.sessionIssuer.userName AS uRoleName, userIdentity.se
 userIdentity.sessionContext.sourceIdentity AS uSourceIdentity";
 
 /// Builds the chains of the run's window, looking back before it when needed.
-pub async fn build(source: &Source, threads: usize) -> anyhow::Result<Sessions> {
+pub async fn build(source: &Input) -> anyhow::Result<Sessions> {
     let scope = source.scope().clone();
     let mut ev = Evidence::default();
-    let duplicates = read(source, scope.clone(), threads, Take::Everything, &mut ev).await?;
+    let duplicates = read(source, scope.clone(), Take::Everything, &mut ev).await?;
     let missing = ev.missing_links();
     let narrowed = scope.window.from.is_some() || !scope.accounts.is_empty() || !scope.regions.is_empty();
     let mut notes = Vec::new();
@@ -197,7 +186,7 @@ pub async fn build(source: &Source, threads: usize) -> anyhow::Result<Sessions> 
             },
             ..Scope::default()
         };
-        read(source, wider, threads, Take::Issuances, &mut ev).await?;
+        read(source, wider, Take::Issuances, &mut ev).await?;
         let found = missing.iter().filter(|k| ev.issuances.contains_key(*k)).count();
         notes.push(format!(
             "issuing events of {} credential{} were not in the window: looked for them {}in every account and \

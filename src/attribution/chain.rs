@@ -12,7 +12,7 @@ use super::usage::Usage;
 pub const UNRESOLVED: &str = "unresolved";
 
 /// The root of a credential chain.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
     /// CloudTrail's `userIdentity.type` name of the origin (`IAMUser`, `Root`, `SAMLUser`,
     /// `WebIdentityUser`, `AWSService`, `AWSAccount`, `IdentityCenterUser`) or `unresolved`.

@@ -1,7 +1,7 @@
 //! Attribution: who is really behind a credential. Issuing events ([`issuance`]) link each temporary key
 //! to the credential that obtained it; [`chain`] follows those links to the origin identity; [`build`]
 //! reads the evidence from a source in one pass (plus a look back before the window when needed);
-//! [`table`] serves the result as the `sessions` table.
+//! [`sessions_table`] serves the result as the `sessions` table.
 
 pub mod actor;
 pub mod build;
@@ -9,7 +9,7 @@ pub mod chain;
 pub mod collect;
 pub mod issuance;
 pub mod kind;
-pub mod table;
+pub mod sessions_table;
 pub mod usage;
 
 pub use build::{Sessions, build};

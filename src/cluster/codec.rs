@@ -20,12 +20,15 @@ use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 use serde::{Deserialize, Serialize};
 
+use super::dedup::ClusterDedup;
 use super::export::{ExportExec, ExportTable, RemoteExport};
+use super::feedback::Feedback;
 use super::scan::{ArchiveScanExec, RemoteEvents, RemoteScan};
-use super::{target, version};
-use crate::dedup::{Copies, DedupExec, DedupTable, RemoteDedup};
-use crate::lake::table::LakeTable;
-use crate::table::EventsTable;
+use super::version;
+use super::worker::Worker;
+use crate::events::archive_table::EventsTable;
+use crate::events::dedup::{Copies, DedupExec, DedupTable};
+use crate::lake::lake_table::LakeTable;
 
 /// First byte of an encoding: Ballista's own, or ctscan's JSON.
 const BALLISTA: u8 = 0;
@@ -111,31 +114,30 @@ ctscan version on the client, the scheduler and every executor",
     Ok(e.body)
 }
 
-fn table_wire(node: &Arc<dyn TableProvider>) -> Result<Option<WireTable>> {
+fn table_wire(node: &Arc<dyn TableProvider>, feedback: Option<&Feedback>) -> Result<Option<WireTable>> {
+    let no_cluster = || DataFusionError::Internal("no cluster is connected".into());
     if let Some(t) = node.downcast_ref::<DedupTable>() {
-        let Some(inner) = table_wire(t.inner())? else {
+        let Some(inner) = table_wire(t.inner(), feedback)? else {
             return Ok(None);
         };
-        let target =
-            target::active().ok_or_else(|| DataFusionError::Internal("no cluster is active".into()))?;
-        let id = target.feedback().register_dedup(t.counter());
+        let feedback = feedback.ok_or_else(no_cluster)?;
+        let id = feedback.register_dedup(t.counter());
         return Ok(Some(WireTable::Dedup {
             inner: Box::new(inner),
             fold: t.copies() == Copies::Fold,
             id,
-            feedback: target.feedback().address().to_string(),
+            feedback: feedback.address().to_string(),
         }));
     }
     if let Some(t) = node.downcast_ref::<EventsTable>() {
-        let target =
-            target::active().ok_or_else(|| DataFusionError::Internal("no cluster is active".into()))?;
+        let feedback = feedback.ok_or_else(no_cluster)?;
         let (listing, scan) = t.listing(t.config())?;
-        let id = target.feedback().register_scan(t.reporter().clone(), scan);
+        let id = feedback.register_scan(t.reporter().clone(), scan);
         return Ok(Some(WireTable::Archive(RemoteScan::of(
             &listing,
             t.config(),
             id,
-            target.feedback().address(),
+            feedback.address(),
         )?)));
     }
     if let Some(t) = node.downcast_ref::<ExportTable>() {
@@ -145,7 +147,7 @@ fn table_wire(node: &Arc<dyn TableProvider>) -> Result<Option<WireTable>> {
         return Ok(Some(WireTable::Lake(std::path::absolute(t.root())?)));
     }
     if node
-        .downcast_ref::<crate::attribution::table::SessionsTable>()
+        .downcast_ref::<crate::attribution::sessions_table::SessionsTable>()
         .is_some()
     {
         return Err(DataFusionError::NotImplemented(
@@ -173,7 +175,7 @@ fn table_of(wire: WireTable) -> Result<Arc<dyn TableProvider>> {
         } => Arc::new(DedupTable::remote(
             table_of(*inner)?,
             if fold { Copies::Fold } else { Copies::Count },
-            RemoteDedup { id, feedback },
+            Arc::new(ClusterDedup { id, feedback }),
         )),
     })
 }
@@ -206,6 +208,28 @@ fn encode_udf_or(
 #[derive(Debug, Default)]
 pub struct LogicalCodec {
     ballista: BallistaLogicalExtensionCodec,
+    /// On a client: the listener its tables' reads report to (nodes only decode, and need none).
+    feedback: Option<Arc<Feedback>>,
+}
+
+impl LogicalCodec {
+    /// The codec of a client whose executors report to `feedback`.
+    pub fn client(feedback: Arc<Feedback>) -> LogicalCodec {
+        LogicalCodec {
+            feedback: Some(feedback),
+            ..LogicalCodec::default()
+        }
+    }
+}
+
+impl PhysicalCodec {
+    /// The codec of an executor with these settings.
+    pub fn executor(worker: Worker) -> PhysicalCodec {
+        PhysicalCodec {
+            worker: Arc::new(worker),
+            ..PhysicalCodec::default()
+        }
+    }
 }
 
 impl LogicalExtensionCodec for LogicalCodec {
@@ -241,7 +265,7 @@ impl LogicalExtensionCodec for LogicalCodec {
         node: Arc<dyn TableProvider>,
         buf: &mut Vec<u8>,
     ) -> Result<()> {
-        match table_wire(&node)? {
+        match table_wire(&node, self.feedback.as_deref())? {
             Some(wire) => encode(wire, buf),
             None => {
                 buf.push(BALLISTA);
@@ -287,6 +311,8 @@ impl LogicalExtensionCodec for LogicalCodec {
 #[derive(Debug, Default)]
 pub struct PhysicalCodec {
     ballista: BallistaPhysicalExtensionCodec,
+    /// On an executor: its threads and the S3 options it serves, which the operators it decodes use.
+    worker: Arc<Worker>,
 }
 
 impl PhysicalExtensionCodec for PhysicalCodec {
@@ -299,8 +325,12 @@ impl PhysicalExtensionCodec for PhysicalCodec {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         match buf.split_first() {
             Some((&CTSCAN, rest)) => match decode(rest)? {
-                WireExec::Export(export) => Ok(Arc::new(ExportExec::new(export))),
-                WireExec::Scan { scan, projection } => Ok(Arc::new(ArchiveScanExec::new(scan, projection)?)),
+                WireExec::Export(export) => Ok(Arc::new(ExportExec::new(export, self.worker.clone()))),
+                WireExec::Scan { scan, projection } => Ok(Arc::new(ArchiveScanExec::new(
+                    scan,
+                    projection,
+                    self.worker.clone(),
+                )?)),
                 WireExec::Dedup {
                     key,
                     keep,
@@ -318,7 +348,7 @@ impl PhysicalExtensionCodec for PhysicalCodec {
                         keep,
                         if fold { Copies::Fold } else { Copies::Count },
                         Arc::default(),
-                        Some(RemoteDedup { id, feedback }),
+                        Some(Arc::new(ClusterDedup { id, feedback })),
                     )?))
                 }
             },
@@ -348,8 +378,9 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         }
         if let Some(dedup) = node.downcast_ref::<DedupExec>() {
             let (key, keep, copies, remote) = dedup.wire();
-            let remote =
-                remote.ok_or_else(|| DataFusionError::Internal("a local dedup on a cluster".into()))?;
+            let remote = remote
+                .and_then(|r| r.as_any().downcast_ref::<ClusterDedup>())
+                .ok_or_else(|| DataFusionError::Internal("a local dedup on a cluster".into()))?;
             return encode(
                 WireExec::Dedup {
                     key,

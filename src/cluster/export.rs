@@ -24,11 +24,13 @@ use serde::{Deserialize, Serialize};
 
 use super::feedback::{self, Message};
 use super::scan::partitions;
-use super::wire::{WireObject, WireS3};
+use super::wire::WireObject;
+use super::worker::Worker;
 use crate::lake::convert::export_task;
 use crate::lake::manifest::Entry;
 use crate::lake::writer::{LakeFiles, run_id};
-use crate::report::Reporter;
+use crate::progress::Reporter;
+use crate::source::s3::{S3Access, S3Options};
 use crate::source::{Listing, Location, ObjectRef};
 
 /// Bytes of objects per export task: one task's rows are held until its files are written.
@@ -42,7 +44,7 @@ pub struct RemoteExport {
     objects: Vec<WireObject>,
     root: PathBuf,
     max_object_bytes: u64,
-    s3: WireS3,
+    s3: S3Options,
     scan: u64,
     feedback: String,
     run: String,
@@ -54,6 +56,7 @@ impl RemoteExport {
         objects: &[ObjectRef],
         root: PathBuf,
         max_object_bytes: u64,
+        s3: &S3Options,
         scan: u64,
         feedback: &str,
     ) -> Result<Self> {
@@ -62,7 +65,7 @@ impl RemoteExport {
             objects: objects.iter().map(|o| WireObject::of(o, &cwd)).collect(),
             root,
             max_object_bytes,
-            s3: WireS3::of(&crate::source::s3::current_options()),
+            s3: s3.clone(),
             scan,
             feedback: feedback.to_string(),
             run: run_id(),
@@ -109,7 +112,8 @@ impl TableProvider for ExportTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(Arc::new(ExportExec::new(self.export.clone())))
+        // Planned on the scheduler, never run there: an executor decodes it with its own S3 state.
+        Ok(Arc::new(ExportExec::new(self.export.clone(), Arc::default())))
     }
 }
 
@@ -117,13 +121,15 @@ impl TableProvider for ExportTable {
 #[derive(Debug)]
 pub struct ExportExec {
     export: RemoteExport,
+    /// The S3 options the executor running it serves.
+    worker: Arc<Worker>,
     parts: Vec<Vec<WireObject>>,
     properties: Arc<PlanProperties>,
 }
 
 impl ExportExec {
     /// The tasks of one export.
-    pub fn new(export: RemoteExport) -> ExportExec {
+    pub fn new(export: RemoteExport, worker: Arc<Worker>) -> ExportExec {
         let parts = partitions(&export.objects, TASK_BYTES);
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema()),
@@ -133,6 +139,7 @@ impl ExportExec {
         ));
         ExportExec {
             export,
+            worker,
             parts,
             properties,
         }
@@ -157,10 +164,20 @@ impl DisplayAs for ExportExec {
 }
 
 /// One task: decode, write the files, hand in the reports, return the entries.
-fn run_task(export: &RemoteExport, partition: usize, objects: Vec<ObjectRef>) -> Result<RecordBatch> {
-    if objects.iter().any(|o| matches!(o.location, Location::S3 { .. })) {
-        crate::source::s3::configure_for_cluster(export.s3.options()).map_err(DataFusionError::Execution)?;
-    }
+fn run_task(
+    export: &RemoteExport,
+    worker: &Worker,
+    partition: usize,
+    objects: Vec<ObjectRef>,
+) -> Result<RecordBatch> {
+    let s3 = if objects.iter().any(|o| matches!(o.location, Location::S3 { .. })) {
+        worker
+            .served
+            .access_for(export.s3.clone())
+            .map_err(DataFusionError::Execution)?
+    } else {
+        S3Access::default()
+    };
     let reports = Arc::new(Mutex::new(Vec::new()));
     let sink = reports.clone();
     let id = export.scan;
@@ -172,10 +189,10 @@ fn run_task(export: &RemoteExport, partition: usize, objects: Vec<ObjectRef>) ->
     let scan = reporter.begin_scan(&Listing::default());
     let lake_err = |e: crate::lake::LakeError| DataFusionError::External(Box::new(e));
     let (mut entries, batches) =
-        export_task(&objects, export.max_object_bytes, &reporter, scan).map_err(lake_err)?;
+        export_task(&objects, export.max_object_bytes, &s3, &reporter, scan).map_err(lake_err)?;
     // Named after the client's run, the task and this attempt: a rerun never overwrites a file.
-    let files = LakeFiles::new(&export.root, format!("{}-t{partition}-{}", export.run, run_id()))
-        .map_err(lake_err)?;
+    let name = format!("{}-t{partition}-{}", export.run, run_id());
+    let files = LakeFiles::new(&export.root, name, worker.threads).map_err(lake_err)?;
     for (file, keys) in files.write_rows(&batches).map_err(lake_err)? {
         for e in entries.iter_mut().filter(|e| keys.contains(&e.key)) {
             e.files.push(file.clone());
@@ -231,8 +248,9 @@ impl ExecutionPlan for ExportExec {
             .map(WireObject::object)
             .collect();
         let export = self.export.clone();
+        let worker = self.worker.clone();
         let batch = futures::stream::once(async move {
-            tokio::task::spawn_blocking(move || run_task(&export, partition, objects))
+            tokio::task::spawn_blocking(move || run_task(&export, &worker, partition, objects))
                 .await
                 .map_err(|e| DataFusionError::Execution(e.to_string()))?
         });

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{DecodeError, ObjectOutcome};
-use crate::report::{Reporter, ScanId};
+use crate::progress::{Reporter, ScanId};
 use crate::source::{Location, ObjectRef};
 
 /// How long a task waits for the client to take its reports.
@@ -85,7 +85,8 @@ impl Message {
     }
 }
 
-/// The summary categories are a small fixed set; one leaked copy of each keeps `&'static str` intact.
+/// The summary categories are a small fixed set; one leaked copy of each keeps `&'static str` intact. The
+/// table is a cache keyed by the text itself, so every run in the process may share it.
 fn intern(category: &str) -> &'static str {
     static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     let mut seen = SEEN
@@ -123,6 +124,14 @@ struct Sinks {
 pub struct Feedback {
     address: String,
     sinks: Mutex<Sinks>,
+}
+
+impl std::fmt::Debug for Feedback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Feedback")
+            .field("address", &self.address)
+            .finish()
+    }
 }
 
 impl Feedback {
@@ -326,7 +335,7 @@ pub fn send(address: &str, messages: &[Message]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::ReportOptions;
+    use crate::progress::ReportOptions;
     use crate::source::Listing;
 
     #[test]

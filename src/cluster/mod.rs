@@ -5,6 +5,7 @@
 
 #[cfg(feature = "cluster")]
 pub mod codec;
+pub mod dedup;
 pub mod export;
 pub mod feedback;
 #[cfg(feature = "cluster")]
@@ -12,8 +13,9 @@ pub mod node;
 pub mod scan;
 pub mod target;
 pub mod wire;
+pub mod worker;
 
-pub use target::{ClusterArgs, active};
+pub use target::{ClusterChoice, Target};
 
 /// The ctscan version a node claims. Client, scheduler and executors must agree: a plan is read the
 /// same way only by the build that wrote it. `CTSCAN_CLUSTER_VERSION` makes a node claim another

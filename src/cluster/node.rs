@@ -17,6 +17,7 @@ use datafusion::execution::registry::FunctionRegistry;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::codec::{LogicalCodec, PhysicalCodec};
+use super::worker::Worker;
 
 /// Largest plan or result message a node takes: a raw archive's object list travels inside its plan
 /// (about 250 bytes an object).
@@ -84,6 +85,8 @@ pub struct ExecutorSettings {
     pub external_host: Option<String>,
     /// Tasks run at once.
     pub concurrency: usize,
+    /// Threads a task decodes and encodes on.
+    pub threads: usize,
     /// Where shuffle files go (default: a temporary folder).
     pub work_dir: Option<String>,
 }
@@ -107,7 +110,7 @@ pub async fn run_executor(s: ExecutorSettings) -> anyhow::Result<()> {
         grpc_max_encoding_message_size: MAX_MESSAGE_BYTES,
         override_function_registry: Some(Arc::new(executor_functions()?)),
         override_logical_codec: Some(Arc::new(LogicalCodec::default())),
-        override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
+        override_physical_codec: Some(Arc::new(PhysicalCodec::executor(Worker::new(s.threads)))),
         ..ExecutorProcessConfig::default()
     };
     eprintln!(

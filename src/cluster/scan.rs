@@ -21,13 +21,15 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::feedback::{self, Message};
-use super::wire::{WireConfig, WireObject, WireS3};
+use super::wire::{WireConfig, WireObject};
+use super::worker::Worker;
 use crate::decode::BatchBuilder;
-use crate::report::Reporter;
-use crate::scan::stream_objects;
+use crate::events::archive_table::{narrow_scope, pushes_down};
+use crate::events::scan::stream_objects;
+use crate::progress::Reporter;
 use crate::schema;
 use crate::source::Listing;
-use crate::table::{narrow_scope, pushes_down};
+use crate::source::s3::S3Options;
 
 /// Bytes of objects per task: large enough that a task's start-up is small beside its reading.
 const TASK_BYTES: u64 = 32 << 20;
@@ -41,8 +43,9 @@ pub struct RemoteScan {
     pub objects: Vec<WireObject>,
     /// Window, scope and read settings.
     pub config: WireConfig,
-    /// How S3 objects are reached.
-    pub s3: WireS3,
+    /// How S3 objects are reached: the client's options, so every executor reads the same buckets the same
+    /// way (credentials themselves never travel: each node resolves them from its own environment).
+    pub s3: S3Options,
     /// The client's scan the reports belong to.
     pub scan: u64,
     /// Where the client takes reports.
@@ -53,7 +56,7 @@ impl RemoteScan {
     /// The scan of a listing made by the client.
     pub fn of(
         listing: &Listing,
-        config: &crate::scan::ScanConfig,
+        config: &crate::events::scan::ScanConfig,
         scan: u64,
         feedback: &str,
     ) -> Result<RemoteScan> {
@@ -61,7 +64,7 @@ impl RemoteScan {
         Ok(RemoteScan {
             objects: listing.objects.iter().map(|o| WireObject::of(o, &cwd)).collect(),
             config: WireConfig::of(config),
-            s3: WireS3::of(&crate::source::s3::current_options()),
+            s3: config.s3.options().clone(),
             scan,
             feedback: feedback.to_string(),
         })
@@ -108,7 +111,7 @@ impl TableProvider for RemoteEvents {
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let config = self.scan.config.config();
-        let narrowed = crate::scan::ScanConfig {
+        let narrowed = crate::events::scan::ScanConfig {
             scope: narrow_scope(config.scope.clone(), filters),
             ..config
         };
@@ -116,7 +119,12 @@ impl TableProvider for RemoteEvents {
             config: WireConfig::of(&narrowed),
             ..self.scan.clone()
         };
-        Ok(Arc::new(ArchiveScanExec::new(scan, projection.cloned())?))
+        // Planned on the scheduler, never run there: an executor decodes it with its own S3 state.
+        Ok(Arc::new(ArchiveScanExec::new(
+            scan,
+            projection.cloned(),
+            Arc::default(),
+        )?))
     }
 }
 
@@ -142,6 +150,8 @@ pub fn partitions(objects: &[WireObject], task_bytes: u64) -> Vec<Vec<WireObject
 #[derive(Debug)]
 pub struct ArchiveScanExec {
     scan: RemoteScan,
+    /// The S3 options the executor running it serves.
+    worker: Arc<Worker>,
     projection: Option<Vec<usize>>,
     parts: Vec<Vec<WireObject>>,
     schema: SchemaRef,
@@ -150,7 +160,11 @@ pub struct ArchiveScanExec {
 
 impl ArchiveScanExec {
     /// The scan of `scan`'s objects, `projection` of the events schema.
-    pub fn new(scan: RemoteScan, projection: Option<Vec<usize>>) -> Result<ArchiveScanExec> {
+    pub fn new(
+        scan: RemoteScan,
+        projection: Option<Vec<usize>>,
+        worker: Arc<Worker>,
+    ) -> Result<ArchiveScanExec> {
         let parts = partitions(&scan.objects, TASK_BYTES);
         let schema = BatchBuilder::new(projection.as_deref(), scan.config.config().scope).schema();
         let properties = Arc::new(PlanProperties::new(
@@ -161,6 +175,7 @@ impl ArchiveScanExec {
         ));
         Ok(ArchiveScanExec {
             scan,
+            worker,
             projection,
             parts,
             schema,
@@ -220,11 +235,16 @@ impl ExecutionPlan for ArchiveScanExec {
             .iter()
             .map(WireObject::object)
             .collect();
+        let mut config = self.scan.config.config();
+        config.threads = self.worker.threads;
         if objects
             .iter()
             .any(|o| matches!(o.location, crate::source::Location::S3 { .. }))
         {
-            crate::source::s3::configure_for_cluster(self.scan.s3.options())
+            config.s3 = self
+                .worker
+                .served
+                .access_for(self.scan.s3.clone())
                 .map_err(DataFusionError::Execution)?;
         }
         let reports = Arc::new(Mutex::new(Vec::new()));
@@ -236,13 +256,7 @@ impl ExecutionPlan for ArchiveScanExec {
                 .push(Message::object(id, obj, outcome));
         })));
         let scan_id = reporter.begin_scan(&Listing::default());
-        let rows = stream_objects(
-            objects,
-            self.projection.clone(),
-            self.scan.config.config(),
-            reporter,
-            scan_id,
-        );
+        let rows = stream_objects(objects, self.projection.clone(), config, reporter, scan_id);
         // The reports go out after the last batch, before the stream ends: the task is complete only
         // once the client holds them.
         let tail = feedback::hand_in(self.scan.feedback.clone(), move || {

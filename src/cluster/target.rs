@@ -1,34 +1,18 @@
-//! The cluster a run plans on: the `--cluster` flags, the checks made before anything is read (the
-//! scheduler answers, every path is one the executors can read), and the sessions whose plans go to the
-//! scheduler.
+//! The cluster a run plans on: the checks made before anything is read (the scheduler answers, every path
+//! is one the executors can read), and the sessions whose plans go to the scheduler.
 
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::Args;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::feedback::Feedback;
+use crate::events::session::RemotePlanner;
 
 /// How long the scheduler has to answer before a run gives up on it.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The `--cluster` flags of `query`, `hunt` and `export`.
-#[derive(Debug, Args, Clone, Default)]
-pub struct ClusterArgs {
-    /// Run the plan on a Ballista cluster started with `ctscan cluster`: the scheduler's df://HOST:PORT.
-    #[arg(long, value_name = "df://HOST:PORT")]
-    pub cluster: Option<String>,
-    /// Local SOURCE, lake and --out paths are on a filesystem every executor mounts at the same path.
-    #[arg(long, requires = "cluster")]
-    pub shared_fs: bool,
-    /// The address executors reach this machine at for their read reports (default: the address this
-    /// machine reaches the scheduler from).
-    #[arg(long, value_name = "HOST", requires = "cluster")]
-    pub report_host: Option<String>,
-}
 
 /// A cluster a run plans on.
 pub struct Target {
@@ -36,11 +20,23 @@ pub struct Target {
     feedback: Arc<Feedback>,
 }
 
-static ACTIVE: OnceLock<Target> = OnceLock::new();
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("scheduler", &self.scheduler)
+            .finish()
+    }
+}
 
-/// The cluster of this run, once a command has connected to one.
-pub fn active() -> Option<&'static Target> {
-    ACTIVE.get()
+/// Where a run asks to plan: the `--cluster` flags of `query`, `hunt` and `export`, as values.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterChoice {
+    /// The scheduler's df://HOST:PORT, when the run plans on a cluster.
+    pub cluster: Option<String>,
+    /// Local paths are on a filesystem every executor mounts at the same path.
+    pub shared_fs: bool,
+    /// The address executors reach this machine at for their read reports.
+    pub report_host: Option<String>,
 }
 
 fn host_port(url: &str) -> anyhow::Result<String> {
@@ -54,12 +50,12 @@ fn host_port(url: &str) -> anyhow::Result<String> {
     Ok(rest.to_string())
 }
 
-impl ClusterArgs {
+impl ClusterChoice {
     /// Connects this run to the cluster, if one is given: refuses local paths executors may not see,
     /// checks that the scheduler answers, and starts the listener for the executors' read reports.
-    pub fn connect(&self, paths: &[&str]) -> anyhow::Result<()> {
+    pub fn connect(&self, paths: &[&str]) -> anyhow::Result<Option<Arc<Target>>> {
         let Some(url) = &self.cluster else {
-            return Ok(());
+            return Ok(None);
         };
         if cfg!(not(feature = "cluster")) {
             bail!("--cluster {url}: this ctscan was built without the cluster feature");
@@ -86,11 +82,10 @@ impl ClusterArgs {
         let feedback = Feedback::start(&format!("{facing}:0"), Some(&host))
             .or_else(|_| Feedback::start("0.0.0.0:0", Some(&host)))
             .context("cannot listen for the executors' read reports")?;
-        let _ = ACTIVE.set(Target {
+        Ok(Some(Arc::new(Target {
             scheduler: format!("http://{scheduler}"),
             feedback,
-        });
-        Ok(())
+        })))
     }
 }
 
@@ -107,7 +102,7 @@ impl Target {
         use ballista_core::extension::{SessionConfigExt, SessionStateExt};
         use datafusion::execution::SessionStateBuilder;
         let config = config
-            .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
+            .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::client(self.feedback.clone())))
             .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()))
             .with_ballista_grpc_client_max_message_size(super::node::MAX_MESSAGE_BYTES as usize);
         let state = SessionStateBuilder::new()
@@ -118,10 +113,16 @@ impl Target {
         Ok(SessionContext::new_with_state(state))
     }
 
-    /// Without the cluster feature no target is ever active.
+    /// Without the cluster feature no target is ever connected.
     #[cfg(not(feature = "cluster"))]
     pub fn session(&self, config: SessionConfig) -> datafusion::error::Result<SessionContext> {
         Ok(SessionContext::new_with_config(config))
+    }
+}
+
+impl RemotePlanner for Target {
+    fn session(&self, config: SessionConfig) -> datafusion::error::Result<SessionContext> {
+        Target::session(self, config)
     }
 }
 
@@ -143,9 +144,9 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let args = ClusterArgs {
+        let args = ClusterChoice {
             cluster: Some(format!("df://127.0.0.1:{port}")),
-            ..ClusterArgs::default()
+            ..ClusterChoice::default()
         };
         let err = args.connect(&["testdata/sample"]).unwrap_err().to_string();
         assert!(err.contains("--shared-fs"), "{err}");

@@ -7,11 +7,10 @@ use std::path::PathBuf;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::layout::LogKey;
-use crate::scan::ScanConfig;
-use crate::source::s3::S3Options;
+use crate::events::scan::ScanConfig;
+use crate::source::layout::LogKey;
+use crate::source::window::{DayRange, Scope, Window};
 use crate::source::{Location, ObjectRef};
-use crate::window::{DayRange, Scope, Window};
 
 /// One object to read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,52 +141,8 @@ impl WireConfig {
             max_object_bytes: self.max_object_bytes,
             strict: self.strict,
             batch_rows: self.batch_rows,
-            gate: None,
-            only_objects: None,
-        }
-    }
-}
-
-/// How S3 is reached: the client's options, so every executor reads the same buckets the same way
-/// (credentials themselves never travel: each node resolves them from its own environment).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct WireS3 {
-    profile: Option<String>,
-    region: Option<String>,
-    role_arn: Option<String>,
-    external_id: Option<String>,
-    role_session_name: Option<String>,
-    endpoint_url: Option<String>,
-    no_sign_request: bool,
-    concurrency: usize,
-}
-
-impl WireS3 {
-    /// The options of `o`.
-    pub fn of(o: &S3Options) -> WireS3 {
-        WireS3 {
-            profile: o.profile.clone(),
-            region: o.region.clone(),
-            role_arn: o.role_arn.clone(),
-            external_id: o.external_id.clone(),
-            role_session_name: o.role_session_name.clone(),
-            endpoint_url: o.endpoint_url.clone(),
-            no_sign_request: o.no_sign_request,
-            concurrency: o.concurrency,
-        }
-    }
-
-    /// The options as the S3 reader takes them.
-    pub fn options(&self) -> S3Options {
-        S3Options {
-            profile: self.profile.clone(),
-            region: self.region.clone(),
-            role_arn: self.role_arn.clone(),
-            external_id: self.external_id.clone(),
-            role_session_name: self.role_session_name.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            no_sign_request: self.no_sign_request,
-            concurrency: self.concurrency,
+            // The executor's own threads and S3 access are set where the scan runs.
+            ..ScanConfig::default()
         }
     }
 }

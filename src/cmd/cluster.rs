@@ -4,48 +4,9 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
 
-use crate::args::GlobalArgs;
-
-/// The `cluster` subcommand.
-#[derive(Debug, Args)]
-pub struct ClusterArgs {
-    #[command(subcommand)]
-    pub node: Node,
-}
-
-/// Which node to run.
-#[derive(Debug, Subcommand)]
-pub enum Node {
-    /// The scheduler: takes plans from clients and hands their tasks to executors.
-    Scheduler {
-        /// Address and port clients and executors reach the scheduler at.
-        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:50050")]
-        bind: String,
-    },
-    /// An executor: runs tasks and serves their results over Arrow Flight.
-    Executor {
-        /// The scheduler to register with.
-        #[arg(long, value_name = "ADDR:PORT")]
-        scheduler: String,
-        /// Address and port of the executor's Arrow Flight service.
-        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:50051")]
-        bind: String,
-        /// Port of the executor's gRPC service, on the same address (default: the Flight port + 1).
-        #[arg(long, value_name = "PORT")]
-        grpc_port: Option<u16>,
-        /// The name other nodes reach this executor by, when it differs from --bind's address.
-        #[arg(long, value_name = "HOST")]
-        external_host: Option<String>,
-        /// Tasks run at once (default: the number of cores).
-        #[arg(long, value_name = "N")]
-        concurrency: Option<usize>,
-        /// Where tasks write their shuffle files (default: a temporary folder).
-        #[arg(long, value_name = "DIR")]
-        work_dir: Option<String>,
-    },
-}
+use crate::cli::cluster::{Node, NodeArgs};
+use crate::cli::context::RunContext;
 
 fn address(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
     text.to_socket_addrs()
@@ -55,12 +16,12 @@ fn address(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
 }
 
 /// Runs `ctscan cluster`.
-pub fn run(args: ClusterArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
-    let threads = global.init_threads()?;
+pub fn run(args: NodeArgs, ctx: &RunContext) -> anyhow::Result<i32> {
+    let threads = ctx.threads;
     #[cfg(feature = "cluster")]
     {
         use crate::cluster::node;
-        let rt = crate::session::runtime(threads)?;
+        let rt = crate::events::session::runtime(threads)?;
         match args.node {
             Node::Scheduler { bind } => rt.block_on(node::run_scheduler(address(&bind, "--bind")?))?,
             Node::Executor {
@@ -68,7 +29,7 @@ pub fn run(args: ClusterArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
                 bind,
                 grpc_port,
                 external_host,
-                concurrency,
+                task_slots,
                 work_dir,
             } => {
                 let bind = address(&bind, "--bind")?;
@@ -77,12 +38,13 @@ pub fn run(args: ClusterArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
                     grpc_port: grpc_port.unwrap_or(bind.port().saturating_add(1)),
                     bind,
                     external_host,
-                    concurrency: concurrency.unwrap_or(threads),
+                    concurrency: task_slots.unwrap_or(threads),
+                    threads,
                     work_dir,
                 }))?
             }
         }
-        Ok(crate::args::EXIT_OK)
+        Ok(crate::cli::args::EXIT_OK)
     }
     #[cfg(not(feature = "cluster"))]
     {

@@ -2,52 +2,32 @@
 //! run on columnar data and any engine can read the same files. Resumable: objects already in the manifest
 //! are skipped, changed ones are reported, and an interrupted run leaves nothing a re-run would duplicate.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 
 use anyhow::Context;
-use clap::Args;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::filter_record_batch;
 use rayon::prelude::*;
 
-use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, ReadArgs, ScopeArgs};
-use crate::cluster::ClusterArgs;
+use crate::cli::args::{EXIT_OK, EXIT_PARTIAL};
+use crate::cli::context::RunContext;
+use crate::cli::export::ExportArgs;
+use crate::cluster::Target;
 use crate::cluster::export::{ExportTable, RemoteExport, entries};
-use crate::dedup::SeenEvents;
-use crate::evidence::mtime_of;
+use crate::events::dedup::SeenEvents;
+use crate::events::scan::chunks;
+use crate::events::session::Exec;
 use crate::lake::LakeError;
 use crate::lake::convert::{Decoded, export_task};
+use crate::lake::lake_table::LakeTable;
 use crate::lake::manifest::Entry;
-use crate::lake::table::LakeTable;
 use crate::lake::writer::LakeWriter;
-use crate::report::Reporter;
-use crate::scan::chunks;
+use crate::progress::Reporter;
 use crate::schema::{EVENT_ID, RECIPIENT_ACCOUNT};
+use crate::source::evidence::mtime_of;
 use crate::source::{self, Failure, Location, ObjectRef};
 use futures::StreamExt;
-
-/// Arguments of `ctscan export`.
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// Archive to convert: a directory, files, an `AWSLogs` tree, or `s3://bucket[/prefix]`.
-    #[arg(required = true, value_name = "SOURCE")]
-    pub sources: Vec<String>,
-    /// Lake folder to create or add to.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// Count each event once: a record whose (eventID, recipientAccountId) is already in the lake, or
-    /// was already exported in this run, is not written again (the objects are still recorded whole).
-    #[arg(long)]
-    pub dedup: bool,
-    #[command(flatten)]
-    pub scope: ScopeArgs,
-    #[command(flatten)]
-    pub read: ReadArgs,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
-}
 
 /// The events a lake already holds, so a resumed `--dedup` export does not write them again.
 fn seen_in_lake(root: &std::path::Path, has_files: bool) -> anyhow::Result<SeenEvents> {
@@ -55,9 +35,9 @@ fn seen_in_lake(root: &std::path::Path, has_files: bool) -> anyhow::Result<SeenE
     if !has_files {
         return Ok(seen);
     }
-    let rt = crate::session::runtime(1)?;
+    let rt = crate::events::session::runtime(1)?;
     rt.block_on(async {
-        let ctx = crate::session::session(1);
+        let ctx = Exec::local(1).session()?;
         ctx.register_table("events", Arc::new(LakeTable::open(root)?))?;
         let batches = ctx
             .sql("SELECT eventID, recipientAccountId FROM events")
@@ -142,14 +122,13 @@ impl Pending {
 /// as they arrive, their files complete. Files of failed or repeated tasks are removed at the end.
 #[allow(clippy::too_many_arguments)]
 fn export_on_cluster(
-    target: &crate::cluster::target::Target,
+    target: &Arc<Target>,
     writer: &LakeWriter,
     todo: &[ObjectRef],
     args: &ExportArgs,
     reporter: &Arc<Reporter>,
-    scan: crate::report::ScanId,
-    threads: usize,
-    strict: bool,
+    scan: crate::progress::ScanId,
+    run: &RunContext,
 ) -> anyhow::Result<(u64, u64)> {
     let id = target.feedback().register_scan(reporter.clone(), scan);
     let root = std::path::absolute(writer.root())?;
@@ -157,12 +136,14 @@ fn export_on_cluster(
         todo,
         root,
         args.read.max_object_size,
+        run.s3.options(),
         id,
         target.feedback().address(),
     )?;
-    let rt = crate::session::runtime(threads)?;
+    let (threads, strict) = (run.threads, run.strict);
+    let rt = crate::events::session::runtime(threads)?;
     let result = rt.block_on(async {
-        let ctx = crate::session::session(threads);
+        let ctx = run.exec(Some(target)).session()?;
         let mut stream = ctx
             .read_table(Arc::new(ExportTable::new(export)))?
             .execute_stream()
@@ -188,25 +169,24 @@ fn export_on_cluster(
 }
 
 /// Runs `ctscan export`.
-pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
-    let threads = global.init_threads()?;
+pub fn run(args: ExportArgs, ctx: &RunContext) -> anyhow::Result<i32> {
+    let threads = ctx.threads;
     let scope = args.scope.scope()?;
-    let reporter = Arc::new(Reporter::new(global.report_options()));
-    crate::session::check_sources(&args.sources)?;
+    let reporter = Arc::new(ctx.reporter());
+    crate::events::session::check_sources(&args.sources)?;
     let out = args.out.to_string_lossy();
     let mut paths: Vec<&str> = args.sources.iter().map(String::as_str).collect();
     paths.push(&out);
-    args.cluster.connect(&paths)?;
-    let cluster = crate::cluster::active();
+    let cluster = args.cluster.connect(&paths)?;
     if cluster.is_some() && args.dedup {
         anyhow::bail!(
             "--dedup needs every event of the lake in one memory, which a cluster does not have; export without \
 --dedup (queries and hunts fold copies with --dedup) or without --cluster"
         );
     }
-    let writer = LakeWriter::open(&args.out)
+    let writer = LakeWriter::open(&args.out, threads)
         .with_context(|| format!("cannot open the lake {}", args.out.display()))?;
-    let listing = source::list(&args.sources, &scope)?;
+    let listing = source::list(&args.sources, &scope, &ctx.s3)?;
     let out_abs = std::fs::canonicalize(&args.out).unwrap_or_else(|_| args.out.clone());
     let mut todo: Vec<ObjectRef> = Vec::new();
     let mut already = 0u64;
@@ -251,7 +231,7 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
     let has_files = writer.manifest().entries().iter().any(|e| !e.files.is_empty());
     // Without --dedup the copies are kept, and counted only for the run summary (counting costs a memory
     // of every event).
-    let seen = match (args.dedup, global.report_options().summary) {
+    let seen = match (args.dedup, ctx.progress.summary) {
         // On a cluster, counting copies would need every event in one memory: the summary says so.
         _ if cluster.is_some() => None,
         (true, _) => {
@@ -260,20 +240,11 @@ pub fn run(args: ExportArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         (false, true) => Some(SeenEvents::default()),
         (false, false) => None,
     };
-    if let Some(target) = cluster {
-        let counted = export_on_cluster(
-            target,
-            &writer,
-            &todo,
-            &args,
-            &reporter,
-            scan,
-            threads,
-            global.strict,
-        );
+    if let Some(target) = &cluster {
+        let counted = export_on_cluster(target, &writer, &todo, &args, &reporter, scan, ctx);
         reporter.finish();
         let (exported, events) = counted?;
-        let copies = if global.report_options().summary {
+        let copies = if ctx.progress.summary {
             "; duplicate records not counted on a cluster"
         } else {
             ""
@@ -289,7 +260,7 @@ since export{copies}",
             EXIT_OK
         });
     }
-    let tasks = chunks(todo, rayon::current_num_threads());
+    let tasks = chunks(todo, threads);
     let (tx, rx) = mpsc::sync_channel::<Result<Decoded, LakeError>>(2);
     let stop = AtomicBool::new(false);
     let mut exported = 0u64;
@@ -297,12 +268,15 @@ since export{copies}",
     let outcome = std::thread::scope(|s| -> anyhow::Result<()> {
         let (reporter_ref, stop_ref) = (&reporter, &stop);
         let max = args.read.max_object_size;
+        let s3 = &ctx.s3;
         s.spawn(move || {
-            tasks.par_iter().for_each_with(tx, |tx, task| {
-                if !stop_ref.load(Ordering::Relaxed) {
-                    let _ = tx.send(export_task(task, max, reporter_ref, scan));
-                }
-            });
+            ctx.install(|| {
+                tasks.par_iter().for_each_with(tx, |tx, task| {
+                    if !stop_ref.load(Ordering::Relaxed) {
+                        let _ = tx.send(export_task(task, max, s3, reporter_ref, scan));
+                    }
+                });
+            })
         });
         let mut pending = Pending::default();
         let result = (|| {
@@ -315,7 +289,7 @@ since export{copies}",
                 exported += decoded.0.iter().filter(|e| e.error.is_none()).count() as u64;
                 events += decoded.0.iter().map(|e| e.events).sum::<u64>();
                 pending.add(decoded);
-                if let (true, Some(f)) = (global.strict, failed) {
+                if let (true, Some(f)) = (ctx.strict, failed) {
                     pending.flush(&writer)?;
                     anyhow::bail!("{}: {} (stopped by --strict)", f.key, f.error.unwrap_or_default());
                 }

@@ -4,76 +4,42 @@
 
 mod group;
 mod render;
+mod sections;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Args;
-
-use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
-use crate::cluster::ClusterArgs;
-use crate::hunting::{self, RuleArgs};
+use crate::cli::args::{EXIT_OK, EXIT_PARTIAL};
+use crate::cli::context::RunContext;
+use crate::events::session::{check_sources, runtime};
+use crate::hunt;
 use crate::incident::Incident;
-use crate::report::Reporter;
-use crate::session::{Source, check_sources, lake_source, runtime};
+use crate::input::{Input, lake_source};
+use crate::progress::Reporter;
 use crate::sigma::SigmaError;
 
+use crate::cli::hunt::HuntArgs;
 use render::{FindingWriter, Outcome, WriterOptions, is_noisy, left_out_note, share};
 
-/// Arguments of `ctscan hunt`.
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  ctscan hunt AWSLogs/ --from 2026-03-03 --to 2026-03-05\n  \
-ctscan hunt lake/ --min-level high --format jsonl\n  ctscan hunt AWSLogs/ --format jsonl --group\n  \
-ctscan hunt AWSLogs/ --rules sigma/rules/cloud/aws/cloudtrail --no-builtin\n\n\
-Levels: by default low and informational findings are left out (the rules still run and the summary counts \
-them); --min-level low or --min-level informational shows them; rules named with --rule are shown at any level.\n\n\
-Exit codes: 0 the hunt ran (findings are not an error); 1 it ran, but some objects or rule files could not be read \
-(each is named on stderr); 2 usage or fatal error."
-)]
-pub struct HuntArgs {
-    /// Archive folders, files, or a lake written by `ctscan export`.
-    #[arg(value_name = "SOURCE", required = true)]
-    pub sources: Vec<String>,
-    #[command(flatten)]
-    pub rules: RuleArgs,
-    /// With jsonl, json or csv: one record per finding group (rule, principal or correlation group, source
-    /// IP) with counts, first and last time, accounts, regions, event names and samples, instead of one per
-    /// finding. The table is always grouped.
-    #[arg(long)]
-    pub group: bool,
-    /// Also write the self-contained HTML incident report of this hunt to FILE (see `ctscan report`).
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
-    #[command(flatten)]
-    pub scope: ScopeArgs,
-    #[command(flatten)]
-    pub read: ReadArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
-}
-
 /// Runs `ctscan hunt`.
-pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub fn run(args: HuntArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     let started = std::time::Instant::now();
     check_sources(&args.sources)?;
-    args.cluster
+    let cluster = args
+        .cluster
         .connect(&args.sources.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let threads = global.init_threads()?;
+    let threads = ctx.threads;
     let scope = args.scope.scope()?;
-    let options = global.report_options();
+    let options = ctx.progress;
     let reporter = Arc::new(Reporter::new(options));
     let pack = args.rules.pack()?;
     for f in &pack.failures {
         reporter.println(&format!("ctscan: rule {}: {}", f.file, f.reason));
     }
-    let config = args.read.scan_config(scope.clone(), global);
-    let (out, format) = args.output.open()?;
+    let config = ctx.scan_config(&args.read, scope.clone());
+    let (out, style) = args.output.open(ctx.zone)?;
     let mut writer = FindingWriter::new(
         WriterOptions {
-            format,
+            style,
             group: args.group,
             show_from: pack.show_from,
         },
@@ -83,15 +49,20 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         Some(_) => {
             let mut page = Incident::new(&args.sources, &scope, &pack);
             if lake_source(&args.sources).is_none() {
-                page.set_inventory(&crate::source::list(&args.sources, &scope)?);
+                page.set_inventory(&crate::source::list(&args.sources, &scope, &ctx.s3)?);
             }
             Some(page)
         }
         None => None,
     };
     let rt = runtime(threads)?;
-    let source = Source::open(&args.sources, config, reporter.clone());
-    let result = rt.block_on(hunting::run(&pack, &source, threads, &reporter, &mut |f| {
+    let source = Input::open(
+        &args.sources,
+        config,
+        reporter.clone(),
+        ctx.exec(cluster.as_ref()),
+    );
+    let result = rt.block_on(hunt::run(&pack, &source, &reporter, &mut |f| {
         if let Some(p) = page.as_mut() {
             p.push(&f);
         }
@@ -111,7 +82,7 @@ pub fn run(args: HuntArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
             "ctscan: {duplicates} duplicate record{} folded (same eventID and recipientAccountId: each event counted once)",
             if duplicates == 1 { "" } else { "s" }
         );
-    } else if !global.quiet {
+    } else if !ctx.quiet {
         for r in outcome.rules.iter().filter(|r| is_noisy(r.findings, events)) {
             eprintln!(
                 "ctscan: rule {:?} ({}): {} findings, {:.1}% of the {events} events in the window: \

@@ -2,42 +2,26 @@
 //! downloaded or decompressed).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
-use clap::Args;
 use std::path::Path;
 
-use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::array::RecordBatch;
 
-use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ScopeArgs};
+use crate::cli::args::{EXIT_OK, EXIT_PARTIAL};
+use crate::cli::context::RunContext;
+use crate::cli::ls::LsArgs;
 use crate::decode::DecodeError;
 use crate::decode::batch::days_since_epoch;
-use crate::evidence::{etag_of, mtime_of, sha256_hex};
+use crate::events::scan::fetch;
 use crate::lake::manifest::{Entry, Manifest};
-use crate::layout::{KeyClass, classify};
 use crate::output::{Format, write_batch};
-use crate::report::Reporter;
-use crate::scan::fetch;
-use crate::source::s3::Prefetch;
+use crate::progress::Reporter;
+use crate::result_batch::ResultBatch;
+use crate::source::evidence::{etag_of, mtime_of, sha256_hex};
+use crate::source::layout::{KeyClass, classify};
+use crate::source::s3::{Prefetch, S3Access};
 use crate::source::{self, Failure, Listing, Location, ObjectRef};
-
-/// Arguments of `ctscan ls`.
-#[derive(Debug, Args)]
-pub struct LsArgs {
-    /// Archive: a directory, files, an `AWSLogs` tree, or `s3://bucket[/prefix]`.
-    #[arg(required = true, value_name = "SOURCE")]
-    pub sources: Vec<String>,
-    #[command(flatten)]
-    pub scope: ScopeArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    /// One line per object with its size, modification time and SHA-256 (an evidence inventory; reads
-    /// every object's bytes, but never decompresses them).
-    #[arg(long)]
-    pub objects: bool,
-}
 
 /// One line of the inventory.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -75,27 +59,14 @@ pub fn inventory(listing: &Listing) -> BTreeMap<Place, Row> {
 }
 
 fn to_batch(rows: &[(Place, Row)]) -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("account", DataType::Utf8, true),
-        Field::new("region", DataType::Utf8, true),
-        Field::new("firstDay", DataType::Date32, true),
-        Field::new("lastDay", DataType::Date32, true),
-        Field::new("objects", DataType::UInt64, false),
-        Field::new("bytes", DataType::UInt64, false),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter(rows.iter().map(|((a, _), _)| a.clone()))),
-        Arc::new(StringArray::from_iter(rows.iter().map(|((_, r), _)| r.clone()))),
-        Arc::new(Date32Array::from_iter(
-            rows.iter().map(|(_, r)| r.first.map(days_since_epoch)),
-        )),
-        Arc::new(Date32Array::from_iter(
-            rows.iter().map(|(_, r)| r.last.map(days_since_epoch)),
-        )),
-        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|(_, r)| r.objects))),
-        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|(_, r)| r.bytes))),
-    ];
-    RecordBatch::try_new(schema, columns).expect("columns match the inventory schema")
+    ResultBatch::of(rows)
+        .text_or_null("account", |((a, _), _)| a.as_deref())
+        .text_or_null("region", |((_, r), _)| r.as_deref())
+        .day_or_null("firstDay", |(_, r)| r.first.map(days_since_epoch))
+        .day_or_null("lastDay", |(_, r)| r.last.map(days_since_epoch))
+        .count("objects", |(_, r)| r.objects)
+        .count("bytes", |(_, r)| r.bytes)
+        .finish()
 }
 
 /// The listing of a lake, from its manifest: the source objects it holds.
@@ -131,35 +102,20 @@ fn lake_listing(root: &Path) -> anyhow::Result<(Listing, Vec<Entry>)> {
 
 /// Evidence inventory rows: key, size, mtime, SHA-256 (and events when known).
 fn objects_batch(entries: &[Entry]) -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("key", DataType::Utf8, false),
-        Field::new("bytes", DataType::UInt64, false),
-        Field::new("mtime", DataType::Int64, true),
-        Field::new("sha256", DataType::Utf8, true),
-        Field::new("events", DataType::UInt64, true),
-        Field::new("error", DataType::Utf8, true),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            entries.iter().map(|e| e.key.as_str()),
-        )),
-        Arc::new(UInt64Array::from_iter_values(entries.iter().map(|e| e.size))),
-        Arc::new(Int64Array::from_iter(entries.iter().map(|e| e.mtime))),
-        Arc::new(StringArray::from_iter(
-            entries
-                .iter()
-                .map(|e| (!e.sha256.is_empty()).then_some(e.sha256.as_str())),
-        )),
-        Arc::new(UInt64Array::from_iter(entries.iter().map(|e| {
+    ResultBatch::of(entries)
+        .text("key", |e| e.key.as_str())
+        .count("bytes", |e| e.size)
+        .int_or_null("mtime", |e| e.mtime)
+        .text_or_null("sha256", |e| (!e.sha256.is_empty()).then_some(e.sha256.as_str()))
+        .count_or_null("events", |e| {
             (e.error.is_none() && !e.files.is_empty()).then_some(e.events)
-        }))),
-        Arc::new(StringArray::from_iter(entries.iter().map(|e| e.error.as_deref()))),
-    ];
-    RecordBatch::try_new(schema, columns).expect("columns match the objects schema")
+        })
+        .text_or_null("error", |e| e.error.as_deref())
+        .finish()
 }
 
 /// Hashes every listed object (bytes as stored, not decompressed); S3 objects are fetched many at a time.
-fn hash_objects(listing: &Listing, reporter: &Reporter) -> Vec<Entry> {
+fn hash_objects(listing: &Listing, reporter: &Reporter, s3: &S3Access) -> Vec<Entry> {
     use rayon::prelude::*;
     let entry = |o: &ObjectRef, fetched: Result<Vec<u8>, DecodeError>| {
         let mut e = Entry {
@@ -192,11 +148,11 @@ fn hash_objects(listing: &Listing, reporter: &Reporter) -> Vec<Entry> {
         .objects
         .iter()
         .partition(|o| matches!(o.location, Location::S3 { .. }));
-    let mut entries: Vec<Entry> = local.par_iter().map(|o| entry(o, fetch(o))).collect();
+    let mut entries: Vec<Entry> = local.par_iter().map(|o| entry(o, fetch(o, s3))).collect();
     if !remote.is_empty() {
-        let prefetch = Prefetch::start(remote.into_iter().cloned().collect());
+        let prefetch = Prefetch::start(s3, remote.into_iter().cloned().collect());
         while let Some((o, fetched)) = prefetch.next() {
-            entries.push(entry(&o, fetched));
+            entries.push(entry(&o, fetched.map_err(DecodeError::from)));
         }
         entries.sort_by(|a, b| a.key.cmp(&b.key));
     }
@@ -204,24 +160,23 @@ fn hash_objects(listing: &Listing, reporter: &Reporter) -> Vec<Entry> {
 }
 
 /// Runs `ctscan ls`.
-pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub fn run(args: LsArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     let scope = args.scope.scope()?;
-    let reporter = Reporter::new(global.report_options());
-    let lake = crate::session::lake_source(&args.sources);
+    let reporter = ctx.reporter();
+    let lake = crate::input::lake_source(&args.sources);
     let (listing, lake_entries) = match lake {
         Some(root) => lake_listing(root)?,
-        None => (source::list(&args.sources, &scope)?, Vec::new()),
+        None => (source::list(&args.sources, &scope, &ctx.s3)?, Vec::new()),
     };
     reporter.begin_scan(&listing);
-    let (mut out, format) = args.output.open()?;
+    let (mut out, style) = args.output.open(ctx.zone)?;
     if args.objects {
-        global.init_threads()?;
         let entries = if lake.is_some() {
             lake_entries
         } else {
-            hash_objects(&listing, &reporter)
+            hash_objects(&listing, &reporter, &ctx.s3)
         };
-        write_batch(objects_batch(&entries), format, &mut out)?;
+        write_batch(objects_batch(&entries), &style, &mut out)?;
         reporter.finish();
         return Ok(if reporter.had_problems() {
             EXIT_PARTIAL
@@ -230,7 +185,7 @@ pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         });
     }
     let mut rows: Vec<_> = inventory(&listing).into_iter().collect();
-    if format == Format::Table {
+    if style.format == Format::Table {
         for ((account, _), _) in rows.iter_mut() {
             account.get_or_insert_with(|| "(outside AWSLogs layout)".into());
         }
@@ -250,7 +205,7 @@ pub fn run(args: LsArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
             rows.push(((Some(format!("skipped: {reason}")), None), row));
         }
     }
-    write_batch(to_batch(&rows), format, &mut out)?;
+    write_batch(to_batch(&rows), &style, &mut out)?;
     reporter.finish();
     Ok(if reporter.had_problems() {
         EXIT_PARTIAL

@@ -5,54 +5,17 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use anyhow::{Context, bail};
-use clap::Args;
 
-use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
-use crate::attribution::table::SessionsTable;
-use crate::cluster::ClusterArgs;
-use crate::dedup::Copies;
+use crate::attribution::sessions_table::SessionsTable;
+use crate::cli::args::{EXIT_OK, EXIT_PARTIAL};
+use crate::cli::context::RunContext;
+use crate::cli::query::QueryArgs;
+use crate::events::dedup::Copies;
+use crate::events::session::{check_sources, register_events, runtime};
+use crate::input::Input;
 use crate::output::write_stream;
+use crate::progress::Reporter;
 use crate::queries;
-use crate::report::Reporter;
-use crate::session::{Source, check_sources, register_events, runtime, session};
-
-/// Arguments of `ctscan query`.
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  ctscan query AWSLogs/ \"SELECT eventName, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC\"\n  \
-ctscan query AWSLogs/ --name key-activity --param key=AKIAEXAMPLE\n  ctscan query --list"
-)]
-pub struct QueryArgs {
-    /// SOURCE... then the SQL (unless -f or --name gives it).
-    #[arg(value_name = "SOURCE... [SQL]", required_unless_present = "list")]
-    pub args: Vec<String>,
-    /// Read the SQL from a file.
-    #[arg(short, long, value_name = "FILE", conflicts_with = "name")]
-    pub file: Option<std::path::PathBuf>,
-    /// Run a named query from the shipped collection (see --list).
-    #[arg(short, long, value_name = "NAME")]
-    pub name: Option<String>,
-    /// A parameter of the named query, `key=value` (repeatable).
-    #[arg(short, long = "param", value_name = "KEY=VALUE", requires = "name")]
-    pub params: Vec<String>,
-    /// List the named queries and their parameters.
-    #[arg(long)]
-    pub list: bool,
-    /// Return at most N rows.
-    #[arg(long, value_name = "N")]
-    pub limit: Option<usize>,
-    /// Count each event once: later copies of an (eventID, recipientAccountId) are left out of `events`.
-    #[arg(long)]
-    pub dedup: bool,
-    #[command(flatten)]
-    pub scope: ScopeArgs,
-    #[command(flatten)]
-    pub read: ReadArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
-}
 
 fn list_queries(out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     for q in queries::all() {
@@ -91,53 +54,55 @@ fn sources_and_sql(args: &QueryArgs) -> anyhow::Result<(Vec<String>, String)> {
 }
 
 /// Runs `ctscan query`.
-pub fn run(args: QueryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub fn run(args: QueryArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     if args.list {
-        let (mut out, _) = args.output.open()?;
+        let (mut out, _) = args.output.open(ctx.zone)?;
         list_queries(&mut out)?;
         return Ok(EXIT_OK);
     }
     let (sources, sql) = sources_and_sql(&args)?;
     check_sources(&sources)?;
-    args.cluster
+    let cluster = args
+        .cluster
         .connect(&sources.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let threads = global.init_threads()?;
+    let exec = ctx.exec(cluster.as_ref());
+    let threads = ctx.threads;
     let scope = args.scope.scope()?;
-    let options = global.report_options();
+    let options = ctx.progress;
     let reporter = Arc::new(Reporter::new(options));
-    let config = args.read.scan_config(scope, global);
-    let (mut out, format) = args.output.open()?;
+    let config = ctx.scan_config(&args.read, scope);
+    let (mut out, style) = args.output.open(ctx.zone)?;
     let rt = runtime(threads)?;
-    let source = Source::open(&sources, config, reporter.clone());
+    let source = Input::open(&sources, config, reporter.clone(), exec.clone());
     let copies = match (args.dedup, options.summary) {
         (true, _) => Some(Copies::Fold),
         // On a cluster, counting copies would cost a shuffle of every row: only --dedup counts there.
-        (false, _) if crate::cluster::active().is_some() => None,
+        (false, _) if exec.is_cluster() => None,
         // Duplicates are counted for the summary only: counting costs a memory of every event.
         (false, true) => Some(Copies::Count),
         (false, false) => None,
     };
     let result = rt.block_on(async {
-        let mut ctx = session(threads);
+        let mut session = source.session()?;
         let table = source.table(source.scope().clone(), None).await?;
         let duplicates = match copies {
-            Some(c) => Some(register_events(&mut ctx, table, c)?),
+            Some(c) => Some(register_events(&mut session, table, c)?),
             None => {
-                datafusion_functions_json::register_all(&mut ctx)?;
-                ctx.register_table("events", table)?;
+                datafusion_functions_json::register_all(&mut session)?;
+                session.register_table("events", table)?;
                 None
             }
         };
-        ctx.register_table(
+        session.register_table(
             "sessions",
-            Arc::new(SessionsTable::new(source.clone(), threads, global.quiet)),
+            Arc::new(SessionsTable::new(source.clone(), ctx.quiet)),
         )?;
-        let mut df = ctx.sql(&sql).await.context("query failed")?;
+        let mut df = session.sql(&sql).await.context("query failed")?;
         if let Some(n) = args.limit {
             df = df.limit(0, Some(n))?;
         }
         let stream = df.execute_stream().await.context("query failed")?;
-        write_stream(stream, format, &mut out).await?;
+        write_stream(stream, &style, &mut out).await?;
         Ok::<_, anyhow::Error>(duplicates)
     });
     reporter.finish();

@@ -4,65 +4,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
-use clap::{Args, Subcommand};
 
 use serde_json::{Value, json};
 
-use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs};
+use crate::cli::args::{EXIT_OK, EXIT_PARTIAL, OutputArgs};
+use crate::cli::context::RunContext;
+use crate::cli::rules::{PackArgs, RulesArgs, RulesCommand};
 use crate::output::{Format, Shrink, TextTable, csv_line};
 use crate::sigma::load::load_rules;
 use crate::sigma::rule::{Rule, RuleKind, load_path, parse_text};
 use crate::sigma::{builtin, lint, testing};
-
-/// Arguments of `ctscan rules`.
-#[derive(Debug, Args)]
-pub struct RulesArgs {
-    #[command(subcommand)]
-    pub command: RulesCommand,
-}
-
-/// Where rules come from, for `list` and `show`.
-#[derive(Debug, Args)]
-pub struct PackArgs {
-    /// A rule file or folder (repeatable), with the built-in pack.
-    #[arg(long = "rules", value_name = "PATH")]
-    pub rules: Vec<PathBuf>,
-    /// Leave out the built-in pack.
-    #[arg(long)]
-    pub no_builtin: bool,
-}
-
-/// The `rules` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum RulesCommand {
-    /// List rules: id, name, level, kind, title, tags, source file (a table unless --format says otherwise).
-    List {
-        #[command(flatten)]
-        pack: PackArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
-    /// Print one rule's file.
-    Show {
-        /// Rule id or name.
-        id: String,
-        #[command(flatten)]
-        pack: PackArgs,
-    },
-    /// Check rule files: YAML and Sigma errors, fields CloudTrail does not have, event names it never logs.
-    Lint {
-        /// Rule files or folders [default: the built-in pack].
-        paths: Vec<PathBuf>,
-    },
-    /// Run each rule on its test events and report pass/fail.
-    Test {
-        /// Rule files or folders [default: the built-in pack with its embedded test events].
-        paths: Vec<PathBuf>,
-        /// Folder of test event files, `<rule file stem>.json` [default: testdata/rules].
-        #[arg(long, value_name = "DIR")]
-        events: Option<PathBuf>,
-    },
-}
 
 fn kind(r: &Rule) -> &'static str {
     match &r.kind {
@@ -74,9 +25,9 @@ fn kind(r: &Rule) -> &'static str {
 /// The columns of `rules list` in CSV and JSON.
 const LIST_COLUMNS: &[&str] = &["id", "name", "level", "kind", "title", "tags", "author", "source"];
 
-fn list(pack: &PackArgs, output: &OutputArgs) -> anyhow::Result<i32> {
+fn list(pack: &PackArgs, output: &OutputArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     let (rules, failures) = load_rules(&pack.rules, !pack.no_builtin);
-    let (mut out, _) = output.open()?;
+    let (mut out, style) = output.open(ctx.zone)?;
     // A listing for people unless a machine format is asked for, wherever it goes.
     let format = output.format.unwrap_or(Format::Table);
     let mut sorted: Vec<&Rule> = rules.iter().filter(|r| r.generate).collect();
@@ -119,7 +70,7 @@ fn list(pack: &PackArgs, output: &OutputArgs) -> anyhow::Result<i32> {
                     r.source.clone(),
                 ]);
             }
-            writeln!(out, "{}", t.render(crate::output::fit().width))?;
+            writeln!(out, "{}", t.render(style.fit.width))?;
             writeln!(out, "{} rules", sorted.len())?;
         }
         Format::Jsonl => {
@@ -271,11 +222,11 @@ fn test_text(label_path: &Path, events_dir: Option<&Path>, builtin_pack: bool) -
         .ok()
 }
 
-fn test_cmd(paths: &[PathBuf], events: Option<&Path>, global: &GlobalArgs) -> anyhow::Result<i32> {
-    let threads = global.init_threads()?;
+fn test_cmd(paths: &[PathBuf], events: Option<&Path>, ctx: &RunContext) -> anyhow::Result<i32> {
+    let threads = ctx.threads;
     let files = rule_files(paths);
     let all: Vec<Rule> = files.iter().flat_map(|(_, _, r, _)| r.clone()).collect();
-    let rt = crate::session::runtime(threads)?;
+    let rt = crate::events::session::runtime(threads)?;
     let mut out = std::io::stdout().lock();
     let (mut pass, mut fail, mut untested) = (0, 0, 0);
     for (label, path, rules, failures) in &files {
@@ -329,11 +280,11 @@ fn test_cmd(paths: &[PathBuf], events: Option<&Path>, global: &GlobalArgs) -> an
 }
 
 /// Runs `ctscan rules`.
-pub fn run(args: RulesArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub fn run(args: RulesArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     match &args.command {
-        RulesCommand::List { pack, output } => list(pack, output),
+        RulesCommand::List { pack, output } => list(pack, output, ctx),
         RulesCommand::Show { id, pack } => show(id, pack),
         RulesCommand::Lint { paths } => lint_cmd(paths),
-        RulesCommand::Test { paths, events } => test_cmd(paths, events.as_deref(), global),
+        RulesCommand::Test { paths, events } => test_cmd(paths, events.as_deref(), ctx),
     }
 }

@@ -6,58 +6,25 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{Int64Type, TimestampMicrosecondType};
 use serde_json::{Value, json};
 
-use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
 use crate::attribution::{
     self,
-    actor::{self, ACTOR_SQL, ActorMap, actor_udf},
+    actor::{ACTOR_SQL, ActorMap, Actors, actor_udf},
 };
-use crate::dedup::Copies;
+use crate::cli::args::{EXIT_OK, EXIT_PARTIAL};
+use crate::cli::context::RunContext;
+use crate::cli::summary::{By, SummaryArgs};
+use crate::events::dedup::Copies;
+use crate::events::session::{check_sources, register_events, runtime};
+use crate::input::Input;
 use crate::output::{Format, Shrink, TextTable, csv_line};
-use crate::report::Reporter;
-use crate::session::{Source, check_sources, register_events, runtime, session};
+use crate::progress::Reporter;
 use crate::sigma::builtin::sensitive_event_names;
 use crate::sigma::event::format_time;
 use crate::text_column::TextColumn;
-use crate::timezone::human;
-
-/// What one row of the summary stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum By {
-    /// The origin of the credential chain (`TYPE ARN`).
-    Actor,
-    /// The principal ARN the calls show.
-    Principal,
-    /// The access key id.
-    Key,
-    /// The source IP address.
-    Ip,
-    /// The account the events were delivered to.
-    Account,
-}
-
-/// Arguments of `ctscan summary`.
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  ctscan summary AWSLogs/ --from 2026-03-03\n  \
-ctscan summary lake/ --by ip --format csv > by-ip.csv")]
-pub struct SummaryArgs {
-    /// Archive folders, files, `s3://` prefixes, or a lake.
-    #[arg(value_name = "SOURCE", required = true)]
-    pub sources: Vec<String>,
-    /// What a row stands for.
-    #[arg(long, value_enum, default_value = "actor")]
-    pub by: By,
-    #[command(flatten)]
-    pub scope: ScopeArgs,
-    #[command(flatten)]
-    pub read: ReadArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
 
 /// One summary row.
 #[derive(Debug, Default)]
@@ -185,11 +152,11 @@ fn brief(v: &Value, n: usize) -> String {
 }
 
 /// Reads the grouped counts into summary rows.
-async fn summarise(source: &Source, by: By, threads: usize) -> anyhow::Result<BTreeMap<String, Group>> {
-    let mut ctx = session(threads);
+async fn summarise(source: &Input, by: By, actors: Actors) -> anyhow::Result<BTreeMap<String, Group>> {
+    let mut ctx = source.session()?;
     let table = source.table(source.scope().clone(), None).await?;
     register_events(&mut ctx, table, Copies::Fold)?;
-    ctx.register_udf(actor_udf());
+    ctx.register_udf(actor_udf(actors));
     let sql = format!(
         "WITH e AS (SELECT {ACTOR_SQL} AS actor, * FROM events) \
 SELECT {g} AS g, actor, eventName, errorCode IS NULL AS ok, sourceIPAddress, userIdentity.accessKeyId AS k, \
@@ -256,33 +223,33 @@ FROM e GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
 }
 
 /// Runs `ctscan summary`.
-pub fn run(args: SummaryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub fn run(args: SummaryArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     check_sources(&args.sources)?;
-    let threads = global.init_threads()?;
+    let threads = ctx.threads;
     let scope = args.scope.scope()?;
-    let options = global.report_options();
+    let options = ctx.progress;
     let reporter = Arc::new(Reporter::new(options));
-    let config = args.read.scan_config(scope, global);
-    let source = Source::open(&args.sources, config, reporter.clone());
-    let (mut out, format) = args.output.open()?;
+    let config = ctx.scan_config(&args.read, scope);
+    let source = Input::open(&args.sources, config, reporter.clone(), ctx.exec(None));
+    let (mut out, style) = args.output.open(ctx.zone)?;
     let rt = runtime(threads)?;
     let result = rt.block_on(async {
-        let s = attribution::build(&source, threads)
+        let s = attribution::build(&source)
             .await
             .context("resolving credential chains failed")?;
         for n in &s.notes {
             reporter.println(&format!("ctscan: actors: {n}"));
         }
         let duplicates = s.duplicates;
-        actor::install(ActorMap::of(&s));
-        Ok::<_, anyhow::Error>((summarise(&source, args.by, threads).await?, duplicates))
+        let actors = Actors::of(ActorMap::of(&s));
+        Ok::<_, anyhow::Error>((summarise(&source, args.by, actors).await?, duplicates))
     });
     reporter.finish();
     let (groups, duplicates) = result?;
     let mut rows: Vec<(String, Group)> = groups.into_iter().collect();
     rows.sort_by(|a, b| b.1.events.cmp(&a.1.events).then(a.0.cmp(&b.0)));
     let records: Vec<Value> = rows.iter().map(|(k, g)| g.to_json(args.by, k)).collect();
-    match format {
+    match style.format {
         Format::Table => {
             use Shrink::{First, Last, Later};
             let head = if args.by == By::Actor { "actor" } else { "group" };
@@ -302,8 +269,8 @@ pub fn run(args: SummaryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
                 t.add_row(vec![
                     r["group"].as_str().unwrap_or_default().to_string(),
                     g.events.to_string(),
-                    g.first.map(human).unwrap_or_default(),
-                    g.last.map(human).unwrap_or_default(),
+                    g.first.map(|t| style.zone.human(t)).unwrap_or_default(),
+                    g.last.map(|t| style.zone.human(t)).unwrap_or_default(),
                     format!("{}/{}", r["sensitiveSucceeded"], r["sensitiveFailed"]),
                     g.other.to_string(),
                     brief(&r["sourceIPs"], 2),
@@ -311,7 +278,7 @@ pub fn run(args: SummaryArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
                     brief(&r["accessKeys"], 2),
                 ]);
             }
-            writeln!(out, "{}", t.render(crate::output::fit().width))?;
+            writeln!(out, "{}", t.render(style.fit.width))?;
         }
         Format::Jsonl => {
             for r in &records {

@@ -4,61 +4,24 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use serde_json::{Value, json};
 
-use crate::args::{EXIT_OK, EXIT_PARTIAL, GlobalArgs, ReadArgs, ScopeArgs, TableArgs, destination};
 use crate::attribution::{self, Sessions};
-use crate::dedup::Copies;
+use crate::cli::args::{EXIT_OK, EXIT_PARTIAL, destination};
+use crate::cli::context::RunContext;
+use crate::cli::trace::{TraceArgs, TraceFormat};
+use crate::events::dedup::Copies;
+use crate::events::session::{check_sources, register_events, runtime};
+use crate::input::Input;
 use crate::output::{Fit, Shrink, TextTable, csv_line};
-use crate::report::Reporter;
-use crate::session::{Source, check_sources, register_events, runtime, session};
 use crate::sigma::event::format_time;
 use crate::text_column::TextColumn;
-use crate::timezone::human;
-
-/// Output formats of `trace`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TraceFormat {
-    /// The chain and the timeline as tables.
-    Table,
-    /// One JSON object per hop and per event (`record`: `hop` or `event`).
-    Jsonl,
-    /// The same records as CSV.
-    Csv,
-    /// JSON lines Timesketch imports as is (`datetime`, `timestamp_desc`, `message`, the event's fields).
-    Timesketch,
-}
-
-/// Arguments of `ctscan trace`.
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  ctscan trace AWSLogs/ ASIAEXAMPLEKEY\n  \
-ctscan trace AWSLogs/ arn:aws:iam::111122223333:user/alice --format timesketch > alice.jsonl\n  \
-ctscan trace lake/ 203.0.113.7 --from 2026-03-03")]
-pub struct TraceArgs {
-    /// SOURCE... then what to trace: an access key id, an ARN (user, role or session), a source IP or a
-    /// role session name.
-    #[arg(value_name = "SOURCE... TARGET", required = true, num_args = 2..)]
-    pub args: Vec<String>,
-    /// Output format [default: table on a terminal, jsonl otherwise].
-    #[arg(long, value_enum)]
-    pub format: Option<TraceFormat>,
-    /// Write to this file instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    #[command(flatten)]
-    pub table: TableArgs,
-    #[command(flatten)]
-    pub scope: ScopeArgs,
-    #[command(flatten)]
-    pub read: ReadArgs,
-}
+use crate::timezone::Zone;
 
 /// One line of the trace: a hop of a chain or a call.
 #[derive(Debug, Clone, Default)]
@@ -227,13 +190,8 @@ fn quote(s: &str) -> String {
 }
 
 /// Every call signed by `keys`, ordered by time.
-async fn timeline(
-    source: &Source,
-    s: &Sessions,
-    keys: &BTreeSet<String>,
-    threads: usize,
-) -> anyhow::Result<Vec<Row>> {
-    let mut ctx = session(threads);
+async fn timeline(source: &Input, s: &Sessions, keys: &BTreeSet<String>) -> anyhow::Result<Vec<Row>> {
+    let mut ctx = source.session()?;
     let table = source.table(source.scope().clone(), None).await?;
     register_events(&mut ctx, table, Copies::Fold)?;
     let list = keys.iter().map(|k| quote(k)).collect::<Vec<_>>().join(", ");
@@ -278,6 +236,7 @@ FROM events WHERE userIdentity.accessKeyId IN ({list}) ORDER BY eventTime, event
 fn write_tables(
     out: &mut dyn Write,
     fit: Fit,
+    zone: Zone,
     s: &Sessions,
     keys: &BTreeSet<String>,
     chain: &[Row],
@@ -307,7 +266,7 @@ fn write_tables(
     .records_when_cramped();
     for r in chain {
         t.add_row(vec![
-            human(r.time),
+            zone.human(r.time),
             r.event_name.clone(),
             r.account.clone(),
             r.principal.clone(),
@@ -338,7 +297,7 @@ fn write_tables(
     .hoist_constant();
     for r in events {
         t.add_row(vec![
-            human(r.time),
+            zone.human(r.time),
             r.key.clone(),
             r.hops.to_string(),
             r.account.clone(),
@@ -362,17 +321,17 @@ fn write_tables(
 }
 
 /// Runs `ctscan trace`.
-pub fn run(args: TraceArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub fn run(args: TraceArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     let (target, sources) = args.args.split_last().context("give a SOURCE and a TARGET")?;
     check_sources(sources)?;
-    let threads = global.init_threads()?;
+    let threads = ctx.threads;
     let scope = args.scope.scope()?;
-    let reporter = Arc::new(Reporter::new(global.report_options()));
-    let config = args.read.scan_config(scope, global);
-    let source = Source::open(sources, config, reporter.clone());
+    let reporter = Arc::new(ctx.reporter());
+    let config = ctx.scan_config(&args.read, scope);
+    let source = Input::open(sources, config, reporter.clone(), ctx.exec(None));
     let rt = runtime(threads)?;
     let result = rt.block_on(async {
-        let s = attribution::build(&source, threads).await?;
+        let s = attribution::build(&source).await?;
         for n in &s.notes {
             reporter.println(&format!("ctscan: {n}"));
         }
@@ -382,7 +341,7 @@ pub fn run(args: TraceArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         }
         let all = s.descendants(&keys);
         let chain = chain_rows(&s, &keys);
-        let events = timeline(&source, &s, &all, threads).await?;
+        let events = timeline(&source, &s, &all).await?;
         Ok((s, keys, chain, events))
     });
     reporter.finish();
@@ -395,7 +354,7 @@ pub fn run(args: TraceArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         TraceFormat::Jsonl
     });
     match format {
-        TraceFormat::Table => write_tables(&mut out, fit, &s, &keys, &chain, &events)?,
+        TraceFormat::Table => write_tables(&mut out, fit, ctx.zone, &s, &keys, &chain, &events)?,
         TraceFormat::Jsonl | TraceFormat::Timesketch => {
             for r in chain.iter().chain(&events) {
                 let v = if format == TraceFormat::Jsonl {
@@ -415,7 +374,7 @@ pub fn run(args: TraceArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         }
     }
     out.flush()?;
-    if global.report_options().summary {
+    if ctx.progress.summary {
         let traced = s.descendants(&keys).len();
         eprintln!(
             "ctscan: {traced} credential{} traced, {} hop{}, {} call{}; {} duplicate records folded",

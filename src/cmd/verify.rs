@@ -3,64 +3,46 @@
 //! and the windows no chain covers, with the trail calls that explain them.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use clap::Args;
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampSecondArray, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::arrow::array::RecordBatch;
 
-use crate::args::{EXIT_OK, EXIT_PARTIAL, EXIT_TAMPERED, GlobalArgs, OutputArgs, ReadArgs, ScopeArgs};
+use crate::cli::args::{EXIT_OK, EXIT_PARTIAL, EXIT_TAMPERED};
+use crate::cli::context::RunContext;
+use crate::cli::verify::VerifyArgs;
 use crate::output::{Format, write_batch};
+use crate::result_batch::ResultBatch;
 use crate::source;
+use crate::source::window::parse_duration;
 use crate::verify::analyse::Verification;
 use crate::verify::finding::{Finding, Status, Weight};
 use crate::verify::keys::KeySet;
 use crate::verify::verify_listing;
-use crate::window::parse_duration;
-
-/// Arguments of `ctscan verify`.
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// Archive: a local copy or `s3://bucket[/prefix]` (plain, organization and Control Tower layouts).
-    #[arg(required = true, value_name = "SOURCE")]
-    pub sources: Vec<String>,
-    #[command(flatten)]
-    pub scope: ScopeArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub read: ReadArgs,
-    /// CloudTrail public keys: `aws cloudtrail list-public-keys` JSON, or PEM / DER files (repeatable).
-    /// Without them, links and hashes are still checked but no signature can be.
-    #[arg(long = "public-keys", value_name = "FILE")]
-    pub public_keys: Vec<PathBuf>,
-    /// Where an account and region has no digests at all, report silences longer than this between log
-    /// files (a heuristic).
-    #[arg(long, value_name = "DURATION", default_value = "1h")]
-    pub gap: String,
-    /// Also list every verified log file (`verified-log`): an evidence register.
-    #[arg(long)]
-    pub all: bool,
-}
 
 /// Runs `ctscan verify`.
-pub fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub fn run(args: VerifyArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     let started = Instant::now();
     let scope = args.scope.scope()?;
     let gap = parse_duration(&args.gap).with_context(|| format!("--gap {}", args.gap))?;
     let keys = KeySet::load_all(&args.public_keys)?;
-    let threads = global.init_threads()?;
-    let (mut out, format) = args.output.open()?;
-    let listing = source::list(&args.sources, &scope)?;
+    let threads = ctx.threads;
+    let (mut out, style) = args.output.open(ctx.zone)?;
+    let listing = source::list(&args.sources, &scope, &ctx.s3)?;
     for f in &listing.failures {
         eprintln!("ctscan: {}: {}", f.key, f.reason);
     }
     let outside = listing.objects.iter().filter(|o| o.log.is_none()).count();
-    let result = verify_listing(&listing, &scope, &keys, gap, args.read.max_object_size, threads);
+    let result = verify_listing(
+        &listing,
+        &scope,
+        &keys,
+        gap,
+        args.read.max_object_size,
+        threads,
+        &ctx.s3,
+    );
     let (n_digests, n_logs) = (result.digests_read, result.logs_read);
 
     let shown: Vec<&Finding> = result
@@ -68,9 +50,9 @@ pub fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         .iter()
         .filter(|f| args.all || f.status != Status::VerifiedLog)
         .collect();
-    match format {
+    match style.format {
         Format::Table => {
-            write_batch(chains_batch(&result), format, &mut out)?;
+            write_batch(chains_batch(&result), &style, &mut out)?;
             let problems: Vec<&Finding> = collapse(
                 shown
                     .into_iter()
@@ -78,11 +60,11 @@ pub fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
                     .collect(),
             );
             if !problems.is_empty() {
-                write_batch(findings_batch(&problems), format, &mut out)?;
+                write_batch(findings_batch(&problems), &style, &mut out)?;
             }
         }
         _ => {
-            write_batch(findings_batch(&shown), format, &mut out)?;
+            write_batch(findings_batch(&shown), &style, &mut out)?;
         }
     }
     out.flush()?;
@@ -95,7 +77,7 @@ pub fn run(args: VerifyArgs, global: &GlobalArgs) -> anyhow::Result<i32> {
         Some(Weight::Incomplete) => EXIT_PARTIAL,
         _ => EXIT_OK,
     };
-    if !global.quiet {
+    if !ctx.quiet {
         let mut counts: BTreeMap<Status, u64> = BTreeMap::new();
         for f in &result.findings {
             *counts.entry(f.status).or_default() += 1;
@@ -153,55 +135,20 @@ fn ts(t: Option<DateTime<Utc>>) -> Option<i64> {
     t.map(|t| t.timestamp())
 }
 
-fn time_field(name: &str) -> Field {
-    Field::new(
-        name,
-        DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
-        true,
-    )
-}
-
 /// One record per finding.
 fn findings_batch(findings: &[&Finding]) -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("status", DataType::Utf8, false),
-        Field::new("object", DataType::Utf8, false),
-        Field::new("account", DataType::Utf8, false),
-        Field::new("region", DataType::Utf8, false),
-        Field::new("trail", DataType::Utf8, true),
-        time_field("from"),
-        time_field("to"),
-        Field::new("count", DataType::UInt64, true),
-        Field::new("digest", DataType::Utf8, true),
-        Field::new("detail", DataType::Utf8, false),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            findings.iter().map(|f| f.status.name()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            findings.iter().map(|f| f.object.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            findings.iter().map(|f| f.account.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            findings.iter().map(|f| f.region.as_str()),
-        )),
-        Arc::new(StringArray::from_iter(
-            findings.iter().map(|f| f.trail.as_deref()),
-        )),
-        Arc::new(TimestampSecondArray::from_iter(findings.iter().map(|f| ts(f.from))).with_timezone("UTC")),
-        Arc::new(TimestampSecondArray::from_iter(findings.iter().map(|f| ts(f.to))).with_timezone("UTC")),
-        Arc::new(UInt64Array::from_iter(findings.iter().map(|f| f.count))),
-        Arc::new(StringArray::from_iter(
-            findings.iter().map(|f| f.digest.as_deref()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            findings.iter().map(|f| f.detail.as_str()),
-        )),
-    ];
-    RecordBatch::try_new(schema, columns).expect("columns match the findings schema")
+    ResultBatch::of(findings)
+        .text("status", |f| f.status.name())
+        .text("object", |f| f.object.as_str())
+        .text("account", |f| f.account.as_str())
+        .text("region", |f| f.region.as_str())
+        .text_or_null("trail", |f| f.trail.as_deref())
+        .time_or_null("from", |f| ts(f.from))
+        .time_or_null("to", |f| ts(f.to))
+        .count_or_null("count", |f| f.count)
+        .text_or_null("digest", |f| f.digest.as_deref())
+        .text("detail", |f| f.detail.as_str())
+        .finish()
 }
 
 /// Per chain: what its digests and log files came to.
@@ -241,69 +188,28 @@ fn chains_batch(v: &Verification) -> RecordBatch {
     let n =
         |r: &ChainRow, s: &[Status]| -> u64 { s.iter().map(|s| r.counts.get(s).copied().unwrap_or(0)).sum() };
     let list: Vec<_> = rows.into_iter().collect();
-    let col = |f: &dyn Fn(&ChainRow) -> u64| -> ArrayRef {
-        Arc::new(UInt64Array::from_iter_values(list.iter().map(|(_, r)| f(r))))
-    };
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("account", DataType::Utf8, false),
-        Field::new("region", DataType::Utf8, false),
-        Field::new("trail", DataType::Utf8, false),
-        time_field("coveredFrom"),
-        time_field("newestDigest"),
-        Field::new("digestsValid", DataType::UInt64, false),
-        Field::new("digestsInvalid", DataType::UInt64, false),
-        Field::new("digestsMissing", DataType::UInt64, false),
-        Field::new("digestsUnchecked", DataType::UInt64, false),
-        Field::new("logsVerified", DataType::UInt64, false),
-        Field::new("logsMissing", DataType::UInt64, false),
-        Field::new("logsModified", DataType::UInt64, false),
-        Field::new("logsUnreferenced", DataType::UInt64, false),
-        Field::new("logsUnproven", DataType::UInt64, false),
-        Field::new("gaps", DataType::UInt64, false),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            list.iter().map(|(k, _)| k.0.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            list.iter().map(|(k, _)| k.1.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            list.iter().map(|(k, _)| k.2.as_str()),
-        )),
-        Arc::new(TimestampSecondArray::from_iter(list.iter().map(|(_, r)| ts(r.first))).with_timezone("UTC")),
-        Arc::new(
-            TimestampSecondArray::from_iter(list.iter().map(|(_, r)| ts(r.newest))).with_timezone("UTC"),
-        ),
-        col(&|r| n(r, &[Status::ValidDigest])),
-        col(&|r| {
-            n(
-                r,
-                &[
-                    Status::InvalidSignature,
-                    Status::BadFormat,
-                    Status::Moved,
-                    Status::BrokenLink,
-                ],
-            )
-        }),
-        col(&|r| r.missing_digests),
-        col(&|r| n(r, &[Status::SignatureUnavailable, Status::KeyNotFound])),
-        col(&|r| n(r, &[Status::VerifiedLog])),
-        col(&|r| n(r, &[Status::MissingLog])),
-        col(&|r| n(r, &[Status::HashMismatch])),
-        col(&|r| n(r, &[Status::UnreferencedLog])),
-        col(&|r| {
-            n(
-                r,
-                &[
-                    Status::UnverifiableLog,
-                    Status::NotYetDigested,
-                    Status::UncoveredLog,
-                ],
-            )
-        }),
-        col(&|r| n(r, &[Status::Gap, Status::DeliveryGap])),
-    ];
-    RecordBatch::try_new(schema, columns).expect("columns match the chains schema")
+    use Status::*;
+    ResultBatch::of(&list)
+        .text("account", |(k, _)| k.0.as_str())
+        .text("region", |(k, _)| k.1.as_str())
+        .text("trail", |(k, _)| k.2.as_str())
+        .time_or_null("coveredFrom", |(_, r)| ts(r.first))
+        .time_or_null("newestDigest", |(_, r)| ts(r.newest))
+        .count("digestsValid", |(_, r)| n(r, &[ValidDigest]))
+        .count("digestsInvalid", |(_, r)| {
+            n(r, &[InvalidSignature, BadFormat, Moved, BrokenLink])
+        })
+        .count("digestsMissing", |(_, r)| r.missing_digests)
+        .count("digestsUnchecked", |(_, r)| {
+            n(r, &[SignatureUnavailable, KeyNotFound])
+        })
+        .count("logsVerified", |(_, r)| n(r, &[VerifiedLog]))
+        .count("logsMissing", |(_, r)| n(r, &[MissingLog]))
+        .count("logsModified", |(_, r)| n(r, &[HashMismatch]))
+        .count("logsUnreferenced", |(_, r)| n(r, &[UnreferencedLog]))
+        .count("logsUnproven", |(_, r)| {
+            n(r, &[UnverifiableLog, NotYetDigested, UncoveredLog])
+        })
+        .count("gaps", |(_, r)| n(r, &[Gap, DeliveryGap]))
+        .finish()
 }

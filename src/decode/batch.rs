@@ -12,9 +12,9 @@ use simd_json::tape::Value;
 use super::bigint::{self, BigInts};
 use super::columns::{Col, Extras, Path, Scratch, parse_event_time};
 use super::gate::RowGate;
-use crate::layout::LogKey;
 use crate::schema::{self, COLUMN_COUNT, EXTRAS_INDEX, Kind, RECORD};
-use crate::window::Scope;
+use crate::source::layout::LogKey;
+use crate::source::window::Scope;
 
 /// Index in [`RECORD`] of a top-level member name. A `match` keeps this off the hash path for the ~20
 /// members every record has.
@@ -217,7 +217,7 @@ impl BatchBuilder {
         }
         let whole = match &mut self.gate {
             None => true,
-            Some(g) => g.index.wanted(record.get_str("eventName")),
+            Some(g) => g.names.wanted(record.get_str("eventName")),
         };
         let built = |gate: &Option<RowGate>, i: usize| whole || gate.as_ref().is_none_or(|g| g.always[i]);
         want_extras &= built(&self.gate, EXTRAS_INDEX);

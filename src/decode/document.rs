@@ -29,6 +29,8 @@ pub enum Item<'t, 'i> {
     },
 }
 
+// Parser scratch space, reused by each decoding thread across objects: it holds no run's settings or
+// results between objects, only capacity.
 thread_local! {
     static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::new(1 << 20));
 }

@@ -48,6 +48,17 @@ pub enum DecodeError {
     NoValidLines,
 }
 
+impl From<crate::source::FetchError> for DecodeError {
+    fn from(e: crate::source::FetchError) -> Self {
+        match e {
+            crate::source::FetchError::Read(reason) => DecodeError::Read(reason),
+            crate::source::FetchError::Refused { category, reason } => {
+                DecodeError::Fetch { category, reason }
+            }
+        }
+    }
+}
+
 impl DecodeError {
     /// A short, stable category used to count failures by reason in the run summary.
     pub fn category(&self) -> &'static str {

@@ -103,7 +103,7 @@ mod tests {
     use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 
     use super::*;
-    use crate::window::Scope;
+    use crate::source::window::Scope;
 
     fn decode(text: &str) -> (Result<ObjectOutcome, DecodeError>, RecordBatch) {
         let mut builder = BatchBuilder::new(None, Scope::default());

@@ -15,14 +15,14 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::hunting::{HuntStats, Pack};
-use crate::report::Reporter;
+use crate::hunt::{HuntStats, Pack};
+use crate::progress::Reporter;
 use crate::sigma::finding::{Finding, actor_of, get_text, key_of};
 use crate::sigma::rule::{Level, Rule};
 use crate::source::Listing;
+use crate::source::window::Scope;
 use crate::verify::analyse::Verification;
 use crate::verify::finding::{Status, Weight};
-use crate::window::Scope;
 
 /// Events listed in full per finding group; the rest are counted.
 pub const EVENTS_PER_GROUP: usize = 10;
@@ -147,7 +147,7 @@ impl Incident {
                 .entry((key_of(e, "recipientAccountId"), day))
                 .or_default() += 1;
         }
-        let actor = actor_of(e);
+        let actor = actor_of(&f.actors, e);
         let actor_label = actor.as_ref().map(|(o, _)| o.label()).unwrap_or_default();
         let principal = get_text(e, "userIdentity.arn");
         let ip = get_text(e, "sourceIPAddress");

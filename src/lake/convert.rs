@@ -2,14 +2,15 @@
 //! ETag, SHA-256 of the bytes as read, event count, or why they could not be read). Shared by a local
 //! export and a cluster's export tasks.
 
-use crate::decode::{BatchBuilder, Provenance, decode_object};
-use crate::evidence::{etag_of, mtime_of, sha256_hex};
+use crate::decode::{BatchBuilder, DecodeError, Provenance, decode_object};
+use crate::events::scan::fetch;
 use crate::lake::LakeError;
 use crate::lake::manifest::Entry;
-use crate::report::{Reporter, ScanId};
-use crate::scan::fetch;
+use crate::progress::{Reporter, ScanId};
 use crate::source::ObjectRef;
-use crate::window::Scope;
+use crate::source::evidence::{etag_of, mtime_of, sha256_hex};
+use crate::source::s3::S3Access;
+use crate::source::window::Scope;
 use datafusion::arrow::array::RecordBatch;
 
 /// One task's decoded objects: their manifest entries (files still to fill in) and their rows.
@@ -19,6 +20,7 @@ pub type Decoded = (Vec<Entry>, Vec<RecordBatch>);
 pub fn export_task(
     task: &[ObjectRef],
     max_object_bytes: u64,
+    s3: &S3Access,
     reporter: &Reporter,
     scan: ScanId,
 ) -> Result<Decoded, LakeError> {
@@ -27,7 +29,7 @@ pub fn export_task(
     let mut entries = Vec::with_capacity(task.len());
     let mut batches = Vec::new();
     // S3 objects are fetched together, many GETs in flight; local files are read one by one below.
-    let mut prefetched = crate::source::s3::fetch_remote(task).into_iter();
+    let mut prefetched = crate::source::s3::fetch_remote(s3, task).into_iter();
     for obj in task {
         let mtime = mtime_of(obj);
         let mut entry = Entry {
@@ -44,7 +46,10 @@ pub fn export_task(
             key: &obj.key,
             log: obj.log.as_ref(),
         };
-        let fetched = prefetched.next().flatten().unwrap_or_else(|| fetch(obj));
+        let fetched = match prefetched.next().flatten() {
+            Some(fetched) => fetched.map_err(DecodeError::from),
+            None => fetch(obj, s3),
+        };
         let outcome = fetched.and_then(|raw| {
             entry.sha256 = sha256_hex(&raw);
             entry.size = raw.len() as u64;

@@ -3,8 +3,8 @@
 //! Any engine can read `events/**/*.parquet`; ctscan reads exactly the files the manifest lists.
 
 pub mod convert;
+pub mod lake_table;
 pub mod manifest;
-pub mod table;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

@@ -102,14 +102,15 @@ pub struct LakeFiles {
 }
 
 impl LakeFiles {
-    /// Files under `root` named after `run_id`, which must be unique to this writer.
-    pub fn new(root: &Path, run_id: String) -> Result<LakeFiles, LakeError> {
+    /// Files under `root` named after `run_id`, which must be unique to this writer, encoded on `threads`
+    /// threads of their own.
+    pub fn new(root: &Path, run_id: String, threads: usize) -> Result<LakeFiles, LakeError> {
         Ok(LakeFiles {
             root: root.to_path_buf(),
             seq: AtomicU64::new(0),
             run_id,
             encoders: rayon::ThreadPoolBuilder::new()
-                .num_threads(rayon::current_num_threads())
+                .num_threads(threads.max(1))
                 .thread_name(|i| format!("ctscan-encode-{i}"))
                 .build()
                 .map_err(|e| LakeError::Parquet(format!("cannot start encoder threads: {e}")))?,
@@ -129,8 +130,8 @@ pub fn run_id() -> String {
 }
 
 impl LakeWriter {
-    /// Opens (or creates) a lake for writing.
-    pub fn open(root: &Path) -> Result<LakeWriter, LakeError> {
+    /// Opens (or creates) a lake for writing, its files encoded on `threads` threads.
+    pub fn open(root: &Path, threads: usize) -> Result<LakeWriter, LakeError> {
         let meta = root.join(META_DIR);
         let existed = is_lake(root);
         if existed {
@@ -163,7 +164,7 @@ impl LakeWriter {
         let manifest = Manifest::load(&mpath)?;
         manifest.repair(&mpath)?;
         let w = LakeWriter {
-            files: LakeFiles::new(root, run_id())?,
+            files: LakeFiles::new(root, run_id(), threads)?,
             manifest: Mutex::new(manifest),
             _lock: lock,
         };
@@ -322,7 +323,7 @@ mod tests {
         std::fs::create_dir_all(root.join(META_DIR)).unwrap();
         std::fs::write(root.join(META_DIR).join("lock"), b"").unwrap();
         std::fs::write(root.join(META_DIR).join("lake.json.tmp"), b"{\"form").unwrap();
-        drop(LakeWriter::open(&root).unwrap());
+        drop(LakeWriter::open(&root, 1).unwrap());
         assert!(is_lake(&root));
         check_version(&root).unwrap();
     }
@@ -334,10 +335,10 @@ mod tests {
         std::fs::create_dir_all(root.join(META_DIR)).unwrap();
         std::fs::write(root.join(META_DIR).join("lock"), b"").unwrap();
         std::fs::write(root.join(META_DIR).join("notes.txt"), b"mine").unwrap();
-        assert!(matches!(LakeWriter::open(&root), Err(LakeError::Corrupt(_))));
+        assert!(matches!(LakeWriter::open(&root, 1), Err(LakeError::Corrupt(_))));
         std::fs::remove_file(root.join(META_DIR).join("notes.txt")).unwrap();
         std::fs::write(root.join("evidence.json"), b"{}").unwrap();
-        assert!(matches!(LakeWriter::open(&root), Err(LakeError::Corrupt(_))));
+        assert!(matches!(LakeWriter::open(&root, 1), Err(LakeError::Corrupt(_))));
         assert!(!is_lake(&root));
     }
 }

@@ -5,6 +5,7 @@ use include_dir::{Dir, include_dir};
 
 use super::rule::{LoadFailure, Rule, parse_text};
 
+/// The built-in rule pack and its test events, constant data compiled into the binary.
 static RULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 static TESTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/testdata/rules");
 

@@ -19,6 +19,7 @@ struct Catalogue {
     renamed: HashMap<String, String>,
 }
 
+/// The catalogue of CloudTrail operations, constant data parsed once.
 static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
     let mut by_source: HashMap<String, HashSet<String>> = HashMap::new();
     let mut renamed = HashMap::new();

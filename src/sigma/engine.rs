@@ -24,12 +24,13 @@ use super::compile::detection_expr;
 use super::correlation::{CorrType, FirstActivity, Locator, Member};
 use super::error::SigmaError;
 use super::event::rows;
-use super::field::resolve;
+use super::field::{FieldValues, resolve};
 use super::finding::{CorrelationInfo, Finding};
 use super::name_gate::{NameGate, NameIndex, NamedByRules};
 use super::rule::{LoadFailure, Rule, RuleKind};
 use super::select::find;
 use super::udf::Values;
+use crate::attribution::actor::{Actors, bind_actors};
 use crate::decode::gate::RowGate;
 use crate::schema::{OBJECT_KEY, events_schema};
 
@@ -76,6 +77,8 @@ pub struct Engine {
     feeds: Vec<Vec<(usize, usize)>>,
     correlations: Vec<CorrelationPlan>,
     allows: Vec<Allow>,
+    /// The run's actors, which the `actor` field and the findings answer from.
+    actors: Actors,
 }
 
 /// Counts of one run.
@@ -154,7 +157,11 @@ struct Pending {
 impl Engine {
     /// Compiles rules (as [`super::select::select`] chose them); rules that cannot compile are returned as
     /// failures and left out, with the correlations that need them.
-    pub fn new(rules: Vec<Rule>, allows: Vec<Allow>) -> (Engine, Vec<LoadFailure>) {
+    pub fn new(rules: Vec<Rule>, mut allows: Vec<Allow>) -> (Engine, Vec<LoadFailure>) {
+        let actors = Actors::default();
+        for a in &mut allows {
+            a.expr = bind_actors(a.expr.clone(), &actors);
+        }
         let mut failures = Vec::new();
         let mut detections: Vec<Arc<Rule>> = Vec::new();
         let mut exprs = Vec::new();
@@ -164,7 +171,7 @@ impl Engine {
             match &r.kind {
                 RuleKind::Detection(d) => match detection_expr(d) {
                     Ok(e) => {
-                        exprs.push(e);
+                        exprs.push(bind_actors(e, &actors));
                         gates.push(NameGate::of(d));
                         detections.push(Arc::new(r));
                     }
@@ -232,9 +239,23 @@ impl Engine {
                 feeds,
                 correlations,
                 allows,
+                actors,
             },
             failures,
         )
+    }
+
+    /// The actors the engine's rules and findings answer from: the run fills them once its credential chains
+    /// are resolved.
+    pub fn actors(&self) -> &Actors {
+        &self.actors
+    }
+
+    /// A Sigma field's values, with the `actor` field answering from the run's actors.
+    fn resolve(&self, path: &str) -> FieldValues {
+        let mut values = resolve(path);
+        values.expr = bind_actors(values.expr, &self.actors);
+        values
     }
 
     /// Number of rules that will run (detections and correlations).
@@ -269,7 +290,7 @@ impl Engine {
                 && c.kind == CorrType::FirstSeen
             {
                 for g in &c.group_by {
-                    cols.extend(columns_of(&resolve(g).expr));
+                    cols.extend(columns_of(&self.resolve(g).expr));
                 }
             }
         }
@@ -282,7 +303,7 @@ impl Engine {
                 let plan = &self.correlations[ci];
                 if let RuleKind::Correlation(c) = &plan.rule.kind {
                     for f in c.fields_for(&plan.names[pos]) {
-                        cols.extend(columns_of(&resolve(&f).expr));
+                        cols.extend(columns_of(&self.resolve(&f).expr));
                     }
                 }
             }
@@ -300,7 +321,7 @@ impl Engine {
             if let RuleKind::Correlation(c) = &plan.rule.kind {
                 for name in &plan.names {
                     for f in c.fields_for(name) {
-                        cols.extend(columns_of(&resolve(&f).expr));
+                        cols.extend(columns_of(&self.resolve(&f).expr));
                     }
                 }
             }
@@ -326,7 +347,7 @@ impl Engine {
             .map(|(e, _)| e.clone())
             .fold(named.call(vec![ident("eventName")]), Expr::or);
         ReadPlan {
-            gate: RowGate::new(index, &always),
+            gate: RowGate::new(Box::new(index), &always),
             prefilter,
         }
     }
@@ -373,7 +394,7 @@ impl Engine {
                 let keys = c
                     .group_by
                     .iter()
-                    .map(|g| Compiled::new(&ctx, &schema, &resolve(g).expr))
+                    .map(|g| Compiled::new(&ctx, &schema, &self.resolve(g).expr))
                     .collect::<Result<Vec<_>, _>>()?;
                 firsts.push((ci, keys));
             }
@@ -397,7 +418,7 @@ impl Engine {
                 .map(|name| {
                     c.fields_for(name)
                         .iter()
-                        .map(|f| Compiled::new(&ctx, &schema, &resolve(f).expr))
+                        .map(|f| Compiled::new(&ctx, &schema, &self.resolve(f).expr))
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -635,6 +656,7 @@ impl Engine {
                     object: at.object.as_deref().map(String::from),
                     time: *time,
                     correlation: None,
+                    actors: self.actors.clone(),
                 })?;
             }
         }
@@ -676,6 +698,7 @@ impl Engine {
                         first: Some(first.time),
                         events,
                     }),
+                    actors: self.actors.clone(),
                 })?;
             }
         }

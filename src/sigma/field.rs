@@ -50,7 +50,8 @@ pub const ACTOR: &str = "actor";
 pub fn resolve(path: &str) -> FieldValues {
     if path == ACTOR {
         return FieldValues {
-            expr: crate::attribution::actor::actor_expr(),
+            // Bound to the run's actors by the engine (see `attribution::actor::bind_actors`).
+            expr: crate::attribution::actor::actor_expr(&crate::attribution::actor::Actors::default()),
             cost: 1,
             known: true,
         };

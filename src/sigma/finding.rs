@@ -9,7 +9,7 @@ use super::correlation::CorrType;
 use super::event::format_time;
 use super::rule::{Level, Rule};
 use crate::attribution::Origin;
-use crate::attribution::actor::{self, Identity};
+use crate::attribution::actor::{Actors, Identity};
 
 /// The key columns of a finding, in output order: (output name, path in the event).
 pub const KEY_COLUMNS: &[(&str, &str)] = &[
@@ -55,6 +55,8 @@ pub struct Finding {
     pub time: Option<i64>,
     /// Set for correlation findings.
     pub correlation: Option<CorrelationInfo>,
+    /// The run's actors, which name who is behind each event.
+    pub actors: Actors,
 }
 
 /// A value at a dotted path of an event, as text ("" when absent).
@@ -82,9 +84,9 @@ pub fn key_of(event: &Value, path: &str) -> String {
     v
 }
 
-/// The actor of one JSON event, from the run's resolved chains.
-pub fn actor_of(event: &Value) -> Option<(Origin, u32)> {
-    actor::current().actor(&Identity::of_event(event))
+/// The actor of one JSON event, from a run's resolved chains.
+pub fn actor_of(actors: &Actors, event: &Value) -> Option<(Origin, u32)> {
+    actors.map().actor(&Identity::of_event(event))
 }
 
 /// `{"type", "arn", "hops"}` of an actor, or null.
@@ -122,7 +124,7 @@ impl Finding {
 
     /// The actor behind the finding's event: the origin of its credential chain and the hops from it.
     pub fn actor(&self) -> Option<(Origin, u32)> {
-        actor_of(&self.event)
+        actor_of(&self.actors, &self.event)
     }
 
     /// Time of the first event in microseconds (a plain finding has one event).

@@ -192,6 +192,16 @@ impl NameIndex {
     }
 }
 
+impl crate::decode::gate::WantedNames for NameIndex {
+    fn wanted(&mut self, name: Option<&str>) -> bool {
+        NameIndex::wanted(self, name)
+    }
+
+    fn clone_box(&self) -> Box<dyn crate::decode::gate::WantedNames> {
+        Box::new(self.clone())
+    }
+}
+
 /// `ctscan_named_by_rules(eventName)`: whether some gated rule may match an event with this name. A lake
 /// read filters on it (with the rules that look at every event), so the Parquet reader decodes the other
 /// columns only for rows a rule can match.

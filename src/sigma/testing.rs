@@ -25,7 +25,7 @@ use super::finding::Finding;
 use super::rule::{Rule, RuleKind, parse_timespan};
 use super::select::{Filters, select};
 use crate::decode::{BatchBuilder, Provenance, decode_object};
-use crate::window::Scope;
+use crate::source::window::Scope;
 
 /// The test events of one rule.
 #[derive(Debug, Clone)]

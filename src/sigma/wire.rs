@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::name_gate::{NameGate, NameIndex, NamedByRules};
 use super::pattern::{Cidr, Matcher, NumOp, StrOp};
 use super::udf::{FieldRef, JsonText, JsonValues, ListField, Match};
+use crate::attribution::actor::{ACTOR_FUNCTION, ActorMap, Actors, actor_udf, actors_of_udf};
 
 #[derive(Debug, Serialize, Deserialize)]
 enum WireMatcher {
@@ -50,6 +51,8 @@ enum WireUdf {
         cased: bool,
     },
     NamedByRules(Vec<WireGate>),
+    /// The actor function with the run's actors.
+    Actor(Box<ActorMap>),
 }
 
 const STR_OPS: [StrOp; 4] = [StrOp::Equals, StrOp::Contains, StrOp::StartsWith, StrOp::EndsWith];
@@ -173,6 +176,8 @@ pub fn encode_udf(udf: &ScalarUDF) -> Result<Option<Vec<u8>>> {
         }
     } else if let Some(f) = inner.downcast_ref::<NamedByRules>() {
         WireUdf::NamedByRules(f.gates().iter().map(gate_wire).collect())
+    } else if let Some(actors) = actors_of_udf(udf) {
+        WireUdf::Actor(Box::new((*actors.map()).clone()))
     } else {
         return Ok(None);
     };
@@ -183,7 +188,9 @@ pub fn encode_udf(udf: &ScalarUDF) -> Result<Option<Vec<u8>>> {
 
 /// Rebuilds a Sigma function from its parameters; `None` when `name` is not one.
 pub fn decode_udf(name: &str, buf: &[u8]) -> Option<Result<Arc<ScalarUDF>>> {
-    if !(name.starts_with("sigma_") || name == "ctscan_named_by_rules") || buf.is_empty() {
+    if !(name.starts_with("sigma_") || name == "ctscan_named_by_rules" || name == ACTOR_FUNCTION)
+        || buf.is_empty()
+    {
         return None;
     }
     Some((|| {
@@ -201,6 +208,7 @@ pub fn decode_udf(name: &str, buf: &[u8]) -> Option<Result<Arc<ScalarUDF>>> {
                 let gates = gates.into_iter().map(gate_of).collect::<Result<Vec<_>>>()?;
                 ScalarUDF::new_from_impl(NamedByRules::new(NameIndex::new(Arc::new(gates))))
             }
+            WireUdf::Actor(map) => actor_udf(Actors::of(*map)),
         };
         Ok(Arc::new(udf))
     })())

@@ -10,8 +10,8 @@ use std::path::Path;
 use walkdir::WalkDir;
 
 use super::{Failure, Listing, Location, ObjectRef, SourceError};
-use crate::layout::{KeyClass, SkipReason, classify, dir_in_scope};
-use crate::window::Scope;
+use crate::source::layout::{KeyClass, SkipReason, classify, dir_in_scope};
+use crate::source::window::Scope;
 
 fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()

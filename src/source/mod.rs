@@ -1,16 +1,19 @@
 //! Where events come from: listing a SOURCE into the objects to read (pruned by layout and scope) and
 //! the objects skipped or unlistable, each with its reason.
 
+pub mod evidence;
+pub mod layout;
 pub mod local;
 pub mod s3;
+pub mod window;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::layout::LogKey;
-use crate::window::Scope;
+use crate::source::layout::LogKey;
+use crate::source::window::Scope;
 
 /// A SOURCE that cannot be listed at all; the run stops.
 #[derive(Debug, Error)]
@@ -26,6 +29,23 @@ pub enum SourceError {
     /// An `s3://` SOURCE cannot be listed (credentials, role, bucket).
     #[error(transparent)]
     S3(#[from] s3::S3Error),
+}
+
+/// Why an object's bytes could not be fetched; the object is named with this reason and the run goes on.
+#[derive(Debug, Error)]
+pub enum FetchError {
+    /// The object could not be read from its source.
+    #[error("cannot read: {0}")]
+    Read(String),
+    /// A remote store refused or failed the read, with a reason naming what to do (missing permission,
+    /// deleted object, archived object...).
+    #[error("{reason}")]
+    Refused {
+        /// Short category for the run summary.
+        category: &'static str,
+        /// Full explanation.
+        reason: String,
+    },
 }
 
 /// Where an object's bytes are.
@@ -100,12 +120,12 @@ impl Listing {
     }
 }
 
-/// Lists every SOURCE, keeping the objects `scope` can use.
-pub fn list(sources: &[String], scope: &Scope) -> Result<Listing, SourceError> {
+/// Lists every SOURCE, keeping the objects `scope` can use; `s3://` SOURCEs are reached through `s3`.
+pub fn list(sources: &[String], scope: &Scope, s3: &s3::S3Access) -> Result<Listing, SourceError> {
     let mut listing = Listing::default();
     for source in sources {
         if s3::is_s3(source) {
-            s3::list_into(source, scope, &mut listing)?;
+            s3.list_into(source, scope, &mut listing)?;
         } else {
             local::list_into(source, scope, &mut listing)?;
         }

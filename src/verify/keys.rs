@@ -69,7 +69,7 @@ pub struct KeySet {
 
 /// Lowercase hex MD5 of bytes: CloudTrail's key fingerprint.
 pub fn fingerprint(der: &[u8]) -> String {
-    crate::evidence::hex(&Md5::digest(der))
+    crate::source::evidence::hex(&Md5::digest(der))
 }
 
 fn parse_der(der: &[u8], origin: &str) -> Result<ParsedPublicKey, String> {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::decode::gunzip::{inflate, is_gzip};
-use crate::evidence::{hex, sha256_hex};
+use crate::source::evidence::{hex, sha256_hex};
 
 /// Calls that stop, remove or narrow what a trail records.
 pub const TRAIL_EVENTS: &[&str] = &[

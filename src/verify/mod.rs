@@ -13,7 +13,8 @@ pub mod read;
 pub mod signature;
 
 use crate::source::Listing;
-use crate::window::Scope;
+use crate::source::s3::S3Access;
+use crate::source::window::Scope;
 
 /// Everything `verify` and the report's integrity section do with a listing: its digests (with their
 /// sidecars) and log files read once, and every check run on them.
@@ -24,9 +25,10 @@ pub fn verify_listing(
     gap: chrono::Duration,
     max_object_bytes: u64,
     threads: usize,
+    s3: &S3Access,
 ) -> analyse::Verification {
-    let (digests, sidecar_problems) = read::read_digests(&listing.digests);
-    let logs = read::read_logs(&listing.objects, max_object_bytes, threads);
+    let (digests, sidecar_problems) = read::read_digests(s3, &listing.digests);
+    let logs = read::read_logs(s3, &listing.objects, max_object_bytes, threads);
     let (digests_read, logs_read) = (digests.len(), logs.len());
     let mut result = analyse::verify(
         analyse::Inputs {

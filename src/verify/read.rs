@@ -12,11 +12,11 @@ use super::finding::{Finding, Status};
 use super::log_hash::hash_log;
 use crate::decode::DecodeError;
 use crate::decode::gunzip::inflate;
-use crate::layout::{KeyClass, classify, layout_relative};
-use crate::scan::fetch;
-use crate::source::s3::{Metadata, Prefetch, fetch_all_with_metadata};
+use crate::events::scan::fetch;
+use crate::source::layout::{KeyClass, classify, layout_relative};
+use crate::source::s3::{Metadata, Prefetch, S3Access, fetch_all_with_metadata};
+use crate::source::window::Scope;
 use crate::source::{Location, ObjectRef};
-use crate::window::Scope;
 
 /// Largest digest accepted, decompressed (real ones are a few hundred KiB at most).
 const DIGEST_LIMIT: u64 = 256 << 20;
@@ -53,20 +53,20 @@ fn sidecar_signature(bytes: &[u8]) -> Result<Option<String>, String> {
 /// An object's bytes with its S3 metadata (empty for local files), or why they could not be read.
 type Stored = Result<(Vec<u8>, Metadata), DecodeError>;
 
-fn fetch_all(objects: &[&ObjectRef]) -> Vec<Stored> {
+fn fetch_all(s3: &S3Access, objects: &[&ObjectRef]) -> Vec<Stored> {
     let (remote, local): (Vec<usize>, Vec<usize>) =
         (0..objects.len()).partition(|&i| matches!(objects[i].location, Location::S3 { .. }));
     let mut results: Vec<Option<Stored>> = (0..objects.len()).map(|_| None).collect();
     let local_results: Vec<_> = local
         .par_iter()
-        .map(|&i| fetch(objects[i]).map(|b| (b, Metadata::new())))
+        .map(|&i| fetch(objects[i], s3).map(|b| (b, Metadata::new())))
         .collect();
     for (i, r) in local.iter().zip(local_results) {
         results[*i] = Some(r);
     }
     let remote_objects: Vec<ObjectRef> = remote.iter().map(|&i| objects[i].clone()).collect();
-    for (i, r) in remote.iter().zip(fetch_all_with_metadata(&remote_objects)) {
-        results[*i] = Some(r);
+    for (i, r) in remote.iter().zip(fetch_all_with_metadata(s3, &remote_objects)) {
+        results[*i] = Some(r.map_err(DecodeError::from));
     }
     results
         .into_iter()
@@ -75,14 +75,14 @@ fn fetch_all(objects: &[&ObjectRef]) -> Vec<Stored> {
 }
 
 /// Reads the listed digests and sidecars; bad sidecars come back as findings.
-pub fn read_digests(listed: &[ObjectRef]) -> (Vec<DigestObject>, Vec<Finding>) {
+pub fn read_digests(s3: &S3Access, listed: &[ObjectRef]) -> (Vec<DigestObject>, Vec<Finding>) {
     let (sidecars, digests): (Vec<&ObjectRef>, Vec<&ObjectRef>) = listed
         .iter()
         .filter(|o| o.key.ends_with(".json.gz") || o.key.ends_with(SIDECAR_SUFFIX))
         .partition(|o| o.key.ends_with(SIDECAR_SUFFIX));
     let mut problems = Vec::new();
     let mut from_sidecar: HashMap<String, String> = HashMap::new();
-    for (o, r) in sidecars.iter().zip(fetch_all(&sidecars)) {
+    for (o, r) in sidecars.iter().zip(fetch_all(s3, &sidecars)) {
         let digest_key = rel(o.key.trim_end_matches(SIDECAR_SUFFIX));
         match r
             .map_err(|e| e.to_string())
@@ -111,7 +111,7 @@ pub fn read_digests(listed: &[ObjectRef]) -> (Vec<DigestObject>, Vec<Finding>) {
     }
     let objects = digests
         .iter()
-        .zip(fetch_all(&digests))
+        .zip(fetch_all(s3, &digests))
         .map(|(o, r)| {
             let key = rel(&o.key);
             let (json, meta) = match r {
@@ -157,24 +157,24 @@ pub fn listed_by(scope: Scope) -> impl Fn(&str) -> bool + Send + Sync {
 }
 
 /// Hashes every listed log file in the layout (objects outside it cannot be tied to a digest).
-pub fn read_logs(objects: &[ObjectRef], limit: u64, threads: usize) -> Vec<LogObject> {
+pub fn read_logs(s3: &S3Access, objects: &[ObjectRef], limit: u64, threads: usize) -> Vec<LogObject> {
     let (remote, local): (Vec<&ObjectRef>, Vec<&ObjectRef>) = objects
         .iter()
         .filter(|o| o.log.is_some())
         .partition(|o| matches!(o.location, Location::S3 { .. }));
     let mut logs: Vec<LogObject> = local
         .par_iter()
-        .filter_map(|o| log_object(o, fetch(o), limit))
+        .filter_map(|o| log_object(o, fetch(o, s3), limit))
         .collect();
     if !remote.is_empty() {
-        let prefetch = Prefetch::start(remote.into_iter().cloned().collect());
+        let prefetch = Prefetch::start(s3, remote.into_iter().cloned().collect());
         let hashed: Vec<Vec<LogObject>> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..threads.max(1))
                 .map(|_| {
                     s.spawn(|| {
                         let mut mine = Vec::new();
                         while let Some((o, bytes)) = prefetch.next() {
-                            mine.extend(log_object(&o, bytes, limit));
+                            mine.extend(log_object(&o, bytes.map_err(DecodeError::from), limit));
                         }
                         mine
                     })

@@ -18,7 +18,7 @@ fn sample() -> PathBuf {
 }
 
 fn anchor() -> String {
-    ctscan::generate::chains::anchor(&sample_options())
+    ctscan_gen::chains::anchor(&sample_options())
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
 }
@@ -41,7 +41,7 @@ fn by_key(rows: Vec<Value>) -> BTreeMap<String, Value> {
 
 /// Every planted credential is resolved hop for hop as the generator's ground truth says.
 fn assert_planted_chains(rows: &BTreeMap<String, Value>, lookback: bool) {
-    let truth = ctscan::generate::chains::expected_chains(&sample_options());
+    let truth = ctscan_gen::chains::expected_chains(&sample_options());
     assert!(truth.len() >= 12, "{truth:?}");
     for want in truth {
         let got = rows

@@ -1,6 +1,6 @@
 //! `ctscan-gen`: the uniform world still writes the committed sample byte for byte, the realistic world
 //! writes archives ctscan reads cleanly, with every planted event where the ground truth says, and the
-//! committed sample holds the credential chains of `ctscan::generate::chains`.
+//! committed sample holds the credential chains of `ctscan_gen::chains`.
 
 use std::path::Path;
 
@@ -35,10 +35,9 @@ fn the_uniform_world_still_writes_the_committed_sample() {
 #[test]
 fn a_realistic_archive_reads_cleanly_with_its_planted_events() {
     let dir = tempfile::tempdir().unwrap();
-    let r = run(
-        std::process::Command::new(env!("CARGO_BIN_EXE_ctscan-gen")).args([
-            "--out",
-            dir.path().to_str().unwrap(),
+    let r = run_generator(
+        dir.path(),
+        &[
             "--world",
             "realistic",
             "--events",
@@ -55,7 +54,7 @@ fn a_realistic_archive_reads_cleanly_with_its_planted_events() {
             "mixed",
             "--siblings",
             "--attacks",
-        ]),
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     // 3000 benign events, 284 planted by the attacker and 36 by the credential chains.
@@ -103,7 +102,7 @@ fn a_realistic_archive_reads_cleanly_with_its_planted_events() {
 /// chains' anchor, which is the `--from` their lookback scenario is meant for.
 #[test]
 fn the_sample_holds_the_planted_credential_chains() {
-    use ctscan::generate::chains;
+    use ctscan_gen::chains;
     let opts = crate::util::sample_options();
     let from = chains::anchor(&opts).format("%Y-%m-%dT%H:%M:%SZ").to_string();
     assert_eq!(from, "2026-03-02T12:00:00Z");

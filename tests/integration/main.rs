@@ -1,18 +1,29 @@
 //! End-to-end tests: they run the real `ctscan` and `ctscan-gen` binaries on real files.
 
+mod architecture;
 mod attribution;
 mod bad_input;
-mod cluster;
+mod cluster_faults;
+mod cluster_hunt_export;
+mod cluster_nodes;
+mod cluster_query;
 mod export;
 mod formats;
 mod generator;
-mod hunt;
+mod hunt_datasets;
+mod hunt_fixtures;
+mod hunt_output;
+mod hunt_rules;
 mod ls;
 mod query;
 mod realdata;
 mod report;
 mod rules;
-mod s3;
+mod s3_access;
+mod s3_parity;
 mod s3_server;
 mod util;
-mod verify;
+mod verify_fixtures;
+mod verify_parity;
+mod verify_proofs;
+mod verify_tampering;

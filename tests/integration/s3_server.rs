@@ -234,22 +234,20 @@ impl Moto {
     }
 }
 
-/// Runs `ctscan` against an S3-compatible endpoint with the test credentials and no other AWS settings.
-pub fn ctscan_s3<S: AsRef<std::ffi::OsStr>>(endpoint: &str, args: &[S]) -> Run {
-    ctscan_s3_as(endpoint, ACCESS_KEY, SECRET_KEY, args)
-}
+/// This machine's AWS settings that could lead ctscan to real credentials or endpoints: every process the
+/// tests start (ctscan clients and cluster nodes) runs without them.
+pub const AWS_ENV_CLEARED: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+];
 
-/// Like [`ctscan_s3`] with the given access key pair.
-pub fn ctscan_s3_as<S: AsRef<std::ffi::OsStr>>(endpoint: &str, key: &str, secret: &str, args: &[S]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ctscan"));
-    for var in [
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-    ] {
+/// Gives `cmd` the access key pair `key`/`secret` and nothing from this machine's AWS configuration.
+pub fn aws_test_env<'a>(cmd: &'a mut Command, key: &str, secret: &str) -> &'a mut Command {
+    for var in AWS_ENV_CLEARED {
         cmd.env_remove(var);
     }
     cmd.env("AWS_ACCESS_KEY_ID", key)
@@ -261,6 +259,17 @@ pub fn ctscan_s3_as<S: AsRef<std::ffi::OsStr>>(endpoint: &str, key: &str, secret
             "/nonexistent/ctscan-test-credentials",
         )
         .env("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+/// Runs `ctscan` against an S3-compatible endpoint with the test credentials and no other AWS settings.
+pub fn ctscan_s3<S: AsRef<std::ffi::OsStr>>(endpoint: &str, args: &[S]) -> Run {
+    ctscan_s3_as(endpoint, ACCESS_KEY, SECRET_KEY, args)
+}
+
+/// Like [`ctscan_s3`] with the given access key pair.
+pub fn ctscan_s3_as<S: AsRef<std::ffi::OsStr>>(endpoint: &str, key: &str, secret: &str, args: &[S]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ctscan"));
+    aws_test_env(&mut cmd, key, secret)
         .arg("--endpoint-url")
         .arg(endpoint)
         .args(args);

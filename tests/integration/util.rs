@@ -29,12 +29,22 @@ pub fn run(cmd: &mut Command) -> Run {
 
 /// Generates an archive with `ctscan-gen` into `dir` and returns `dir`.
 pub fn generate(dir: &Path, args: &[&str]) -> PathBuf {
-    let r = run(Command::new(env!("CARGO_BIN_EXE_ctscan-gen"))
-        .arg("--out")
-        .arg(dir)
-        .args(args));
+    let r = run_generator(dir, args);
     assert_eq!(r.code, 0, "ctscan-gen failed: {}", r.stderr);
     dir.to_path_buf()
+}
+
+/// Runs `ctscan-gen --out <dir>` with more arguments, in this process (Cargo tells the tests where the
+/// `ctscan` binary is, not where another package's is); `stderr` is what the binary would print there.
+pub fn run_generator(dir: &Path, args: &[&str]) -> Run {
+    let mut argv: Vec<std::ffi::OsString> = vec!["ctscan-gen".into(), "--out".into(), dir.into()];
+    argv.extend(args.iter().map(Into::into));
+    let outcome = ctscan_gen::cli::run_from(argv);
+    Run {
+        code: i32::from(outcome.code),
+        stdout: String::new(),
+        stderr: outcome.message,
+    }
 }
 
 /// Parses JSON-lines output.
@@ -170,8 +180,8 @@ pub fn synthetic_archive(root: &Path, files: usize, per_file: usize) -> usize {
 }
 
 /// The options `testdata/sample` was generated with (see `generator.rs`), for the planted chains' truth.
-pub fn sample_options() -> ctscan::generate::GenOptions {
-    use ctscan::generate::{GenOptions, LayoutKind};
+pub fn sample_options() -> ctscan_gen::GenOptions {
+    use ctscan_gen::{GenOptions, LayoutKind};
     GenOptions {
         events: 1200,
         events_per_file: 100,

@@ -133,7 +133,7 @@ impl Group {
             self.event_names.add(key_of(e, "eventName"));
             self.access_keys.add(key_of(e, "userIdentity.accessKeyId"));
             self.actors
-                .add(actor_of(e).map(|(o, _)| o.label()).unwrap_or_default());
+                .add(actor_of(&f.actors, e).map(|(o, _)| o.label()).unwrap_or_default());
             self.user_agents.add(key_of(e, "userAgent"));
             self.errors.add(key_of(e, "errorCode"));
             if self.samples.len() < SAMPLE_CAP {

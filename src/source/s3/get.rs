@@ -9,23 +9,23 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::errors::{Problem, get_failure};
-use super::{Store, runtime, store};
-use crate::decode::DecodeError;
+use super::{S3Access, Store, runtime};
+use crate::source::FetchError;
 use crate::source::{Location, ObjectRef};
 
 /// Times a GET is repeated when its body breaks off after the response started.
 const BODY_ATTEMPTS: usize = 3;
 
 /// An object with its bytes, or why they could not be read.
-pub type Fetched = (ObjectRef, Result<Vec<u8>, DecodeError>);
+pub type Fetched = (ObjectRef, Result<Vec<u8>, FetchError>);
 
-fn failure(problem: &Problem) -> DecodeError {
+fn failure(problem: &Problem) -> FetchError {
     let (category, reason) = get_failure(problem);
-    DecodeError::Fetch { category, reason }
+    FetchError::Refused { category, reason }
 }
 
 /// Reads one object's bytes.
-pub async fn get(store: &Store, key: &str) -> Result<Vec<u8>, DecodeError> {
+pub async fn get(store: &Store, key: &str) -> Result<Vec<u8>, FetchError> {
     get_with_metadata(store, key).await.map(|(bytes, _)| bytes)
 }
 
@@ -33,7 +33,7 @@ pub async fn get(store: &Store, key: &str) -> Result<Vec<u8>, DecodeError> {
 pub type Metadata = HashMap<String, String>;
 
 /// Reads one object's bytes and its user metadata, which come in the same reply.
-pub async fn get_with_metadata(store: &Store, key: &str) -> Result<(Vec<u8>, Metadata), DecodeError> {
+pub async fn get_with_metadata(store: &Store, key: &str) -> Result<(Vec<u8>, Metadata), FetchError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -50,7 +50,7 @@ pub async fn get_with_metadata(store: &Store, key: &str) -> Result<(Vec<u8>, Met
             Ok(bytes) => return Ok((bytes.into_bytes().to_vec(), metadata)),
             Err(_) if attempt < BODY_ATTEMPTS => continue,
             Err(e) => {
-                return Err(DecodeError::Fetch {
+                return Err(FetchError::Refused {
                     category: "S3 error",
                     reason: format!("the download broke off {BODY_ATTEMPTS} times: {e}"),
                 });
@@ -61,13 +61,13 @@ pub async fn get_with_metadata(store: &Store, key: &str) -> Result<(Vec<u8>, Met
 
 /// The store of each bucket the objects are in (or why it cannot be reached), and the GETs to keep in
 /// flight: the largest `--concurrency` among them.
-fn stores_of(objects: &[ObjectRef]) -> (HashMap<String, Result<Arc<Store>, String>>, usize) {
+fn stores_of(s3: &S3Access, objects: &[ObjectRef]) -> (HashMap<String, Result<Arc<Store>, String>>, usize) {
     let mut stores: HashMap<String, Result<Arc<Store>, String>> = HashMap::new();
     for o in objects {
         if let Location::S3 { bucket, .. } = &o.location {
             stores
                 .entry(bucket.clone())
-                .or_insert_with(|| store(bucket).map_err(|e| e.to_string()));
+                .or_insert_with(|| s3.store(bucket).map_err(|e| e.to_string()));
         }
     }
     let concurrency = stores
@@ -80,7 +80,10 @@ fn stores_of(objects: &[ObjectRef]) -> (HashMap<String, Result<Arc<Store>, Strin
 }
 
 /// Reads many objects with their metadata, `--concurrency` at a time, in the order given.
-pub fn fetch_all_with_metadata(objects: &[ObjectRef]) -> Vec<Result<(Vec<u8>, Metadata), DecodeError>> {
+pub fn fetch_all_with_metadata(
+    s3: &S3Access,
+    objects: &[ObjectRef],
+) -> Vec<Result<(Vec<u8>, Metadata), FetchError>> {
     let jobs: Vec<(String, String)> = objects
         .iter()
         .map(|o| match &o.location {
@@ -88,15 +91,15 @@ pub fn fetch_all_with_metadata(objects: &[ObjectRef]) -> Vec<Result<(Vec<u8>, Me
             Location::Local(p) => (String::new(), p.display().to_string()),
         })
         .collect();
-    let (stores, concurrency) = stores_of(objects);
+    let (stores, concurrency) = stores_of(s3, objects);
     super::block_on(async move {
         let stores = &stores;
         futures::stream::iter(jobs)
             .map(|(bucket, key)| async move {
                 match stores.get(&bucket) {
                     Some(Ok(s)) => get_with_metadata(s, &key).await,
-                    Some(Err(e)) => Err(DecodeError::Read(e.clone())),
-                    None => Err(DecodeError::Read("not an S3 object".into())),
+                    Some(Err(e)) => Err(FetchError::Read(e.clone())),
+                    None => Err(FetchError::Read("not an S3 object".into())),
                 }
             })
             .buffered(concurrency)
@@ -119,8 +122,8 @@ impl std::fmt::Debug for Prefetch {
 
 impl Prefetch {
     /// Starts fetching S3 objects with the run's `--concurrency` GETs in flight.
-    pub fn start(objects: Vec<ObjectRef>) -> Prefetch {
-        let (stores, concurrency) = stores_of(&objects);
+    pub fn start(s3: &S3Access, objects: Vec<ObjectRef>) -> Prefetch {
+        let (stores, concurrency) = stores_of(s3, &objects);
         let (tx, rx) = mpsc::channel::<Fetched>(concurrency);
         runtime().spawn(async move {
             let stores = &stores;
@@ -129,10 +132,10 @@ impl Prefetch {
                     let bytes = match &o.location {
                         Location::S3 { bucket, key, .. } => match stores.get(bucket) {
                             Some(Ok(s)) => get(s, key).await,
-                            Some(Err(e)) => Err(DecodeError::Read(e.clone())),
-                            None => Err(DecodeError::Read("unknown bucket".into())),
+                            Some(Err(e)) => Err(FetchError::Read(e.clone())),
+                            None => Err(FetchError::Read("unknown bucket".into())),
                         },
-                        _ => Err(DecodeError::Read("not an S3 object".into())),
+                        _ => Err(FetchError::Read("not an S3 object".into())),
                     };
                     (o, bytes)
                 })
@@ -155,14 +158,14 @@ impl Prefetch {
 
 /// Fetches the S3 objects among `objects` together (up to `--concurrency` at once) and returns their bytes
 /// in order, with `None` for each object that is not in S3 (and without any work when none is).
-pub fn fetch_remote(objects: &[ObjectRef]) -> Vec<Option<Result<Vec<u8>, DecodeError>>> {
-    let mut out: Vec<Option<Result<Vec<u8>, DecodeError>>> = (0..objects.len()).map(|_| None).collect();
+pub fn fetch_remote(s3: &S3Access, objects: &[ObjectRef]) -> Vec<Option<Result<Vec<u8>, FetchError>>> {
+    let mut out: Vec<Option<Result<Vec<u8>, FetchError>>> = (0..objects.len()).map(|_| None).collect();
     let mut jobs = Vec::new();
     for (i, o) in objects.iter().enumerate() {
         if let Location::S3 { bucket, key, .. } = &o.location {
-            match store(bucket) {
+            match s3.store(bucket) {
                 Ok(s) => jobs.push((i, s, key.clone())),
-                Err(e) => out[i] = Some(Err(DecodeError::Read(e.to_string()))),
+                Err(e) => out[i] = Some(Err(FetchError::Read(e.to_string()))),
             }
         }
     }

@@ -4,9 +4,9 @@
 //! ctscan is read-only on evidence: this module only ever sends `ListObjectsV2`, `GetObject`, `HeadObject`
 //! and `HeadBucket` requests (and STS `AssumeRole` when `--role-arn` is given).
 //!
-//! The options come from the command line once per process ([`configure`]); the clients they build are
-//! shared by every listing and read of the run, on a small runtime of their own, so the synchronous
-//! listing and rayon decoders can use S3 from any thread.
+//! A run's options and the clients they build travel as one [`S3Access`] value, shared by every listing
+//! and read of the run; requests run on a small runtime of their own, so the synchronous listing and
+//! rayon decoders can use S3 from any thread.
 
 mod client;
 mod errors;
@@ -21,14 +21,14 @@ pub use errors::S3Error;
 pub use get::{Metadata, Prefetch, fetch_all_with_metadata, fetch_remote};
 
 use super::{Listing, ObjectRef, SourceError};
-use crate::decode::DecodeError;
-use crate::window::Scope;
+use crate::source::FetchError;
+use crate::source::window::Scope;
 
 /// GETs in flight by default: S3 objects of a trail are small, so reading is latency-bound.
 pub const DEFAULT_CONCURRENCY: usize = 64;
 
-/// How S3 SOURCEs are reached; set once from the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How S3 SOURCEs are reached, as the command line says; cluster plans carry it to the executors.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct S3Options {
     /// Named profile of the shared config and credentials files.
     pub profile: Option<String>,
@@ -63,39 +63,98 @@ impl Default for S3Options {
     }
 }
 
-static OPTIONS: OnceLock<S3Options> = OnceLock::new();
-
-/// Sets the options of this process's S3 SOURCEs (the first call wins).
-pub fn configure(options: S3Options) {
-    let _ = OPTIONS.set(options);
+/// A run's way into S3: its options and the clients built from them, one per bucket, connected on first
+/// use. Clones share the clients; another set of options is another `S3Access`, so a client is never used
+/// with options other than the ones it was built from.
+#[derive(Debug, Clone, Default)]
+pub struct S3Access {
+    options: S3Options,
+    stores: Arc<Mutex<HashMap<String, Arc<Store>>>>,
 }
 
-fn options() -> S3Options {
-    OPTIONS.get().cloned().unwrap_or_default()
-}
+impl S3Access {
+    /// Access with these options; nothing connects until a bucket is used.
+    pub fn new(options: S3Options) -> S3Access {
+        S3Access {
+            options,
+            stores: Arc::default(),
+        }
+    }
 
-/// The options this process reads S3 with (the defaults until `configure` is called).
-pub fn current_options() -> S3Options {
-    options()
-}
+    /// The options this access reads S3 with.
+    pub fn options(&self) -> &S3Options {
+        &self.options
+    }
 
-/// Sets the options of an executor from the client's plan. An executor keeps the options of its first
-/// S3 scan; a later scan that asks for other ones is refused rather than read with the wrong
-/// credentials or endpoint.
-pub fn configure_for_cluster(wanted: S3Options) -> Result<(), String> {
-    let held = OPTIONS.get_or_init(|| wanted.clone());
-    // How many requests fly at once is the executor's business, not the client's identity.
-    let same = S3Options {
-        concurrency: held.concurrency,
-        ..wanted.clone()
-    };
-    if *held == same {
+    /// The store of a bucket, connecting (credentials, role, region) on first use.
+    fn store(&self, bucket: &str) -> Result<Arc<Store>, S3Error> {
+        if let Some(s) = self.stores.lock().unwrap_or_else(|e| e.into_inner()).get(bucket) {
+            return Ok(s.clone());
+        }
+        let opts = self.options.clone();
+        let name = bucket.to_string();
+        let store = Arc::new(block_on(async move { client::connect(&name, &opts).await })?);
+        self.stores
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(bucket.to_string(), store.clone());
+        Ok(store)
+    }
+
+    /// Adds what one `s3://` SOURCE holds to `listing`, listing only the prefixes `scope` can use.
+    pub fn list_into(&self, source: &str, scope: &Scope, listing: &mut Listing) -> Result<(), SourceError> {
+        let url = S3Url::parse(source)?;
+        let store = self.store(&url.bucket)?;
+        let scope = scope.clone();
+        let found = block_on(async move { walk::list(&store, &url.prefix, &scope).await })?;
+        listing.objects.extend(found.objects);
+        for (reason, t) in found.skipped {
+            let e = listing.skipped.entry(reason).or_default();
+            e.objects += t.objects;
+            e.bytes += t.bytes;
+        }
+        listing.failures.extend(found.failures);
+        listing.digests.extend(found.digests);
         Ok(())
-    } else {
-        Err(format!(
-            "this executor reads S3 with other options ({held:?}) than the client's ({wanted:?}); \
-start an executor per set of S3 options"
-        ))
+    }
+
+    /// Reads one S3 object's bytes (one request at a time; [`Prefetch`] keeps many in flight).
+    pub fn fetch_blocking(&self, obj: &ObjectRef) -> Result<Vec<u8>, FetchError> {
+        let super::Location::S3 { bucket, key, .. } = &obj.location else {
+            return Err(FetchError::Read("not an S3 object".into()));
+        };
+        let store = self.store(bucket).map_err(|e| FetchError::Read(e.to_string()))?;
+        let key = key.clone();
+        block_on(async move { get::get(&store, &key).await })
+    }
+}
+
+/// The S3 options an executor serves. An executor keeps the options of its first S3 scan; a later scan
+/// that asks for other ones is refused rather than read with the wrong credentials or endpoint.
+#[derive(Debug, Default)]
+pub struct ServedS3 {
+    held: Mutex<Option<S3Access>>,
+}
+
+impl ServedS3 {
+    /// The access to read a client's plan with: the one held, when the client asks for the same options.
+    pub fn access_for(&self, wanted: S3Options) -> Result<S3Access, String> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let access = held.get_or_insert_with(|| S3Access::new(wanted.clone()));
+        // How many requests fly at once is the executor's business, not the client's identity.
+        let same = S3Options {
+            concurrency: access.options.concurrency,
+            ..wanted.clone()
+        };
+        if access.options == same {
+            Ok(access.clone())
+        } else {
+            Err(format!(
+                "this executor reads S3 with other options ({:?}) than the client's ({wanted:?}); \
+start an executor per set of S3 options",
+                access.options
+            ))
+        }
     }
 }
 
@@ -135,6 +194,8 @@ pub fn display_key(bucket: &str, key: &str) -> String {
     format!("s3://{bucket}/{key}")
 }
 
+/// The runtime S3 requests run on. One per process: it holds no run's settings, only threads, and
+/// starting one per run would leave idle threads behind.
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
@@ -163,50 +224,6 @@ pub struct Store {
     bucket: String,
     client: aws_sdk_s3::Client,
     concurrency: usize,
-}
-
-/// The store of a bucket, connecting (credentials, role, region) on first use.
-fn store(bucket: &str) -> Result<Arc<Store>, S3Error> {
-    static STORES: OnceLock<Mutex<HashMap<String, Arc<Store>>>> = OnceLock::new();
-    let stores = STORES.get_or_init(Mutex::default);
-    if let Some(s) = stores.lock().unwrap_or_else(|e| e.into_inner()).get(bucket) {
-        return Ok(s.clone());
-    }
-    let opts = options();
-    let name = bucket.to_string();
-    let store = Arc::new(block_on(async move { client::connect(&name, &opts).await })?);
-    stores
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(bucket.to_string(), store.clone());
-    Ok(store)
-}
-
-/// Adds what one `s3://` SOURCE holds to `listing`, listing only the prefixes `scope` can use.
-pub fn list_into(source: &str, scope: &Scope, listing: &mut Listing) -> Result<(), SourceError> {
-    let url = S3Url::parse(source)?;
-    let store = store(&url.bucket)?;
-    let scope = scope.clone();
-    let found = block_on(async move { walk::list(&store, &url.prefix, &scope).await })?;
-    listing.objects.extend(found.objects);
-    for (reason, t) in found.skipped {
-        let e = listing.skipped.entry(reason).or_default();
-        e.objects += t.objects;
-        e.bytes += t.bytes;
-    }
-    listing.failures.extend(found.failures);
-    listing.digests.extend(found.digests);
-    Ok(())
-}
-
-/// Reads one S3 object's bytes (one request at a time; [`Prefetch`] keeps many in flight).
-pub fn fetch_blocking(obj: &ObjectRef) -> Result<Vec<u8>, DecodeError> {
-    let super::Location::S3 { bucket, key, .. } = &obj.location else {
-        return Err(DecodeError::Read("not an S3 object".into()));
-    };
-    let store = store(bucket).map_err(|e| DecodeError::Read(e.to_string()))?;
-    let key = key.clone();
-    block_on(async move { get::get(&store, &key).await })
 }
 
 #[cfg(test)]

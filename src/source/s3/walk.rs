@@ -14,9 +14,9 @@ use futures::stream::FuturesUnordered;
 
 use super::errors::{Problem, S3Error, list_failure};
 use super::{Store, display_key};
-use crate::layout::{KeyClass, SkipReason, classify, dir_in_scope};
+use crate::source::layout::{KeyClass, SkipReason, classify, dir_in_scope};
+use crate::source::window::Scope;
 use crate::source::{Failure, Location, ObjectRef, Tally};
-use crate::window::Scope;
 
 /// Longest window whose day prefixes are listed one by one; longer windows walk year and month folders.
 const MAX_DIRECT_DAYS: i64 = 31;
@@ -284,7 +284,7 @@ pub async fn list(store: &Store, prefix: &str, scope: &Scope) -> Result<Found, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::window::Window;
+    use crate::source::window::Window;
     use chrono::Utc;
 
     #[test]

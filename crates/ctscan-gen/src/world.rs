@@ -1,0 +1,96 @@
+//! The realistic world (`ctscan-gen --world realistic`): the benign traffic of a coherent organization, so
+//! that hunts tuned on generated archives meet the noise of real ones. Per account: EC2 fleets behind NAT
+//! gateways and an S3 gateway endpoint ([`fleet`]), CI/CD pipelines federated from GitHub Actions
+//! ([`cicd`]), people through IAM Identity Center, SAML and an identity broker ([`people`], [`logins`]), AWS
+//! services scanning and acting ([`services`]), applications reading their own secrets ([`apps`]);
+//! delivered in objects whose sizes vary like real trails ([`plan`]), with a daily rhythm. Deterministic by
+//! seed and written in parallel, like the uniform world. `--attacks` adds four scenarios ([`planted`]) to
+//! the ten.
+//!
+//! The modules use each other in one direction only. From the bottom up, each line uses only lines above
+//! it (and the crate root):
+//! - [`common`] (hashing, ids, the record envelope), [`episode`] (what happens at one moment);
+//! - [`net`]: where calls come from;
+//! - [`apps`], [`fleet`], [`people`]: who is there, built from the seed alone;
+//! - [`org`]: one archive's organization, holding its fleets, people and their sessions;
+//! - [`shapes`]: the parameters and responses of calls, naming the organization's resources;
+//! - [`fleet_calls`], [`lambda_calls`], [`people_calls`], [`logins`]: what each kind of actor does;
+//! - [`services`]: AWS itself, which also assumes the functions' and the instances' roles;
+//! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`planted`] (the four
+//!   attacks);
+//! - [`plan`]: which object holds what;
+//! - `delivery`: the records and key of one object, which this module writes.
+
+pub mod apps;
+pub mod cicd;
+pub mod common;
+mod delivery;
+pub mod episode;
+pub mod fleet;
+pub mod fleet_calls;
+pub mod lambda_calls;
+pub mod logins;
+pub mod net;
+pub mod org;
+pub mod people;
+pub mod people_calls;
+pub mod plan;
+pub mod planted;
+pub mod services;
+pub mod shapes;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde_json::json;
+
+pub use planted::{
+    ANONYMOUS_S3_EVENTS, NEW_REGION, NEW_REGION_EVENTS, REALISTIC_ATTACK_EVENTS, REALISTIC_SCENARIOS,
+    SECRETS_BURST_EVENTS, STOLEN_CREDENTIAL_EVENTS, Scenario,
+};
+
+use crate::{GenOptions, GenSummary, write_gz};
+use common::rng_of;
+use delivery::{deliver, last_time, object_path};
+use org::Org;
+
+/// The ground truth of the four realistic-only scenarios `opts` plants (with `opts.attacks`), computed
+/// without writing anything: account and region indexes, first event time and the events themselves.
+pub fn planted(opts: &GenOptions) -> Vec<Scenario> {
+    planted::scenarios(&Org::new(opts))
+}
+
+/// Writes the delivery objects of the realistic world under `root`.
+pub fn write_logs(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary> {
+    let mut org = Org::new(opts);
+    let plan = plan::build(opts, &mut org);
+    let org = &org;
+    let files = plan.files.len();
+    let mut written: Vec<(usize, usize)> = plan
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (path, records, planted) = deliver(opts, org, f, i, files);
+            write_gz(root, &path, &serde_json::to_vec(&json!({ "Records": records }))?)?;
+            Ok((records.len(), planted))
+        })
+        .collect::<std::io::Result<_>>()?;
+    if let Some((a, records)) = &plan.new_region {
+        let mut rng = rng_of(&[opts.seed, 199]);
+        let last = last_time(records, org.start);
+        let path = object_path(opts, &mut rng, *a, &org.accounts[*a], NEW_REGION, last);
+        write_gz(root, &path, &serde_json::to_vec(&json!({ "Records": records }))?)?;
+        written.push((records.len(), records.len()));
+    }
+    Ok(GenSummary {
+        log_files: written.len(),
+        events: written.iter().map(|w| w.0).sum(),
+        attack_events: written.iter().map(|w| w.1).sum(),
+        chain_events: 0,
+        sibling_files: 0,
+        digest_files: 0,
+    })
+}

@@ -1,0 +1,149 @@
+//! One delivery object of the realistic world: the records its plan entry calls for, in time order (its
+//! episodes, background calls by fleets, functions, AWS services and whoever of the account's people is at
+//! work in its window, and with `--attacks` the planted ones), and the key CloudTrail would write it under.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use rand::rngs::SmallRng;
+use serde_json::Value;
+
+use super::common::{self, rng_of, weighted};
+use super::org::Org;
+use super::people::Session;
+use super::plan::{FilePlan, WINDOW};
+use super::{fleet_calls, lambda_calls, people_calls, planted, services};
+use crate::{GenOptions, attacks, day_dir, service_dir};
+
+/// Who makes a background call.
+#[derive(Debug, Clone, Copy)]
+enum Actor {
+    Fleet,
+    Lambda,
+    Linked,
+    ServiceAssumeRole,
+    Person,
+}
+
+/// The background records of object `f`: `n` calls spread over its window by fleets, functions, services
+/// and whoever of the account's people is working.
+fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Value> {
+    let window_end = f.slot + Duration::seconds(WINDOW);
+    let working: Vec<(&Session, u32)> = org.sessions[f.a]
+        .iter()
+        .filter(|s| s.start < window_end && s.end > f.slot)
+        .map(|s| (s, if s.r == f.r { 3 } else { 1 }))
+        .collect();
+    let people_weight = if working.is_empty() {
+        0
+    } else {
+        8 * working.len().min(3) as u32
+    };
+    let actors = [
+        (Actor::Fleet, 36),
+        (Actor::Lambda, 12),
+        (Actor::Linked, 20),
+        (Actor::ServiceAssumeRole, 3),
+        (Actor::Person, people_weight),
+    ];
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let t: DateTime<Utc> = f.slot + Duration::seconds(rng.random_range(0..WINDOW));
+        if i == 0 && n >= 3 {
+            out.push(services::cloudtrail_data_key(rng, org, f.a, f.r, t));
+            continue;
+        }
+        let e = match weighted(rng, &actors) {
+            Actor::Person => {
+                let s = *weighted(rng, &working);
+                if s.active(t) {
+                    people_calls::call(rng, org, s, f.r, t)
+                } else {
+                    fleet_calls::call(rng, org, f.a, f.r, t)
+                }
+            }
+            Actor::Fleet => fleet_calls::call(rng, org, f.a, f.r, t),
+            Actor::Lambda => lambda_calls::call(rng, org, f.a, f.r, t),
+            Actor::Linked => services::linked_call(rng, org, f.a, f.r, t),
+            Actor::ServiceAssumeRole => services::assume_role_call(rng, org, f.a, f.r, t),
+        };
+        out.push(e);
+    }
+    out
+}
+
+/// The stolen instance's own calls around the theft, from its usual address.
+fn cover(rng: &mut SmallRng, org: &Org) -> Vec<Value> {
+    let inst = planted::stolen_instance(org);
+    let at = planted::stolen_at(org);
+    [-90, -10, 30, 100]
+        .iter()
+        .map(|&s| fleet_calls::own_call(rng, org, 0, 0, inst, at + Duration::seconds(s)))
+        .collect()
+}
+
+/// Sorts records by `eventTime`.
+fn by_time(records: &mut [Value]) {
+    records.sort_by(|a, b| a["eventTime"].as_str().cmp(&b["eventTime"].as_str()));
+}
+
+/// The key of an object of account `a` (index) in `region` whose last event is at `last`, named as
+/// CloudTrail names it, a few minutes after that.
+pub(super) fn object_path(
+    opts: &GenOptions,
+    rng: &mut SmallRng,
+    a: usize,
+    account: &str,
+    region: &str,
+    last: DateTime<Utc>,
+) -> String {
+    let delivered = last + Duration::minutes(rng.random_range(3..15));
+    let base = service_dir(opts.layout, a, account, "CloudTrail");
+    let name = format!(
+        "{account}_CloudTrail_{region}_{}_{}.json.gz",
+        delivered.format("%Y%m%dT%H%MZ"),
+        &common::uuid(rng).replace('-', "")[..16]
+    );
+    format!("{}/{name}", day_dir(&base, region, delivered.date_naive()))
+}
+
+/// When the last of `records` happened (`fallback` when there are none).
+pub(super) fn last_time(records: &[Value], fallback: DateTime<Utc>) -> DateTime<Utc> {
+    records
+        .last()
+        .and_then(|r| r["eventTime"].as_str())
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map_or(fallback, |t| t.with_timezone(&Utc))
+}
+
+/// Object `i` of `files`: its path, records and how many of them are planted.
+pub(super) fn deliver(
+    opts: &GenOptions,
+    org: &Org,
+    f: &FilePlan,
+    i: usize,
+    files: usize,
+) -> (String, Vec<Value>, usize) {
+    let mut rng = rng_of(&[opts.seed, 197, i as u64]);
+    let account = &org.accounts[f.a];
+    let region = &org.regions[f.r];
+    let mut records = f.episodes.clone();
+    if f.cover {
+        records.extend(cover(&mut rng, org));
+    }
+    let n = f.count.saturating_sub(records.len());
+    records.extend(background(&mut rng, org, f, n));
+    by_time(&mut records);
+    let mut planted = 0;
+    if opts.attacks {
+        planted += attacks::plant(&mut rng, i, files, &mut records, account, region);
+        planted += f.attacks.len();
+        records.extend(f.attacks.iter().cloned());
+        by_time(&mut records);
+    }
+    let last = last_time(&records, f.slot);
+    (
+        object_path(opts, &mut rng, f.a, account, region, last),
+        records,
+        planted,
+    )
+}

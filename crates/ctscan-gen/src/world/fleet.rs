@@ -1,0 +1,203 @@
+//! EC2 fleets: a few dozen instances per account and region, each calling AWS with its instance role's
+//! session (`assumed-role/<role>/i-...`, `ec2RoleDelivery` 2.0, credentials that change every few hours).
+//! Each instance has exactly one address for its own calls: its own public address (a few web and tooling
+//! hosts), or its zone's NAT gateway (most, shared with every private instance of the zone). Private
+//! instances in subnets routed through the S3 gateway endpoint reach S3 from their private 10.x address
+//! with `vpcEndpointId` set.
+
+use rand::Rng;
+
+use super::common::{Call, key, rng_of, weighted};
+use super::net;
+
+/// One instance role: the app its instances run, how many of a fleet have it, and what they call.
+#[derive(Debug)]
+pub struct FleetRole {
+    /// The IAM role name (the instance profile's role).
+    pub name: &'static str,
+    /// The app its instances run, if any.
+    pub app: Option<&'static str>,
+    /// Relative share of a fleet.
+    pub share: u32,
+    /// Share of its instances in public subnets with their own address.
+    pub public: f64,
+    /// What its instances call, by weight.
+    pub calls: &'static [(Call, u32)],
+    /// The SDK user agent of its workload.
+    pub agent: &'static str,
+}
+
+/// The instance roles of every fleet.
+pub const ROLES: &[FleetRole] = &[
+    FleetRole {
+        name: "orders-api-ec2",
+        app: Some("orders-api"),
+        share: 30,
+        public: 0.0,
+        calls: &[
+            (("dynamodb.amazonaws.com", "GetItem"), 14),
+            (("dynamodb.amazonaws.com", "PutItem"), 8),
+            (("dynamodb.amazonaws.com", "Query"), 6),
+            (("s3.amazonaws.com", "GetObject"), 10),
+            (("s3.amazonaws.com", "PutObject"), 6),
+            (("s3.amazonaws.com", "HeadObject"), 4),
+            (("kms.amazonaws.com", "Decrypt"), 8),
+            (("kms.amazonaws.com", "GenerateDataKey"), 3),
+            (("ssm.amazonaws.com", "UpdateInstanceInformation"), 4),
+            (("ssm.amazonaws.com", "ListInstanceAssociations"), 2),
+            (("secretsmanager.amazonaws.com", "GetSecretValue"), 2),
+            (("ssm.amazonaws.com", "GetParameter"), 2),
+            (("sts.amazonaws.com", "GetCallerIdentity"), 1),
+            (("logs.amazonaws.com", "DescribeLogStreams"), 2),
+            (("ec2.amazonaws.com", "DescribeTags"), 2),
+        ],
+        agent: "aws-sdk-java/2.25.40 Linux/6.1.84-99.169.amzn2023.x86_64 OpenJDK_64-Bit_Server_VM/21.0.3+9-LTS Java/21.0.3 vendor/Amazon.com_Inc. md/internal io/sync http/Apache cfg/retry-mode/legacy",
+    },
+    FleetRole {
+        name: "checkout-web-ec2",
+        app: Some("checkout-web"),
+        share: 16,
+        public: 0.6,
+        calls: &[
+            (("dynamodb.amazonaws.com", "GetItem"), 16),
+            (("dynamodb.amazonaws.com", "PutItem"), 10),
+            (("s3.amazonaws.com", "GetObject"), 12),
+            (("s3.amazonaws.com", "HeadObject"), 5),
+            (("kms.amazonaws.com", "Decrypt"), 6),
+            (("ssm.amazonaws.com", "UpdateInstanceInformation"), 4),
+            (("ssm.amazonaws.com", "GetParameter"), 2),
+            (("secretsmanager.amazonaws.com", "GetSecretValue"), 1),
+            (("ec2.amazonaws.com", "DescribeTags"), 2),
+            (("logs.amazonaws.com", "DescribeLogStreams"), 1),
+        ],
+        agent: "aws-sdk-java/2.25.40 Linux/6.1.84-99.169.amzn2023.x86_64 OpenJDK_64-Bit_Server_VM/21.0.3+9-LTS Java/21.0.3 vendor/Amazon.com_Inc. md/internal io/sync http/Apache cfg/retry-mode/legacy",
+    },
+    FleetRole {
+        name: "batch-etl-ec2",
+        app: Some("batch-etl"),
+        share: 14,
+        public: 0.0,
+        calls: &[
+            (("s3.amazonaws.com", "GetObject"), 20),
+            (("s3.amazonaws.com", "PutObject"), 14),
+            (("s3.amazonaws.com", "ListObjects"), 8),
+            (("s3.amazonaws.com", "HeadObject"), 6),
+            (("kms.amazonaws.com", "Decrypt"), 6),
+            (("kms.amazonaws.com", "GenerateDataKey"), 6),
+            (("ssm.amazonaws.com", "UpdateInstanceInformation"), 3),
+            (("secretsmanager.amazonaws.com", "GetSecretValue"), 1),
+            (("ssm.amazonaws.com", "GetParameter"), 1),
+        ],
+        agent: "aws-sdk-go-v2/1.26.1 os/linux lang/go#1.22.2 md/GOOS#linux md/GOARCH#amd64 api/s3#1.53.1",
+    },
+    FleetRole {
+        name: "eks-node-group",
+        app: None,
+        share: 30,
+        public: 0.0,
+        calls: &[
+            (("ec2.amazonaws.com", "DescribeInstances"), 8),
+            (("ec2.amazonaws.com", "DescribeNetworkInterfaces"), 6),
+            (("ec2.amazonaws.com", "AssignPrivateIpAddresses"), 2),
+            (("ec2.amazonaws.com", "CreateNetworkInterface"), 1),
+            (("ec2.amazonaws.com", "AttachNetworkInterface"), 1),
+            (("ec2.amazonaws.com", "DescribeTags"), 3),
+            (("ecr.amazonaws.com", "GetAuthorizationToken"), 4),
+            (("ecr.amazonaws.com", "BatchGetImage"), 5),
+            (("ecr.amazonaws.com", "GetDownloadUrlForLayer"), 6),
+            (("autoscaling.amazonaws.com", "DescribeAutoScalingGroups"), 2),
+            (("eks.amazonaws.com", "DescribeCluster"), 2),
+            (("sts.amazonaws.com", "GetCallerIdentity"), 2),
+            (("s3.amazonaws.com", "GetObject"), 3),
+        ],
+        agent: "aws-sdk-go-v2/1.25.2 os/linux lang/go#1.21.8 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.149.1 aws-node/v1.18.1",
+    },
+    FleetRole {
+        name: "ops-tools-ec2",
+        app: None,
+        share: 10,
+        public: 0.5,
+        calls: &[
+            (("ssm.amazonaws.com", "UpdateInstanceInformation"), 6),
+            (("ssm.amazonaws.com", "ListInstanceAssociations"), 3),
+            (("ec2.amazonaws.com", "DescribeInstances"), 4),
+            (("ec2.amazonaws.com", "DescribeInstanceStatus"), 2),
+            (("monitoring.amazonaws.com", "GetMetricData"), 5),
+            (("monitoring.amazonaws.com", "DescribeAlarms"), 3),
+            (("s3.amazonaws.com", "GetObject"), 3),
+            (("s3.amazonaws.com", "PutObject"), 2),
+            (("logs.amazonaws.com", "CreateLogStream"), 2),
+            (("logs.amazonaws.com", "DescribeLogStreams"), 2),
+        ],
+        agent: "aws-cli/2.15.40 Python/3.11.8 Linux/6.1.84-99.169.amzn2023.x86_64 source/x86_64.amzn.2023 prompt/off command/cloudwatch.get-metric-data",
+    },
+];
+
+/// One instance: its id, role, network placement and credential rotation.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// `i-0` and 16 hex digits (17 hex characters, like real ids).
+    pub id: String,
+    /// Index into [`ROLES`].
+    pub role: usize,
+    /// Availability zone (0..[`net::ZONES`]).
+    pub zone: usize,
+    /// Private address in the VPC.
+    pub private_ip: String,
+    /// The one address its own calls come from: its own public address or its zone's NAT gateway.
+    pub address: String,
+    /// Whether `address` is the instance's own (public subnet) rather than a NAT gateway's.
+    pub public: bool,
+    /// The S3 gateway endpoint its subnet routes S3 through, if any.
+    pub endpoint: Option<String>,
+    /// The VPC the instance runs in.
+    pub vpc: String,
+    /// How long one set of its role credentials is used, in seconds.
+    pub period: i64,
+    /// Offset of its credential rotation, in seconds.
+    pub phase: i64,
+}
+
+impl Instance {
+    /// Its role.
+    pub fn fleet_role(&self) -> &'static FleetRole {
+        &ROLES[self.role]
+    }
+}
+
+/// The fleet of account `a` in region `r`: 24 to 48 instances.
+pub fn build(seed: u64, a: usize, r: usize) -> Vec<Instance> {
+    let mut rng = rng_of(&[seed, 61, a as u64, r as u64]);
+    let n = rng.random_range(24..=48);
+    let shares: Vec<(usize, u32)> = ROLES
+        .iter()
+        .enumerate()
+        .map(|(i, role)| (i, role.share))
+        .collect();
+    (0..n)
+        .map(|i| {
+            let role = *weighted(&mut rng, &shares);
+            let zone = rng.random_range(0..net::ZONES);
+            let public = rng.random_bool(ROLES[role].public);
+            let private_ip = net::private_ip(a, r, zone, i);
+            let endpoint = (!public && rng.random_bool(0.7)).then(|| net::s3_endpoint(seed, a, r));
+            let period = rng.random_range(3 * 3600..=6 * 3600);
+            Instance {
+                id: format!("i-0{:016x}", key(&[seed, 67, a as u64, r as u64, i as u64]) >> 4),
+                role,
+                zone,
+                address: if public {
+                    net::instance_public_ip(seed, a, r, i)
+                } else {
+                    net::nat_ip(seed, a, r, zone)
+                },
+                public,
+                private_ip,
+                endpoint,
+                vpc: net::vpc_id(seed, a, r),
+                period,
+                phase: rng.random_range(0..period),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,8 @@
+//! Events as DataFusion reads them from an archive: the parallel [`scan`] of objects into batches, the
+//! [`archive_table`] that streams them as the `events` table, the [`dedup`] that counts each event once, and
+//! the DataFusion [`session`] settings every command shares.
+
+pub mod archive_table;
+pub mod dedup;
+pub mod scan;
+pub mod session;

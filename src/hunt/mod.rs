@@ -1,0 +1,147 @@
+//! A hunt from start to finish, for every command that needs findings (`hunt` prints them, `report` turns
+//! them into a page): the rule-pack flags, the pack loaded, filtered and compiled with its suppressions,
+//! and one pass over an archive or lake with credential chains resolved first, so each finding names its
+//! actor.
+
+pub mod source;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+use crate::attribution::{self, actor::ActorMap};
+use crate::input::Input;
+use crate::progress::Reporter;
+use crate::sigma::engine::{Engine, HuntSource, RunStats};
+use crate::sigma::finding::Finding;
+use crate::sigma::load::load_rules;
+use crate::sigma::rule::Level;
+use crate::sigma::rule::LoadFailure;
+use crate::sigma::select::{Filters, select};
+use crate::sigma::{SigmaError, allow};
+
+use source::{ArchiveSource, LakeSource};
+
+/// The lowest level shown when neither `--min-level` nor `--rule` is given.
+pub const DEFAULT_SHOWN: Level = Level::Medium;
+
+/// Which rules run and what they may not flag, as the rule-pack flags say.
+#[derive(Debug, Clone, Default)]
+pub struct PackChoice {
+    /// Rule files and folders loaded besides the built-in pack.
+    pub rules: Vec<PathBuf>,
+    /// Leave out the built-in rule pack.
+    pub no_builtin: bool,
+    /// Only rules at this level or above run and are shown.
+    pub min_level: Option<Level>,
+    /// Only these rule ids or names.
+    pub rule: Vec<String>,
+    /// Never these rule ids or names.
+    pub exclude_rule: Vec<String>,
+    /// Only rules with these tags (or sub-techniques of them).
+    pub tag: Vec<String>,
+    /// Suppressions for known-good activity.
+    pub allow: Option<PathBuf>,
+}
+
+/// A compiled rule pack, ready to run.
+pub struct Pack {
+    /// The engine holding the chosen rules and suppressions.
+    pub engine: Engine,
+    /// Rule files or rules that could not be used, each with its reason.
+    pub failures: Vec<LoadFailure>,
+    /// The lowest level shown.
+    pub show_from: Level,
+    /// Rule files and folders given (besides the built-in pack).
+    pub paths: Vec<PathBuf>,
+    /// Whether the built-in pack is loaded.
+    pub builtin: bool,
+}
+
+impl PackChoice {
+    /// Loads, selects and compiles the pack; fails when no rule is left to run.
+    pub fn pack(&self) -> anyhow::Result<Pack> {
+        let (rules, mut failures) = load_rules(&self.rules, !self.no_builtin);
+        let filters = Filters {
+            min_level: self.min_level,
+            include: self.rule.clone(),
+            exclude: self.exclude_rule.clone(),
+            tags: self.tag.clone(),
+        };
+        let (chosen, problems) = select(rules, &filters);
+        failures.extend(problems);
+        let allows = match &self.allow {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                allow::parse(&text).with_context(|| format!("{}", path.display()))?
+            }
+            None => Vec::new(),
+        };
+        let (engine, problems) = Engine::new(chosen, allows);
+        failures.extend(problems);
+        if engine.rule_count() == 0 {
+            bail!("no rules to run (check --rules, --no-builtin and the rule filters)");
+        }
+        let show_from = self.min_level.unwrap_or(if self.rule.is_empty() {
+            DEFAULT_SHOWN
+        } else {
+            // Rules asked for by name are shown whatever their level.
+            Level::Informational
+        });
+        Ok(Pack {
+            engine,
+            failures,
+            show_from,
+            paths: self.rules.clone(),
+            builtin: !self.no_builtin,
+        })
+    }
+}
+
+/// What one hunt read.
+#[derive(Debug, Clone, Default)]
+pub struct HuntStats {
+    /// The engine's counts.
+    pub run: RunStats,
+    /// Copies of events folded (same eventID and recipientAccountId).
+    pub duplicates: u64,
+}
+
+/// Resolves credential chains, then runs the pack over the source, handing each finding to `on_finding`.
+pub async fn run(
+    pack: &Pack,
+    source: &Input,
+    reporter: &Reporter,
+    on_finding: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
+) -> anyhow::Result<HuntStats> {
+    // Chains first: findings and `group-by: actor` correlations name the origin of each credential.
+    let sessions = attribution::build(source)
+        .await
+        .context("resolving credential chains failed")?;
+    for n in &sessions.notes {
+        reporter.println(&format!("ctscan: actors: {n}"));
+    }
+    let duplicates = sessions.duplicates;
+    pack.engine.actors().set(ActorMap::of(&sessions));
+    let reader: Box<dyn HuntSource> = match source {
+        Input::Lake { .. } => Box::new(LakeSource { lake: source.clone() }),
+        Input::Archive {
+            sources,
+            config,
+            reporter,
+            exec,
+        } => Box::new(ArchiveSource {
+            sources: sources.clone(),
+            config: (**config).clone(),
+            reporter: reporter.clone(),
+            exec: exec.clone(),
+        }),
+    };
+    let run = pack
+        .engine
+        .run(reader.as_ref(), on_finding)
+        .await
+        .context("hunt failed")?;
+    Ok(HuntStats { run, duplicates })
+}
