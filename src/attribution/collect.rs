@@ -5,6 +5,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::error::{DataFusionError, Result};
 
+use super::actor::Identity;
 use super::chain::Evidence;
 use super::issuance::{Caller, ISSUING_EVENTS, Issuance, IssuingRow};
 use super::usage::Call;
@@ -163,9 +164,13 @@ pub fn collect(batch: &RecordBatch, take: Take, ev: &mut Evidence) -> Result<()>
                 recipient: cols.get(C::Recipient, i),
                 region: cols.get(C::Region, i),
                 ip: cols.get(C::Ip, i),
-                identity_type: cols.get(C::Type, i),
-                arn: cols.get(C::Arn, i),
-                account: cols.get(C::Account, i),
+                identity: Identity {
+                    kind: cols.get(C::Type, i),
+                    arn: cols.get(C::Arn, i),
+                    account: cols.get(C::Account, i),
+                    key,
+                    ..Identity::default()
+                },
                 role_arn: cols.get(C::RoleArn, i),
                 role_name: cols.get(C::RoleName, i),
                 created: cols.get(C::Created, i),

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use super::actor::Identity;
+
 /// One key's calls in the window.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Usage {
@@ -49,12 +51,8 @@ pub struct Call<'a> {
     pub region: Option<&'a str>,
     /// `sourceIPAddress`.
     pub ip: Option<&'a str>,
-    /// `userIdentity.type`.
-    pub identity_type: Option<&'a str>,
-    /// `userIdentity.arn`.
-    pub arn: Option<&'a str>,
-    /// `userIdentity.accountId`.
-    pub account: Option<&'a str>,
+    /// The `userIdentity` members that name the caller (type, ARN, account, key).
+    pub identity: Identity<'a>,
     /// `sessionContext.sessionIssuer.arn`.
     pub role_arn: Option<&'a str>,
     /// `sessionContext.sessionIssuer.userName`.
@@ -105,9 +103,9 @@ impl Usage {
         add(&mut self.accounts, c.recipient);
         add(&mut self.regions, c.region);
         add(&mut self.ips, c.ip);
-        keep(&mut self.identity_type, c.identity_type);
-        keep(&mut self.arn, c.arn);
-        keep(&mut self.account, c.account);
+        keep(&mut self.identity_type, c.identity.kind);
+        keep(&mut self.arn, c.identity.arn);
+        keep(&mut self.account, c.identity.account);
         keep(&mut self.role_arn, c.role_arn);
         keep(&mut self.role_name, c.role_name);
         keep(&mut self.source_identity, c.source_identity);

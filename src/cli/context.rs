@@ -13,14 +13,12 @@ use crate::source::s3::S3Access;
 use crate::source::window::Scope;
 use crate::timezone::Zone;
 
-/// Stack of the run's worker threads: commands run on the pool, and planning and rule parsing recurse.
-const WORKER_STACK_BYTES: usize = 16 << 20;
-
 /// The settings of one run.
 pub struct RunContext {
     /// Worker threads for decoding and queries.
     pub threads: usize,
-    /// The run's rayon pool: every parallel loop of the run works inside it.
+    /// The run's rayon pool: the parallel loops of the run (hashing, digest checks, export's decoding)
+    /// work inside it, never in rayon's process-wide pool.
     pool: rayon::ThreadPool,
     /// The zone of times in tables.
     pub zone: Zone,
@@ -41,7 +39,6 @@ impl RunContext {
         let threads = global.threads()?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
-            .stack_size(WORKER_STACK_BYTES)
             .thread_name(|i| format!("ctscan-worker-{i}"))
             .build()?;
         let s3 = if with_s3 {
@@ -60,7 +57,8 @@ impl RunContext {
         })
     }
 
-    /// Runs `work` inside the run's pool, so that its parallel loops use the run's threads.
+    /// Runs `work` inside the run's pool, so that its parallel loops use the run's threads. Call it from
+    /// outside the pool (a command's own thread), never from work already running in it.
     pub fn install<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
         self.pool.install(work)
     }

@@ -124,6 +124,8 @@ struct Sinks {
 pub struct Feedback {
     address: String,
     sinks: Mutex<Sinks>,
+    /// Objects reported a second time: tasks that had finished were run again (an executor was lost).
+    rerun_objects: AtomicU64,
 }
 
 impl std::fmt::Debug for Feedback {
@@ -147,6 +149,7 @@ impl Feedback {
         let feedback = Arc::new(Feedback {
             address,
             sinks: Mutex::default(),
+            rerun_objects: AtomicU64::new(0),
         });
         let me = feedback.clone();
         std::thread::Builder::new()
@@ -165,6 +168,11 @@ impl Feedback {
     /// Where executors send reports.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// How many objects were reported again by a rerun of a task that had finished.
+    pub fn rerun_objects(&self) -> u64 {
+        self.rerun_objects.load(Ordering::Relaxed)
     }
 
     fn sinks(&self) -> std::sync::MutexGuard<'_, Sinks> {
@@ -216,7 +224,10 @@ impl Feedback {
                     return;
                 };
                 if !sink.told.insert(key.clone()) {
-                    return; // a rerun task's second report of the same object
+                    // A rerun task's second report of the same object: counted once, but the task had
+                    // finished, and Ballista may then count its output twice.
+                    self.rerun_objects.fetch_add(1, Ordering::Relaxed);
+                    return;
                 }
                 let (reporter, id) = (sink.reporter.clone(), sink.scan);
                 drop(sinks);

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::feedback::Feedback;
@@ -93,6 +96,31 @@ impl Target {
     /// The listener executors send their read reports to.
     pub fn feedback(&self) -> &Feedback {
         &self.feedback
+    }
+
+    /// `stream` failing instead of yielding rows once tasks that had finished were run again. When an
+    /// executor is lost, Ballista reruns the finished tasks whose output it held, and the later stages of
+    /// a plan may then read the output of those tasks twice (a grouped count comes out doubled): a run
+    /// that cannot vouch for its answer gives none. The results of a job come only after all its tasks,
+    /// reruns included, have reported, so no row of a doubtful answer is written.
+    pub fn guard(&self, stream: SendableRecordBatchStream) -> SendableRecordBatchStream {
+        use futures::StreamExt;
+        let feedback = self.feedback.clone();
+        let schema = stream.schema();
+        let checked = stream.map(move |batch| match feedback.rerun_objects() {
+            0 => batch,
+            n => Err(DataFusionError::Execution(format!(
+                "an executor was lost during the query and {n} object{} of tasks that had finished were read \
+again: the cluster may count their rows twice, so no answer is given; run the query again",
+                if n == 1 { "" } else { "s" }
+            ))),
+        });
+        Box::pin(RecordBatchStreamAdapter::new(schema, checked))
+    }
+
+    /// Whether tasks that had finished were run again (see [`Target::guard`]).
+    pub fn rerun_objects(&self) -> u64 {
+        self.feedback.rerun_objects()
     }
 
     /// A session whose queries run on the cluster, with ctscan's codecs.

@@ -20,7 +20,7 @@ use crate::progress::Reporter;
 use crate::result_batch::ResultBatch;
 use crate::source::evidence::{etag_of, mtime_of, sha256_hex};
 use crate::source::layout::{KeyClass, classify};
-use crate::source::s3::{Prefetch, S3Access};
+use crate::source::s3::Prefetch;
 use crate::source::{self, Failure, Listing, Location, ObjectRef};
 
 /// One line of the inventory.
@@ -115,7 +115,8 @@ fn objects_batch(entries: &[Entry]) -> RecordBatch {
 }
 
 /// Hashes every listed object (bytes as stored, not decompressed); S3 objects are fetched many at a time.
-fn hash_objects(listing: &Listing, reporter: &Reporter, s3: &S3Access) -> Vec<Entry> {
+fn hash_objects(listing: &Listing, reporter: &Reporter, ctx: &RunContext) -> Vec<Entry> {
+    let s3 = &ctx.s3;
     use rayon::prelude::*;
     let entry = |o: &ObjectRef, fetched: Result<Vec<u8>, DecodeError>| {
         let mut e = Entry {
@@ -148,7 +149,7 @@ fn hash_objects(listing: &Listing, reporter: &Reporter, s3: &S3Access) -> Vec<En
         .objects
         .iter()
         .partition(|o| matches!(o.location, Location::S3 { .. }));
-    let mut entries: Vec<Entry> = local.par_iter().map(|o| entry(o, fetch(o, s3))).collect();
+    let mut entries: Vec<Entry> = ctx.install(|| local.par_iter().map(|o| entry(o, fetch(o, s3))).collect());
     if !remote.is_empty() {
         let prefetch = Prefetch::start(s3, remote.into_iter().cloned().collect());
         while let Some((o, fetched)) = prefetch.next() {
@@ -174,7 +175,7 @@ pub fn run(args: LsArgs, ctx: &RunContext) -> anyhow::Result<i32> {
         let entries = if lake.is_some() {
             lake_entries
         } else {
-            hash_objects(&listing, &reporter, &ctx.s3)
+            hash_objects(&listing, &reporter, ctx)
         };
         write_batch(objects_batch(&entries), &style, &mut out)?;
         reporter.finish();

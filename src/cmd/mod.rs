@@ -16,14 +16,13 @@ use clap::Parser;
 use crate::cli::context::RunContext;
 use crate::cli::{Cli, Command};
 
-/// Parses the command line, runs the subcommand inside the run's thread pool and returns the process
-/// exit code.
+/// Parses the command line, runs the subcommand and returns the process exit code.
 pub fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse();
     // An executor reads S3 the way each client's plan says, not with its own command line's options.
     let with_s3 = !matches!(cli.command, Command::Cluster(_));
     let ctx = RunContext::new(&cli.global, with_s3)?;
-    ctx.install(|| match cli.command {
+    match cli.command {
         Command::Ls(args) => ls::run(args, &ctx),
         Command::Query(args) => query::run(args, &ctx),
         Command::Export(args) => export::run(args, &ctx),
@@ -34,5 +33,5 @@ pub fn run() -> anyhow::Result<i32> {
         Command::Report(args) => report::run(args, &ctx),
         Command::Verify(args) => verify::run(args, &ctx),
         Command::Cluster(args) => cluster::run(args, &ctx),
-    })
+    }
 }

@@ -102,6 +102,10 @@ pub fn run(args: QueryArgs, ctx: &RunContext) -> anyhow::Result<i32> {
             df = df.limit(0, Some(n))?;
         }
         let stream = df.execute_stream().await.context("query failed")?;
+        let stream = match &cluster {
+            Some(target) => target.guard(stream),
+            None => stream,
+        };
         write_stream(stream, &style, &mut out).await?;
         Ok::<_, anyhow::Error>(duplicates)
     });

@@ -34,15 +34,9 @@ pub fn run(args: ReportArgs, ctx: &RunContext) -> anyhow::Result<i32> {
             let keys = KeySet::load_all(&args.public_keys)?;
             // The delivery-gap threshold `verify` uses by default.
             let gap = chrono::Duration::hours(1);
-            let verification = verify_listing(
-                &listing,
-                &scope,
-                &keys,
-                gap,
-                args.read.max_object_size,
-                threads,
-                &ctx.s3,
-            );
+            let max = args.read.max_object_size;
+            let verification =
+                ctx.install(|| verify_listing(&listing, &scope, &keys, gap, max, threads, &ctx.s3));
             page.set_verification(&verification, keys.len());
         }
     }

@@ -34,15 +34,8 @@ pub fn run(args: VerifyArgs, ctx: &RunContext) -> anyhow::Result<i32> {
         eprintln!("ctscan: {}: {}", f.key, f.reason);
     }
     let outside = listing.objects.iter().filter(|o| o.log.is_none()).count();
-    let result = verify_listing(
-        &listing,
-        &scope,
-        &keys,
-        gap,
-        args.read.max_object_size,
-        threads,
-        &ctx.s3,
-    );
+    let max = args.read.max_object_size;
+    let result = ctx.install(|| verify_listing(&listing, &scope, &keys, gap, max, threads, &ctx.s3));
     let (n_digests, n_logs) = (result.digests_read, result.logs_read);
 
     let shown: Vec<&Finding> = result

@@ -236,9 +236,9 @@ fn killing_an_executor_mid_query_never_gives_a_wrong_answer() {
             "11",
         ],
     );
-    // Seven more trails delivering the same objects: 240,000 events, several seconds of work for the
-    // cluster, at the cost of copying files.
-    for copy in 1..=7 {
+    // Fifteen more trails delivering the same objects: 480,000 events, a few seconds of work for the
+    // cluster (about twice the second the kill waits), at the cost of copying files.
+    for copy in 1..=15 {
         for file in files_under(&base) {
             let to = archive
                 .join(format!("copy-{copy}"))

@@ -1,4 +1,4 @@
-//! End-to-end tests: they run the real `ctscan` and `ctscan-gen` binaries on real files.
+//! End-to-end tests: they run the real `ctscan` binary on real files, and generate archives with `ctscan_gen`.
 
 mod architecture;
 mod attribution;
@@ -19,6 +19,7 @@ mod query;
 mod realdata;
 mod report;
 mod rules;
+mod run_context;
 mod s3_access;
 mod s3_parity;
 mod s3_server;

@@ -245,4 +245,29 @@ mod tests {
         assert!(S3Url::parse("/data/x").is_err());
         assert!(is_s3("s3://b") && !is_s3("./s3:/b"));
     }
+
+    #[test]
+    fn an_executor_serves_one_set_of_s3_options_and_another_executor_its_own() {
+        let a = S3Options {
+            endpoint_url: Some("http://127.0.0.1:9000".into()),
+            ..S3Options::default()
+        };
+        let b = S3Options {
+            profile: Some("other".into()),
+            ..S3Options::default()
+        };
+        let first = ServedS3::default();
+        assert_eq!(first.access_for(a.clone()).unwrap().options(), &a);
+        // How many requests fly at once is the executor's own business.
+        let busier = S3Options {
+            concurrency: 1,
+            ..a.clone()
+        };
+        assert_eq!(first.access_for(busier).unwrap().options(), &a);
+        let err = first.access_for(b.clone()).unwrap_err();
+        assert!(err.contains("start an executor per set of S3 options"), "{err}");
+        // The state is the executor's, not the process's: another executor serves other options.
+        let second = ServedS3::default();
+        assert_eq!(second.access_for(b.clone()).unwrap().options(), &b);
+    }
 }

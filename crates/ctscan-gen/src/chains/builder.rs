@@ -93,5 +93,7 @@ impl Builder {
     }
 }
 
+/// Seconds in a minute, for times relative to `T`.
 pub(super) const MIN: i64 = 60;
+/// Seconds in an hour, for times relative to `T`.
 pub(super) const HOUR: i64 = 3600;

@@ -25,6 +25,7 @@ pub(super) fn regions(opts: &GenOptions) -> (String, String) {
     (names[0].clone(), names[1 % names.len()].clone())
 }
 
+/// The `userIdentity` of IAM user `user` (name, id, key) calling with its long-term key.
 pub(super) fn iam_user(account: &str, user: (&str, &str, &str)) -> Value {
     json!({
         "type": "IAMUser",
@@ -36,14 +37,18 @@ pub(super) fn iam_user(account: &str, user: (&str, &str, &str)) -> Value {
     })
 }
 
+/// The ARN of `role` (name, path, id) in `account`.
 pub(super) fn role_arn(account: &str, role: (&str, &str, &str)) -> String {
     format!("arn:aws:iam::{account}:role{}{}", role.1, role.0)
 }
 
+/// The ARN of session `session` of `role` in `account`.
 pub(super) fn session_arn(account: &str, role: (&str, &str, &str), session: &str) -> String {
     format!("arn:aws:sts::{account}:assumed-role/{}/{session}", role.0)
 }
 
+/// The `userIdentity` of session `session` of `role` in `account`, created at `created`, calling with
+/// `key`.
 pub(super) fn role_session(
     account: &str,
     role: (&str, &str, &str),
@@ -63,6 +68,7 @@ pub(super) fn role_session(
     )
 }
 
+/// `identity` calling from `ip` with `agent`, as a client outside AWS.
 pub(super) fn who(identity: Value, ip: &str, agent: &str) -> Who {
     Who {
         identity,
@@ -81,6 +87,7 @@ pub(super) fn cli(w: &Who, command: &str) -> Who {
     w
 }
 
+/// The `credentials` an issuing call returns: `key`, a session token, and when they expire.
 pub(super) fn credentials(rng: &mut SmallRng, key: &str, until: DateTime<Utc>) -> Value {
     json!({"accessKeyId": key, "sessionToken": session_token(rng), "expiration": expiration(until)})
 }
@@ -145,12 +152,14 @@ pub(super) fn assume_with_saml(
     (who(identity, "", ""), api)
 }
 
+/// `ListBuckets`, as the CLI's `s3 ls` calls it.
 pub(super) fn list_buckets(rng: &mut SmallRng) -> Api {
     Api::new("s3.amazonaws.com", "ListBuckets", true)
         .params(json!({"Host": "s3.amazonaws.com"}))
         .extra(s3_extra(rng, 0, 3100, true))
 }
 
+/// Bucket `kind` of `account` in `region`, named like the realistic world's buckets.
 pub(super) fn bucket(account: &str, kind: &str, region: &str) -> String {
     format!(
         "acme-{}-{kind}-{region}",
@@ -158,6 +167,7 @@ pub(super) fn bucket(account: &str, kind: &str, region: &str) -> String {
     )
 }
 
+/// `GetObject` of `key` in `bucket` (a data event).
 pub(super) fn get_object(rng: &mut SmallRng, account: &str, bucket: &str, key: &str, region: &str) -> Api {
     let bytes = rng.random_range(20_000..900_000);
     Api::new("s3.amazonaws.com", "GetObject", true)
@@ -169,6 +179,7 @@ pub(super) fn get_object(rng: &mut SmallRng, account: &str, bucket: &str, key: &
         .data()
 }
 
+/// `PutObject` of `key` in `bucket`, encrypted with KMS (a data event).
 pub(super) fn put_object(rng: &mut SmallRng, account: &str, bucket: &str, key: &str, region: &str) -> Api {
     let bytes = rng.random_range(200_000..40_000_000);
     Api::new("s3.amazonaws.com", "PutObject", false)

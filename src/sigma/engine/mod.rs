@@ -1,0 +1,295 @@
+//! The hunt engine: every selected rule evaluated in one pass over the events. Each row is tested only
+//! against the rules that can match its `eventName` ([`NameIndex`]) and the few rules that look at every
+//! event; a rule reads only its own columns. Matched rows become findings at once when the row is whole;
+//! rows a gated read left partial, and the events of correlation windows, are read back whole after the
+//! pass, so memory holds what findings need rather than every matched event. This module compiles the
+//! pack and plans the read; [`pass`] runs it.
+
+mod pass;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::{Expr, ScalarUDF};
+use datafusion::prelude::ident;
+
+use super::allow::Allow;
+use super::compile::detection_expr;
+use super::correlation::CorrType;
+use super::error::SigmaError;
+use super::field::{FieldValues, resolve};
+use super::name_gate::{NameGate, NameIndex, NamedByRules};
+use super::rule::{LoadFailure, Rule, RuleKind};
+use super::select::find;
+use crate::attribution::actor::{Actors, bind_actors};
+use crate::decode::gate::RowGate;
+use crate::schema::{OBJECT_KEY, events_schema};
+
+/// How a hunt wants its events read: an archive decoder builds costly columns only for rows the gate
+/// wants; a columnar source returns only rows the prefilter admits, decoding other columns for those only.
+#[derive(Debug, Clone)]
+pub struct ReadPlan {
+    /// Every column for rows a gated rule may match, the always-needed columns for the rest.
+    pub gate: RowGate,
+    /// True for every row some rule may match (a superset of the matches).
+    pub prefilter: Expr,
+}
+
+/// Where a hunt reads its events.
+#[async_trait]
+pub trait HuntSource: Send + Sync {
+    /// The events of the window. A source that honours the plan's gate returns every row (gated rows
+    /// partial); one that applies the prefilter returns whole rows, only those it admits.
+    async fn events(&self, plan: &ReadPlan) -> Result<DataFrame, SigmaError>;
+    /// Whether [`HuntSource::events`] returns every row, gated (raw archives), rather than prefiltered
+    /// whole rows (lakes).
+    fn gates(&self) -> bool;
+    /// The number of events in the window, for a source whose reads are prefiltered.
+    async fn count(&self) -> Result<u64, SigmaError>;
+    /// The whole events of these objects (at least those; the engine picks the rows it needs).
+    async fn fetch(&self, objects: BTreeSet<String>) -> Result<DataFrame, SigmaError>;
+}
+
+/// A correlation ready to evaluate: the rule, and for each referenced rule its index among the detections.
+struct CorrelationPlan {
+    rule: Arc<Rule>,
+    names: Vec<String>,
+    allows: Vec<usize>,
+}
+
+/// Compiled rules, ready to run over any `events` table.
+pub struct Engine {
+    detections: Vec<Arc<Rule>>,
+    exprs: Vec<Expr>,
+    gates: Arc<Vec<NameGate>>,
+    /// For each detection, the suppression entries that apply to it.
+    det_allows: Vec<Vec<usize>>,
+    /// For each detection, the correlations (index, position in their rule list) it feeds.
+    feeds: Vec<Vec<(usize, usize)>>,
+    correlations: Vec<CorrelationPlan>,
+    allows: Vec<Allow>,
+    /// The run's actors, which the `actor` field and the findings answer from.
+    actors: Actors,
+}
+
+/// Counts of one run.
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    /// Events read.
+    pub events: u64,
+    /// Findings written.
+    pub findings: u64,
+    /// Events read a second time, whole, for findings.
+    pub refetched: u64,
+}
+
+/// Rule name used in correlation aliases: the `name`, else the id.
+fn alias_name(r: &Rule) -> String {
+    r.name.clone().unwrap_or_else(|| r.id.clone())
+}
+
+/// The events-schema columns an expression reads.
+fn columns_of(e: &Expr) -> BTreeSet<String> {
+    e.column_refs().into_iter().map(|c| c.name.clone()).collect()
+}
+
+impl Engine {
+    /// Compiles rules (as [`super::select::select`] chose them); rules that cannot compile are returned as
+    /// failures and left out, with the correlations that need them.
+    pub fn new(rules: Vec<Rule>, mut allows: Vec<Allow>) -> (Engine, Vec<LoadFailure>) {
+        let actors = Actors::default();
+        for a in &mut allows {
+            a.expr = bind_actors(a.expr.clone(), &actors);
+        }
+        let mut failures = Vec::new();
+        let mut detections: Vec<Arc<Rule>> = Vec::new();
+        let mut exprs = Vec::new();
+        let mut gates = Vec::new();
+        let mut corr_rules = Vec::new();
+        for r in rules {
+            match &r.kind {
+                RuleKind::Detection(d) => match detection_expr(d) {
+                    Ok(e) => {
+                        exprs.push(bind_actors(e, &actors));
+                        gates.push(NameGate::of(d));
+                        detections.push(Arc::new(r));
+                    }
+                    Err(e) => failures.push(LoadFailure {
+                        file: r.source.clone(),
+                        reason: format!("{}: {e}", r.id),
+                    }),
+                },
+                RuleKind::Correlation(_) => corr_rules.push(r),
+            }
+        }
+        let det_rules: Vec<Rule> = detections.iter().map(|r| (**r).clone()).collect();
+        let mut feeds = vec![Vec::new(); detections.len()];
+        let mut correlations = Vec::new();
+        for r in corr_rules {
+            let RuleKind::Correlation(c) = &r.kind else {
+                continue;
+            };
+            let mut bases = Vec::new();
+            let mut names = Vec::new();
+            for reference in &c.rules {
+                match find(&det_rules, reference) {
+                    Some(b) => {
+                        let idx = det_rules.iter().position(|x| x.id == b.id).expect("found above");
+                        bases.push(idx);
+                        names.push(alias_name(b));
+                    }
+                    None => break,
+                }
+            }
+            if bases.len() != c.rules.len() {
+                failures.push(LoadFailure {
+                    file: r.source.clone(),
+                    reason: format!("{}: a rule this correlation needs did not load", r.id),
+                });
+                continue;
+            }
+            let ci = correlations.len();
+            for (pos, b) in bases.iter().enumerate() {
+                feeds[*b].push((ci, pos));
+            }
+            let allow_idx = (0..allows.len())
+                .filter(|&j| allows[j].applies_to(&r.id, r.name.as_deref()))
+                .collect();
+            correlations.push(CorrelationPlan {
+                rule: Arc::new(r),
+                names,
+                allows: allow_idx,
+            });
+        }
+        let det_allows = detections
+            .iter()
+            .map(|r| {
+                (0..allows.len())
+                    .filter(|&j| allows[j].applies_to(&r.id, r.name.as_deref()))
+                    .collect()
+            })
+            .collect();
+        (
+            Engine {
+                detections,
+                exprs,
+                gates: Arc::new(gates),
+                det_allows,
+                feeds,
+                correlations,
+                allows,
+                actors,
+            },
+            failures,
+        )
+    }
+
+    /// The actors the engine's rules and findings answer from: the run fills them once its credential chains
+    /// are resolved.
+    pub fn actors(&self) -> &Actors {
+        &self.actors
+    }
+
+    /// A Sigma field's values, with the `actor` field answering from the run's actors.
+    fn resolve(&self, path: &str) -> FieldValues {
+        let mut values = resolve(path);
+        values.expr = bind_actors(values.expr, &self.actors);
+        values
+    }
+
+    /// Number of rules that will run (detections and correlations).
+    pub fn rule_count(&self) -> usize {
+        self.detections.len() + self.correlations.len()
+    }
+
+    /// The columns every row needs: those of the rules that look at every event, of the suppressions, of
+    /// what correlations read, and what locates and places an event.
+    fn always_columns(&self) -> BTreeSet<String> {
+        let mut cols: BTreeSet<String> = [
+            "eventTime",
+            "eventName",
+            "eventID",
+            "recipientAccountId",
+            OBJECT_KEY,
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        for (e, g) in self.exprs.iter().zip(self.gates.iter()) {
+            if g.is_any() {
+                cols.extend(columns_of(e));
+            }
+        }
+        for a in &self.allows {
+            cols.extend(columns_of(&a.expr));
+        }
+        // `first_seen` notes the groups of every event.
+        for plan in &self.correlations {
+            if let RuleKind::Correlation(c) = &plan.rule.kind
+                && c.kind == CorrType::FirstSeen
+            {
+                for g in &c.group_by {
+                    cols.extend(columns_of(&self.resolve(g).expr));
+                }
+            }
+        }
+        // A correlation fed by a rule that sees every row reads its fields on partial rows too.
+        for (d, gate) in self.gates.iter().enumerate() {
+            if !gate.is_any() {
+                continue;
+            }
+            for &(ci, pos) in &self.feeds[d] {
+                let plan = &self.correlations[ci];
+                if let RuleKind::Correlation(c) = &plan.rule.kind {
+                    for f in c.fields_for(&plan.names[pos]) {
+                        cols.extend(columns_of(&self.resolve(&f).expr));
+                    }
+                }
+            }
+        }
+        cols
+    }
+
+    /// Every column the pass reads: the always-needed ones and those of every rule and correlation.
+    fn read_columns(&self) -> BTreeSet<String> {
+        let mut cols = self.always_columns();
+        for e in &self.exprs {
+            cols.extend(columns_of(e));
+        }
+        for plan in &self.correlations {
+            if let RuleKind::Correlation(c) = &plan.rule.kind {
+                for name in &plan.names {
+                    for f in c.fields_for(name) {
+                        cols.extend(columns_of(&self.resolve(&f).expr));
+                    }
+                }
+            }
+        }
+        cols
+    }
+
+    /// How to read for these rules: the row gate of a raw read, and the prefilter of a columnar one.
+    pub fn read_plan(&self) -> ReadPlan {
+        let schema = events_schema();
+        let always: Vec<usize> = self
+            .always_columns()
+            .iter()
+            .filter_map(|c| schema.index_of(c).ok())
+            .collect();
+        let index = NameIndex::new(self.gates.clone());
+        let named = Arc::new(ScalarUDF::new_from_impl(NamedByRules::new(index.clone())));
+        let prefilter = self
+            .exprs
+            .iter()
+            .zip(self.gates.iter())
+            .filter(|(_, g)| g.is_any())
+            .map(|(e, _)| e.clone())
+            .fold(named.call(vec![ident("eventName")]), Expr::or);
+        ReadPlan {
+            gate: RowGate::new(Box::new(index), &always),
+            prefilter,
+        }
+    }
+}
