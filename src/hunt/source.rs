@@ -35,14 +35,14 @@ pub struct ArchiveSource {
 }
 
 impl ArchiveSource {
-    async fn table(&self, config: ScanConfig) -> Result<DataFrame, SigmaError> {
+    async fn table(&self, config: ScanConfig, copies: Copies) -> Result<DataFrame, SigmaError> {
         let mut ctx = self.exec.session().map_err(df_error)?;
         let table = EventsTable::new(self.sources.clone(), config, self.reporter.clone());
         if self.exec.is_cluster() {
             table.list_ahead().map_err(df_error)?;
         }
         let table = Arc::new(table);
-        register_events(&mut ctx, table, Copies::Fold).map_err(df_error)?;
+        register_events(&mut ctx, table, copies).map_err(df_error)?;
         Ok(ctx.table("events").await?)
     }
 }
@@ -53,14 +53,14 @@ impl HuntSource for ArchiveSource {
         if self.exec.is_cluster() {
             // On a cluster the executors run the prefilter, as a lake's reader does, and only the rows
             // some rule can match come back.
-            let df = self.table(self.config.clone()).await?;
+            let df = self.table(self.config.clone(), Copies::Fold).await?;
             return Ok(df.filter(plan.prefilter.clone())?);
         }
         let config = ScanConfig {
             gate: Some(plan.gate.clone()),
             ..self.config.clone()
         };
-        self.table(config).await
+        self.table(config, Copies::Fold).await
     }
 
     fn gates(&self) -> bool {
@@ -69,7 +69,11 @@ impl HuntSource for ArchiveSource {
 
     async fn count(&self) -> Result<u64, SigmaError> {
         if self.exec.is_cluster() {
-            return Ok(self.table(self.config.clone()).await?.count().await? as u64);
+            return Ok(self
+                .table(self.config.clone(), Copies::Fold)
+                .await?
+                .count()
+                .await? as u64);
         }
         Ok(0)
     }
@@ -80,7 +84,9 @@ impl HuntSource for ArchiveSource {
             only_objects: Some(Arc::new(objects)),
             ..self.config.clone()
         };
-        self.table(config).await
+        // Every copy: the pass kept one copy of each event, and the engine looks for that copy by its
+        // object. Folding again here could keep the other copy of a duplicate delivery.
+        self.table(config, Copies::Count).await
     }
 }
 
@@ -91,7 +97,7 @@ pub struct LakeSource {
 }
 
 impl LakeSource {
-    async fn table(&self) -> Result<DataFrame, SigmaError> {
+    async fn table(&self, copies: Copies) -> Result<DataFrame, SigmaError> {
         let mut ctx = self.lake.session().map_err(df_error)?;
         push_filters_into_parquet(&ctx).await.map_err(df_error)?;
         let table = self
@@ -99,7 +105,7 @@ impl LakeSource {
             .table(self.lake.scope().clone(), None)
             .await
             .map_err(df_error)?;
-        register_events(&mut ctx, table, Copies::Fold).map_err(df_error)?;
+        register_events(&mut ctx, table, copies).map_err(df_error)?;
         Ok(ctx.table("events").await?)
     }
 }
@@ -107,7 +113,7 @@ impl LakeSource {
 #[async_trait]
 impl HuntSource for LakeSource {
     async fn events(&self, plan: &ReadPlan) -> Result<DataFrame, SigmaError> {
-        Ok(self.table().await?.filter(plan.prefilter.clone())?)
+        Ok(self.table(Copies::Fold).await?.filter(plan.prefilter.clone())?)
     }
 
     fn gates(&self) -> bool {
@@ -115,14 +121,82 @@ impl HuntSource for LakeSource {
     }
 
     async fn count(&self) -> Result<u64, SigmaError> {
-        Ok(self.table().await?.count().await? as u64)
+        Ok(self.table(Copies::Fold).await?.count().await? as u64)
     }
 
     async fn fetch(&self, objects: BTreeSet<String>) -> Result<DataFrame, SigmaError> {
         let list = objects.into_iter().map(lit).collect();
+        // Every copy, as for an archive (see `ArchiveSource::fetch`).
         Ok(self
-            .table()
+            .table(Copies::Count)
             .await?
             .filter(ident(OBJECT_KEY).in_list(list, false))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::io::Write;
+
+    use datafusion::arrow::array::{Array, StringArray};
+
+    use super::*;
+    use crate::progress::ReportOptions;
+
+    /// Two byte-identical deliveries of the same two events, in two region folders of one account.
+    fn duplicated_archive(root: &std::path::Path) -> Vec<String> {
+        let records = br#"{"Records":[
+            {"eventTime":"2026-03-03T10:00:00Z","eventName":"StopLogging","eventID":"e1","recipientAccountId":"111122223333","awsRegion":"us-east-1"},
+            {"eventTime":"2026-03-03T10:00:01Z","eventName":"DeleteTrail","eventID":"e2","recipientAccountId":"111122223333","awsRegion":"us-east-1"}]}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(records).unwrap();
+        let bytes = gz.finish().unwrap();
+        ["us-east-1", "us-west-2"]
+            .iter()
+            .map(|region| {
+                let dir = root.join(format!("AWSLogs/111122223333/CloudTrail/{region}/2026/03/03"));
+                std::fs::create_dir_all(&dir).unwrap();
+                let file = dir.join(format!(
+                    "111122223333_CloudTrail_{region}_20260303T1005Z_abcdefabcdefabcd.json.gz"
+                ));
+                std::fs::write(&file, &bytes).unwrap();
+                file.display().to_string()
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reading_events_again_returns_every_copy_of_a_duplicate_delivery() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = duplicated_archive(dir.path());
+        let source = ArchiveSource {
+            sources: vec![dir.path().display().to_string()],
+            config: ScanConfig {
+                threads: 2,
+                ..ScanConfig::default()
+            },
+            reporter: Arc::new(Reporter::new(ReportOptions::default())),
+            exec: Exec::local(2),
+        };
+        // The pass may have kept e1's copy from one object and e2's from the other: reading both objects
+        // again must give back both copies of each, so each is found where the pass saw it.
+        let wanted: BTreeSet<String> = objects.iter().cloned().collect();
+        let batches = source.fetch(wanted).await.unwrap().collect().await.unwrap();
+        let mut seen = BTreeSet::new();
+        for b in &batches {
+            let key = b.column_by_name(OBJECT_KEY).unwrap();
+            let key = key.as_any().downcast_ref::<StringArray>().unwrap();
+            let id = b.column_by_name("eventID").unwrap();
+            let id = id.as_any().downcast_ref::<StringArray>().unwrap();
+            for i in 0..b.num_rows() {
+                seen.insert((key.value(i).to_string(), id.value(i).to_string()));
+            }
+        }
+        let want: BTreeSet<(String, String)> = objects
+            .iter()
+            .flat_map(|o| [(o.clone(), "e1".to_string()), (o.clone(), "e2".to_string())])
+            .collect();
+        assert_eq!(seen, want);
     }
 }
