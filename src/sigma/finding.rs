@@ -10,6 +10,7 @@ use super::event::format_time;
 use super::rule::{Level, Rule};
 use crate::attribution::Origin;
 use crate::attribution::actor::{Actors, Identity};
+use crate::source::evidence::sha256_hex;
 
 /// The key columns of a finding, in output order: (output name, path in the event).
 pub const KEY_COLUMNS: &[(&str, &str)] = &[
@@ -127,6 +128,29 @@ impl Finding {
         actor_of(&self.actors, &self.event)
     }
 
+    /// A stable id: the same finding gets the same id in every run over the same events, whichever copy of
+    /// a duplicate delivery was read, so a consumer can drop repeats across runs. It is derived from the
+    /// rule and the event (`recipientAccountId` and `eventID`, or the whole event when it has no id), or
+    /// for a correlation from the rule, its group and the start of its window.
+    pub fn id(&self) -> String {
+        let mut text = format!("{}\u{0}", self.rule.id);
+        match &self.correlation {
+            Some(c) => {
+                for (k, v) in &c.group {
+                    text.push_str(&format!("{k}={v}\u{0}"));
+                }
+                text.push_str(&c.first.unwrap_or_default().to_string());
+            }
+            None => match self.event.get("eventID").and_then(Value::as_str) {
+                Some(id) if !id.is_empty() => {
+                    text.push_str(&format!("{}\u{0}{id}", key_of(&self.event, "recipientAccountId")))
+                }
+                _ => text.push_str(&self.event.to_string()),
+            },
+        }
+        sha256_hex(text.as_bytes())[..32].to_string()
+    }
+
     /// Time of the first event in microseconds (a plain finding has one event).
     pub fn first_time(&self) -> Option<i64> {
         self.correlation.as_ref().and_then(|c| c.first).or(self.time)
@@ -143,6 +167,7 @@ impl Finding {
     /// The finding as one JSON object: rule identity, key columns, object, and the event(s).
     pub fn to_json(&self) -> Value {
         let mut m = serde_json::Map::new();
+        m.insert("findingId".into(), json!(self.id()));
         m.insert("ruleId".into(), json!(self.rule.id));
         m.insert("ruleTitle".into(), json!(self.rule.title));
         m.insert("level".into(), json!(self.rule.level.as_str()));
