@@ -4,6 +4,7 @@
 //! second pass reads only issuing events, everywhere in the archive, from 36 hours before the window.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chrono::Duration;
@@ -14,8 +15,8 @@ use super::chain::{Credential, Evidence, Origin};
 use super::collect::{COLUMNS, Take, collect, issuing_names_sql};
 use super::issuance::ISSUING_EVENTS;
 use crate::decode::gate::{NameSet, RowGate};
-use crate::events::dedup::Copies;
-use crate::events::session::{push_filters_into_parquet, register_events};
+use crate::events::copy_choice::{ChoiceMode, CopyChoice};
+use crate::events::session::{push_filters_into_parquet, register_events_choosing};
 use crate::input::Input;
 use crate::schema::column_index;
 use crate::source::window::{Scope, Window};
@@ -135,13 +136,20 @@ async fn gather(ctx: &SessionContext, sql: &str, take: Take, ev: &mut Evidence) 
     Ok(())
 }
 
-async fn read(source: &Input, scope: Scope, take: Take, ev: &mut Evidence) -> anyhow::Result<u64> {
+async fn read(
+    source: &Input,
+    scope: Scope,
+    take: Take,
+    learn: Option<Arc<CopyChoice>>,
+    ev: &mut Evidence,
+) -> anyhow::Result<u64> {
     let mut ctx = source.session()?;
     if source.is_lake() {
         push_filters_into_parquet(&ctx).await?;
     }
     let table = source.table(scope, Some(issuing_gate())).await?;
-    let duplicates = register_events(&mut ctx, table, Copies::Fold)?;
+    let learn = learn.map(|c| (c, ChoiceMode::Learn));
+    let duplicates = register_events_choosing(&mut ctx, table, learn)?;
     let issuing = format!(
         "SELECT {COLUMNS} FROM events WHERE eventName IN ({}) AND errorCode IS NULL",
         issuing_names_sql()
@@ -171,9 +179,15 @@ userIdentity.sessionContext.sourceIdentity AS uSourceIdentity";
 
 /// Builds the chains of the run's window, looking back before it when needed.
 pub async fn build(source: &Input) -> anyhow::Result<Sessions> {
+    build_learning(source, None).await
+}
+
+/// [`build`], its read of the window also learning which copy of each duplicated event the run keeps
+/// (see [`CopyChoice`]): the chains read every event of the window anyway.
+pub async fn build_learning(source: &Input, learn: Option<Arc<CopyChoice>>) -> anyhow::Result<Sessions> {
     let scope = source.scope().clone();
     let mut ev = Evidence::default();
-    let duplicates = read(source, scope.clone(), Take::Everything, &mut ev).await?;
+    let duplicates = read(source, scope.clone(), Take::Everything, learn, &mut ev).await?;
     let missing = ev.missing_links();
     let narrowed = scope.window.from.is_some() || !scope.accounts.is_empty() || !scope.regions.is_empty();
     let mut notes = Vec::new();
@@ -186,7 +200,7 @@ pub async fn build(source: &Input) -> anyhow::Result<Sessions> {
             },
             ..Scope::default()
         };
-        read(source, wider, Take::Issuances, &mut ev).await?;
+        read(source, wider, Take::Issuances, None, &mut ev).await?;
         let found = missing.iter().filter(|k| ev.issuances.contains_key(*k)).count();
         notes.push(format!(
             "issuing events of {} credential{} were not in the window: looked for them {}in every account and \

@@ -12,5 +12,5 @@ pub mod kind;
 pub mod sessions_table;
 pub mod usage;
 
-pub use build::{Sessions, build};
+pub use build::{Sessions, build, build_learning};
 pub use chain::{Credential, Origin};

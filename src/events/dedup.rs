@@ -25,6 +25,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::StreamExt;
 
+use super::copy_choice::{ChoiceMode, CopyChoice};
 use crate::text_column::TextColumn;
 
 const SHARDS: usize = 64;
@@ -68,26 +69,29 @@ impl SeenEvents {
         self.duplicates.load(Ordering::Relaxed)
     }
 
-    /// For each row of a batch, whether it is the first copy of its event; a later copy is counted as a
-    /// duplicate. Records without an `eventID` cannot be told apart and are always first. Each shard is
-    /// locked once per batch, not once per row.
-    pub fn first_rows(&self, ids: &dyn Array, accounts: &dyn Array) -> Result<BooleanArray> {
+    /// The (`eventID`, `recipientAccountId`) digest of each row; `None` for rows without an `eventID`,
+    /// which cannot be told apart.
+    pub fn digests(ids: &dyn Array, accounts: &dyn Array) -> Result<Vec<Option<u128>>> {
         let rows = ids.len();
         let (ids, accounts) = (TextColumn::of(ids)?, TextColumn::of(accounts)?);
-        let digests: Vec<Option<u128>> = (0..rows)
+        Ok((0..rows)
             .map(|i| {
                 ids.get(i)
                     .map(|id| digest(id, accounts.get(i).unwrap_or_default()))
             })
-            .collect();
-        let mut first = vec![true; rows];
+            .collect())
+    }
+
+    /// For each digest, whether this is the first time it is met (rows without one always are); nothing
+    /// is counted. Each shard is locked once per call, not once per row.
+    pub fn first_of(&self, digests: &[Option<u128>]) -> Vec<bool> {
+        let mut first = vec![true; digests.len()];
         let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); SHARDS];
         for (i, d) in digests.iter().enumerate() {
             if let Some(d) = d {
                 by_shard[(*d as usize) % SHARDS].push(i);
             }
         }
-        let mut later = 0;
         for (shard, members) in self.shards.iter().zip(&by_shard) {
             if members.is_empty() {
                 continue;
@@ -98,11 +102,22 @@ impl SeenEvents {
                     && !set.insert(d)
                 {
                     first[i] = false;
-                    later += 1;
                 }
             }
         }
-        self.duplicates.fetch_add(later, Ordering::Relaxed);
+        first
+    }
+
+    /// Counts `n` more later copies.
+    pub fn add_duplicates(&self, n: u64) {
+        self.duplicates.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// For each row of a batch, whether it is the first copy of its event; a later copy is counted as a
+    /// duplicate. Records without an `eventID` cannot be told apart and are always first.
+    pub fn first_rows(&self, ids: &dyn Array, accounts: &dyn Array) -> Result<BooleanArray> {
+        let first = self.first_of(&SeenEvents::digests(ids, accounts)?);
+        self.add_duplicates(first.iter().filter(|f| !**f).count() as u64);
         Ok(first.into_iter().map(Some).collect())
     }
 }
@@ -126,6 +141,8 @@ pub struct DedupTable {
     /// The most copies any one scan saw (every scan of a run sees the same records).
     duplicates: Arc<AtomicU64>,
     remote: Option<RemoteDedup>,
+    /// Which copy to keep, when the run chooses deterministically (see [`CopyChoice`]).
+    choice: Option<(Arc<CopyChoice>, ChoiceMode)>,
 }
 
 /// A dedup that runs on other machines (a cluster): its rows are hash-partitioned by event so each task
@@ -154,7 +171,14 @@ impl DedupTable {
             copies,
             duplicates: Arc::default(),
             remote: None,
+            choice: None,
         }
+    }
+
+    /// The table choosing which copy to keep with `choice` (see [`CopyChoice`]).
+    pub fn with_choice(mut self, choice: Arc<CopyChoice>, mode: ChoiceMode) -> DedupTable {
+        self.choice = Some((choice, mode));
+        self
     }
 
     /// The dedup of a client's table, as a cluster's scheduler plans it.
@@ -218,8 +242,13 @@ impl TableProvider for DedupTable {
         let wanted: Vec<usize> = projection
             .cloned()
             .unwrap_or_else(|| (0..schema.fields().len()).collect());
+        let object_col = schema.index_of(crate::schema::OBJECT_KEY)?;
         let mut read = wanted.clone();
-        for c in [id_col, account_col] {
+        let mut needed = vec![id_col, account_col];
+        if self.choice.is_some() {
+            needed.push(object_col);
+        }
+        for c in needed {
             if !read.contains(&c) {
                 read.push(c);
             }
@@ -228,14 +257,18 @@ impl TableProvider for DedupTable {
         let input = self.inner.scan(state, Some(&read), filters, None).await?;
         let keep: Vec<usize> = (0..wanted.len()).collect();
         let pos = |c: usize| read.iter().position(|r| *r == c).unwrap_or_default();
-        Ok(Arc::new(DedupExec::new(
+        let mut exec = DedupExec::new(
             input,
             (pos(id_col), pos(account_col)),
             keep,
             self.copies,
             self.duplicates.clone(),
             self.remote.clone(),
-        )?))
+        )?;
+        if let Some((choice, mode)) = &self.choice {
+            exec.choice = Some((choice.clone(), *mode, pos(object_col)));
+        }
+        Ok(Arc::new(exec))
     }
 }
 
@@ -249,6 +282,8 @@ pub struct DedupExec {
     seen: Arc<SeenEvents>,
     total: Arc<AtomicU64>,
     remote: Option<RemoteDedup>,
+    /// The run's choice of copies, its mode, and the position of `objectKey` in the input.
+    choice: Option<(Arc<CopyChoice>, ChoiceMode, usize)>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
 }
@@ -279,6 +314,7 @@ impl DedupExec {
             seen: Arc::default(),
             total,
             remote,
+            choice: None,
             schema,
             properties,
         })
@@ -291,9 +327,24 @@ impl DedupExec {
     }
 
     fn filter(&self, batch: &RecordBatch, mine: &AtomicU64) -> Result<RecordBatch> {
-        let first = self
-            .seen
-            .first_rows(batch.column(self.key.0), batch.column(self.key.1))?;
+        let (ids, accounts) = (batch.column(self.key.0), batch.column(self.key.1));
+        let first = match &self.choice {
+            None => self.seen.first_rows(ids, accounts)?,
+            Some((choice, mode, object)) => {
+                let digests = SeenEvents::digests(ids, accounts)?;
+                let objects = batch.column(*object);
+                match mode {
+                    ChoiceMode::Keep => choice.keep(&digests, objects, &self.seen)?,
+                    ChoiceMode::Learn => {
+                        choice.learn(&digests, objects)?;
+                        let first = self.seen.first_of(&digests);
+                        self.seen
+                            .add_duplicates(first.iter().filter(|f| !**f).count() as u64);
+                        first.into_iter().map(Some).collect()
+                    }
+                }
+            }
+        };
         mine.fetch_add(first.false_count() as u64, Ordering::Relaxed);
         self.total.fetch_max(self.seen.duplicates(), Ordering::Relaxed);
         let batch = match self.copies {
@@ -357,14 +408,16 @@ impl ExecutionPlan for DedupExec {
         let input = children
             .pop()
             .ok_or_else(|| DataFusionError::Internal("DedupExec needs its input".into()))?;
-        Ok(Arc::new(DedupExec::new(
+        let mut exec = DedupExec::new(
             input,
             self.key,
             self.keep.clone(),
             self.copies,
             self.total.clone(),
             self.remote.clone(),
-        )?))
+        )?;
+        exec.choice = self.choice.clone();
+        Ok(Arc::new(exec))
     }
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
@@ -377,6 +430,7 @@ impl ExecutionPlan for DedupExec {
             seen: self.seen.clone(),
             total: self.total.clone(),
             remote: self.remote.clone(),
+            choice: self.choice.clone(),
             schema: self.schema.clone(),
             properties: self.properties.clone(),
         };

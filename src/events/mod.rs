@@ -3,6 +3,7 @@
 //! the DataFusion [`session`] settings every command shares.
 
 pub mod archive_table;
+pub mod copy_choice;
 pub mod dedup;
 pub mod scan;
 pub mod session;

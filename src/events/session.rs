@@ -8,6 +8,7 @@ use anyhow::Context;
 use datafusion::catalog::TableProvider;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::events::copy_choice::{ChoiceMode, CopyChoice};
 use crate::events::dedup::{Copies, DedupTable};
 
 /// The async runtime DataFusion runs on, sized like the decode pool.
@@ -97,8 +98,25 @@ pub fn register_events(
     table: Arc<dyn TableProvider>,
     copies: Copies,
 ) -> anyhow::Result<Arc<AtomicU64>> {
+    register_dedup(ctx, DedupTable::new(table, copies))
+}
+
+/// [`register_events`] folding copies with the run's `choice` of which copy to keep, learning it or
+/// keeping what was learned (see [`CopyChoice`]).
+pub fn register_events_choosing(
+    ctx: &mut SessionContext,
+    table: Arc<dyn TableProvider>,
+    choice: Option<(Arc<CopyChoice>, ChoiceMode)>,
+) -> anyhow::Result<Arc<AtomicU64>> {
+    let dedup = DedupTable::new(table, Copies::Fold);
+    match choice {
+        Some((choice, mode)) => register_dedup(ctx, dedup.with_choice(choice, mode)),
+        None => register_dedup(ctx, dedup),
+    }
+}
+
+fn register_dedup(ctx: &mut SessionContext, dedup: DedupTable) -> anyhow::Result<Arc<AtomicU64>> {
     datafusion_functions_json::register_all(ctx)?;
-    let dedup = DedupTable::new(table, copies);
     let counter = dedup.counter();
     ctx.register_table("events", Arc::new(dedup))?;
     Ok(counter)

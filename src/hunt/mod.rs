@@ -6,10 +6,12 @@
 pub mod source;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
 use crate::attribution::{self, actor::ActorMap};
+use crate::events::copy_choice::CopyChoice;
 use crate::input::Input;
 use crate::progress::Reporter;
 use crate::sigma::engine::{Engine, HuntSource, RunStats};
@@ -116,7 +118,10 @@ pub async fn run(
     on_finding: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
 ) -> anyhow::Result<HuntStats> {
     // Chains first: findings and `group-by: actor` correlations name the origin of each credential.
-    let sessions = attribution::build(source)
+    // On one machine the chains' read of the window also learns which copy of each duplicated event to
+    // keep, so every run keeps (and names) the same one. A cluster folds copies where they meet.
+    let choice = (!source.exec().is_cluster()).then(|| Arc::new(CopyChoice::default()));
+    let sessions = attribution::build_learning(source, choice.clone())
         .await
         .context("resolving credential chains failed")?;
     for n in &sessions.notes {
@@ -125,7 +130,10 @@ pub async fn run(
     let duplicates = sessions.duplicates;
     pack.engine.actors().set(ActorMap::of(&sessions));
     let reader: Box<dyn HuntSource> = match source {
-        Input::Lake { .. } => Box::new(LakeSource { lake: source.clone() }),
+        Input::Lake { .. } => Box::new(LakeSource {
+            lake: source.clone(),
+            choice: choice.clone(),
+        }),
         Input::Archive {
             sources,
             config,
@@ -136,6 +144,7 @@ pub async fn run(
             config: (**config).clone(),
             reporter: reporter.clone(),
             exec: exec.clone(),
+            choice: choice.clone(),
         }),
     };
     let run = pack

@@ -5,13 +5,16 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::catalog::TableProvider;
 use datafusion::dataframe::DataFrame;
+use datafusion::prelude::SessionContext;
 use datafusion::prelude::{ident, lit};
 
 use crate::events::archive_table::EventsTable;
+use crate::events::copy_choice::{ChoiceMode, CopyChoice};
 use crate::events::dedup::Copies;
 use crate::events::scan::ScanConfig;
-use crate::events::session::{Exec, push_filters_into_parquet, register_events};
+use crate::events::session::{Exec, push_filters_into_parquet, register_events, register_events_choosing};
 use crate::input::Input;
 use crate::progress::Reporter;
 use crate::schema::OBJECT_KEY;
@@ -20,6 +23,26 @@ use crate::sigma::engine::{HuntSource, ReadPlan};
 
 fn df_error(e: impl std::fmt::Display) -> SigmaError {
     SigmaError::Invalid(format!("{e:#}"))
+}
+
+/// Registers `events`: folded keeping the run's chosen copies, or with every copy (for reading events
+/// again).
+fn register(
+    ctx: &mut SessionContext,
+    table: Arc<dyn TableProvider>,
+    copies: Copies,
+    choice: &Option<Arc<CopyChoice>>,
+) -> Result<(), SigmaError> {
+    match copies {
+        Copies::Fold => {
+            let keep = choice.clone().map(|c| (c, ChoiceMode::Keep));
+            register_events_choosing(ctx, table, keep).map_err(df_error)?;
+        }
+        Copies::Count => {
+            register_events(ctx, table, Copies::Count).map_err(df_error)?;
+        }
+    }
+    Ok(())
 }
 
 /// A CloudTrail archive: folders, files or `s3://` prefixes.
@@ -32,6 +55,8 @@ pub struct ArchiveSource {
     pub reporter: Arc<Reporter>,
     /// Where and on how many threads plans run.
     pub exec: Exec,
+    /// Which copy of each duplicated event the run keeps, as the chains' read learned it.
+    pub choice: Option<Arc<CopyChoice>>,
 }
 
 impl ArchiveSource {
@@ -42,7 +67,7 @@ impl ArchiveSource {
             table.list_ahead().map_err(df_error)?;
         }
         let table = Arc::new(table);
-        register_events(&mut ctx, table, copies).map_err(df_error)?;
+        register(&mut ctx, table, copies, &self.choice)?;
         Ok(ctx.table("events").await?)
     }
 }
@@ -94,6 +119,8 @@ impl HuntSource for ArchiveSource {
 pub struct LakeSource {
     /// The lake ([`Input::Lake`]) with the run's window and scope.
     pub lake: Input,
+    /// Which copy of each duplicated event the run keeps, as the chains' read learned it.
+    pub choice: Option<Arc<CopyChoice>>,
 }
 
 impl LakeSource {
@@ -105,7 +132,7 @@ impl LakeSource {
             .table(self.lake.scope().clone(), None)
             .await
             .map_err(df_error)?;
-        register_events(&mut ctx, table, copies).map_err(df_error)?;
+        register(&mut ctx, table, copies, &self.choice)?;
         Ok(ctx.table("events").await?)
     }
 }
@@ -178,6 +205,7 @@ mod tests {
             },
             reporter: Arc::new(Reporter::new(ReportOptions::default())),
             exec: Exec::local(2),
+            choice: None,
         };
         // The pass may have kept e1's copy from one object and e2's from the other: reading both objects
         // again must give back both copies of each, so each is found where the pass saw it.

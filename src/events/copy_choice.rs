@@ -1,0 +1,211 @@
+//! Which copy of a duplicated event a run keeps, whatever the thread timing. Folding keeps the first copy
+//! a scan meets, and which object's rows reach a scan first depends on its threads, so two runs could
+//! keep, and name, different copies. A first read of the window learns, for every event, the object
+//! whose key sorts first among those holding a copy; later reads of the same window keep that copy.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{Array, BooleanArray};
+use datafusion::error::Result;
+
+use super::dedup::SeenEvents;
+use crate::text_column::TextColumn;
+
+const SHARDS: usize = 64;
+
+/// What a dedup does with a [`CopyChoice`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChoiceMode {
+    /// Fold as usual (first copy met) and note every copy's object.
+    Learn,
+    /// Keep the copy in the object learned for each event (events never learned: the first copy met).
+    Keep,
+}
+
+/// The objects of a run, each named once.
+#[derive(Debug, Default)]
+struct Objects {
+    ids: HashMap<Arc<str>, u32>,
+    keys: Vec<Arc<str>>,
+}
+
+impl Objects {
+    fn id(&mut self, key: &str) -> u32 {
+        if let Some(&id) = self.ids.get(key) {
+            return id;
+        }
+        let id = self.keys.len() as u32;
+        let key: Arc<str> = Arc::from(key);
+        self.keys.push(key.clone());
+        self.ids.insert(key, id);
+        id
+    }
+}
+
+/// For every event of a window: the object holding its copy that sorts first.
+#[derive(Debug)]
+pub struct CopyChoice {
+    shards: Vec<Mutex<HashMap<u128, u32>>>,
+    objects: Mutex<Objects>,
+}
+
+impl Default for CopyChoice {
+    fn default() -> Self {
+        CopyChoice {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            objects: Mutex::default(),
+        }
+    }
+}
+
+impl CopyChoice {
+    /// The object id of each row (`None` for rows without an object key).
+    fn object_ids(&self, objects: &TextColumn, rows: usize) -> Vec<Option<u32>> {
+        let mut names = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+        // A batch holds the rows of few objects: look each one up once.
+        let mut last: Option<(&str, u32)> = None;
+        (0..rows)
+            .map(|i| {
+                let key = objects.get(i)?;
+                match last {
+                    Some((k, id)) if k == key => Some(id),
+                    _ => {
+                        let id = names.id(key);
+                        last = Some((key, id));
+                        Some(id)
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Notes the object of each row as a holder of its event's copy; the key that sorts first wins.
+    pub fn learn(&self, digests: &[Option<u128>], objects: &dyn Array) -> Result<()> {
+        let objects = TextColumn::of(objects)?;
+        let ids = self.object_ids(&objects, digests.len());
+        let names = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+        for (d, id) in digests.iter().zip(ids) {
+            let (Some(d), Some(id)) = (d, id) else {
+                continue;
+            };
+            let mut shard = self.shards[(*d as usize) % SHARDS]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            shard
+                .entry(*d)
+                .and_modify(|held| {
+                    if names.keys[id as usize] < names.keys[*held as usize] {
+                        *held = id;
+                    }
+                })
+                .or_insert(id);
+        }
+        Ok(())
+    }
+
+    /// For each row, whether it is the copy to keep: the first row a scan meets from its event's chosen
+    /// object. Rows of events never learned (and rows without an id) are kept as `seen` decides: the
+    /// first copy met.
+    pub fn keep(
+        &self,
+        digests: &[Option<u128>],
+        objects: &dyn Array,
+        seen: &SeenEvents,
+    ) -> Result<BooleanArray> {
+        let objects = TextColumn::of(objects)?;
+        let ids = self.object_ids(&objects, digests.len());
+        let chosen: Vec<Option<bool>> = digests
+            .iter()
+            .zip(&ids)
+            .map(|(d, id)| {
+                let d = (*d)?;
+                let shard = self.shards[(d as usize) % SHARDS]
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                shard.get(&d).map(|held| Some(*held) == *id)
+            })
+            .collect();
+        // Of the rows from the chosen object (or of an event never learned), the first the scan meets.
+        let candidates: Vec<Option<u128>> = digests
+            .iter()
+            .zip(&chosen)
+            .map(|(d, c)| if *c == Some(false) { None } else { *d })
+            .collect();
+        let first = seen.first_of(&candidates);
+        let keep: Vec<bool> = chosen
+            .iter()
+            .zip(first)
+            .zip(digests)
+            .map(|((c, f), d)| d.is_none() || (*c != Some(false) && f))
+            .collect();
+        seen.add_duplicates(keep.iter().filter(|k| !**k).count() as u64);
+        Ok(keep.into_iter().map(Some).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::StringArray;
+
+    use super::*;
+
+    fn digests(ids: &[&str]) -> Vec<Option<u128>> {
+        let ids = StringArray::from(ids.to_vec());
+        let accounts = StringArray::from(vec!["111122223333"; ids.len()]);
+        SeenEvents::digests(&ids, &accounts).unwrap()
+    }
+
+    #[test]
+    fn the_copy_in_the_object_that_sorts_first_is_kept_whatever_the_order_met() {
+        let copies = [
+            ("e1", "b/x.json.gz"),
+            ("e1", "a/x.json.gz"),
+            ("e2", "b/x.json.gz"),
+        ];
+        let mut kept = Vec::new();
+        for order in [[0, 1, 2], [1, 2, 0], [2, 0, 1]] {
+            let rows: Vec<(&str, &str)> = order.iter().map(|&i| copies[i]).collect();
+            let ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
+            let objects = StringArray::from(rows.iter().map(|r| r.1).collect::<Vec<_>>());
+            let choice = CopyChoice::default();
+            // Learned one row at a time, as batches of separate objects would arrive.
+            for i in 0..rows.len() {
+                choice.learn(&digests(&ids[i..=i]), &objects.slice(i, 1)).unwrap();
+            }
+            let seen = SeenEvents::default();
+            let keep = choice.keep(&digests(&ids), &objects, &seen).unwrap();
+            let mut this: Vec<(&str, &str)> = (0..rows.len())
+                .filter(|&i| keep.value(i))
+                .map(|i| rows[i])
+                .collect();
+            this.sort();
+            kept.push(this);
+            assert_eq!(seen.duplicates(), 1);
+        }
+        assert_eq!(kept[0], vec![("e1", "a/x.json.gz"), ("e2", "b/x.json.gz")]);
+        assert!(kept.iter().all(|k| *k == kept[0]), "{kept:?}");
+    }
+
+    #[test]
+    fn a_scan_keeps_one_row_of_the_chosen_object_and_the_first_copy_of_events_never_learned() {
+        let choice = CopyChoice::default();
+        choice
+            .learn(&digests(&["e1"]), &StringArray::from(vec!["a"]))
+            .unwrap();
+        let seen = SeenEvents::default();
+        // e1 twice in its chosen object (a record delivered twice in one file), e3 never learned.
+        let ids = ["e1", "e1", "e3", "e3"];
+        let objects = StringArray::from(vec!["a", "a", "z", "y"]);
+        let keep = choice.keep(&digests(&ids), &objects, &seen).unwrap();
+        assert_eq!(
+            keep.iter().collect::<Vec<_>>(),
+            vec![Some(true), Some(false), Some(true), Some(false)]
+        );
+        // Another scan of the same run keeps the same rows.
+        let again = choice
+            .keep(&digests(&ids), &objects, &SeenEvents::default())
+            .unwrap();
+        assert_eq!(keep, again);
+    }
+}
