@@ -187,7 +187,10 @@ pub async fn build(source: &Input) -> anyhow::Result<Sessions> {
 pub async fn build_learning(source: &Input, learn: Option<Arc<CopyChoice>>) -> anyhow::Result<Sessions> {
     let scope = source.scope().clone();
     let mut ev = Evidence::default();
-    let duplicates = read(source, scope.clone(), Take::Everything, learn, &mut ev).await?;
+    let duplicates = read(source, scope.clone(), Take::Everything, learn.clone(), &mut ev).await?;
+    if let Some(choice) = &learn {
+        choice.settle();
+    }
     let missing = ev.missing_links();
     let narrowed = scope.window.from.is_some() || !scope.accounts.is_empty() || !scope.regions.is_empty();
     let mut notes = Vec::new();

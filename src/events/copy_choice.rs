@@ -1,10 +1,11 @@
 //! Which copy of a duplicated event a run keeps, whatever the thread timing. Folding keeps the first copy
 //! a scan meets, and which object's rows reach a scan first depends on its threads, so two runs could
 //! keep, and name, different copies. A first read of the window learns, for every event, the object
-//! whose key sorts first among those holding a copy; later reads of the same window keep that copy.
+//! whose key sorts first among those holding a copy; once it is done only the events found in more than
+//! one object are remembered (usually few), and later reads of the same window keep their chosen copy.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use datafusion::arrow::array::{Array, BooleanArray};
 use datafusion::error::Result;
@@ -35,6 +36,10 @@ impl Objects {
         if let Some(&id) = self.ids.get(key) {
             return id;
         }
+        self.add(key)
+    }
+
+    fn add(&mut self, key: &str) -> u32 {
         let id = self.keys.len() as u32;
         let key: Arc<str> = Arc::from(key);
         self.keys.push(key.clone());
@@ -43,18 +48,26 @@ impl Objects {
     }
 }
 
+/// Where an event's copies are: the object that sorts first, and whether another object holds one too.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    object: u32,
+    elsewhere: bool,
+}
+
 /// For every event of a window: the object holding its copy that sorts first.
 #[derive(Debug)]
 pub struct CopyChoice {
-    shards: Vec<Mutex<HashMap<u128, u32>>>,
-    objects: Mutex<Objects>,
+    shards: Vec<Mutex<HashMap<u128, Held>>>,
+    /// Read by every decoding thread at once; written only when an object is met for the first time.
+    objects: RwLock<Objects>,
 }
 
 impl Default for CopyChoice {
     fn default() -> Self {
         CopyChoice {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            objects: Mutex::default(),
+            objects: RwLock::default(),
         }
     }
 }
@@ -62,7 +75,6 @@ impl Default for CopyChoice {
 impl CopyChoice {
     /// The object id of each row (`None` for rows without an object key).
     fn object_ids(&self, objects: &TextColumn, rows: usize) -> Vec<Option<u32>> {
-        let mut names = self.objects.lock().unwrap_or_else(|e| e.into_inner());
         // A batch holds the rows of few objects: look each one up once.
         let mut last: Option<(&str, u32)> = None;
         (0..rows)
@@ -71,7 +83,16 @@ impl CopyChoice {
                 match last {
                     Some((k, id)) if k == key => Some(id),
                     _ => {
-                        let id = names.id(key);
+                        let known = self
+                            .objects
+                            .read()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .ids
+                            .get(key)
+                            .copied();
+                        let id = known.unwrap_or_else(|| {
+                            self.objects.write().unwrap_or_else(|e| e.into_inner()).id(key)
+                        });
                         last = Some((key, id));
                         Some(id)
                     }
@@ -80,28 +101,66 @@ impl CopyChoice {
             .collect()
     }
 
+    /// The rows of each shard, so each shard is locked once per batch rather than once per row.
+    fn by_shard(digests: &[Option<u128>]) -> Vec<Vec<usize>> {
+        let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); SHARDS];
+        for (i, d) in digests.iter().enumerate() {
+            if let Some(d) = d {
+                by_shard[(*d as usize) % SHARDS].push(i);
+            }
+        }
+        by_shard
+    }
+
     /// Notes the object of each row as a holder of its event's copy; the key that sorts first wins.
     pub fn learn(&self, digests: &[Option<u128>], objects: &dyn Array) -> Result<()> {
         let objects = TextColumn::of(objects)?;
         let ids = self.object_ids(&objects, digests.len());
-        let names = self.objects.lock().unwrap_or_else(|e| e.into_inner());
-        for (d, id) in digests.iter().zip(ids) {
-            let (Some(d), Some(id)) = (d, id) else {
+        let names = self.objects.read().unwrap_or_else(|e| e.into_inner());
+        for (shard, rows) in self.shards.iter().zip(Self::by_shard(digests)) {
+            if rows.is_empty() {
                 continue;
-            };
-            let mut shard = self.shards[(*d as usize) % SHARDS]
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            shard
-                .entry(*d)
-                .and_modify(|held| {
-                    if names.keys[id as usize] < names.keys[*held as usize] {
-                        *held = id;
-                    }
-                })
-                .or_insert(id);
+            }
+            let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            for i in rows {
+                let (Some(d), Some(id)) = (digests[i], ids[i]) else {
+                    continue;
+                };
+                shard
+                    .entry(d)
+                    .and_modify(|held| {
+                        if held.object != id {
+                            held.elsewhere = true;
+                            if names.keys[id as usize] < names.keys[held.object as usize] {
+                                held.object = id;
+                            }
+                        }
+                    })
+                    .or_insert(Held {
+                        object: id,
+                        elsewhere: false,
+                    });
+            }
         }
         Ok(())
+    }
+
+    /// Ends the learning: forgets the events held by one object only, whose first copy met is the only
+    /// one there is (copies inside one object are met in the object's order).
+    pub fn settle(&self) {
+        for shard in &self.shards {
+            let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            shard.retain(|_, held| held.elsewhere);
+            shard.shrink_to_fit();
+        }
+    }
+
+    /// Events found in more than one object (after [`CopyChoice::settle`]).
+    pub fn duplicated(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
     }
 
     /// For each row, whether it is the copy to keep: the first row a scan meets from its event's chosen
@@ -115,17 +174,19 @@ impl CopyChoice {
     ) -> Result<BooleanArray> {
         let objects = TextColumn::of(objects)?;
         let ids = self.object_ids(&objects, digests.len());
-        let chosen: Vec<Option<bool>> = digests
-            .iter()
-            .zip(&ids)
-            .map(|(d, id)| {
-                let d = (*d)?;
-                let shard = self.shards[(d as usize) % SHARDS]
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                shard.get(&d).map(|held| Some(*held) == *id)
-            })
-            .collect();
+        // Per row: whether it is in its event's chosen object (`None`: the event was never learned).
+        let mut chosen: Vec<Option<bool>> = vec![None; digests.len()];
+        for (shard, rows) in self.shards.iter().zip(Self::by_shard(digests)) {
+            if rows.is_empty() {
+                continue;
+            }
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            for i in rows {
+                if let Some(d) = digests[i] {
+                    chosen[i] = shard.get(&d).map(|held| Some(held.object) == ids[i]);
+                }
+            }
+        }
         // Of the rows from the chosen object (or of an event never learned), the first the scan meets.
         let candidates: Vec<Option<u128>> = digests
             .iter()
@@ -173,6 +234,9 @@ mod tests {
             for i in 0..rows.len() {
                 choice.learn(&digests(&ids[i..=i]), &objects.slice(i, 1)).unwrap();
             }
+            choice.settle();
+            // Only e1 is in two objects.
+            assert_eq!(choice.duplicated(), 1);
             let seen = SeenEvents::default();
             let keep = choice.keep(&digests(&ids), &objects, &seen).unwrap();
             let mut this: Vec<(&str, &str)> = (0..rows.len())
