@@ -12,6 +12,10 @@ use crate::attribution::Origin;
 use crate::attribution::actor::{Actors, Identity};
 use crate::source::evidence::sha256_hex;
 
+/// Most events a correlation finding lists whole in JSON output; every event of its window is still named
+/// by id (`correlation.eventIDs`), so output stays small however large the window.
+pub const LISTED_EVENTS: usize = 20;
+
 /// The key columns of a finding, in output order: (output name, path in the event).
 pub const KEY_COLUMNS: &[(&str, &str)] = &[
     ("eventTime", "eventTime"),
@@ -164,6 +168,37 @@ impl Finding {
         }
     }
 
+    /// The events of a correlation's window listed whole: at most [`LISTED_EVENTS`], in window order, always
+    /// with the first, the last and the one that made it fire.
+    fn listed_events<'a>(
+        &'a self,
+        c: &'a CorrelationInfo,
+    ) -> impl Iterator<Item = &'a (Arc<Value>, Option<String>)> + 'a {
+        let n = c.events.len();
+        let fired = c
+            .events
+            .iter()
+            .position(|(e, _)| Arc::ptr_eq(e, &self.event) || **e == *self.event);
+        let mut keep = vec![false; n];
+        for i in [(n > 0).then_some(0), n.checked_sub(1), fired]
+            .into_iter()
+            .flatten()
+        {
+            keep[i] = true;
+        }
+        let mut room = LISTED_EVENTS.saturating_sub(keep.iter().filter(|k| **k).count());
+        for k in keep.iter_mut() {
+            if room == 0 {
+                break;
+            }
+            if !*k {
+                *k = true;
+                room -= 1;
+            }
+        }
+        c.events.iter().zip(keep).filter(|(_, k)| *k).map(|(e, _)| e)
+    }
+
     /// The finding as one JSON object: rule identity, key columns, object, and the event(s).
     pub fn to_json(&self) -> Value {
         let mut m = serde_json::Map::new();
@@ -186,6 +221,11 @@ impl Finding {
             Some(c) => {
                 let group: serde_json::Map<String, Value> =
                     c.group.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                let ids: Vec<Value> = c
+                    .events
+                    .iter()
+                    .map(|(e, _)| e.get("eventID").cloned().unwrap_or(Value::Null))
+                    .collect();
                 m.insert(
                     "correlation".into(),
                     json!({
@@ -194,13 +234,14 @@ impl Finding {
                         "count": c.count,
                         "first": c.first.map(format_time),
                         "last": self.time.map(format_time),
+                        "eventCount": c.events.len(),
+                        "eventIDs": ids,
                     }),
                 );
                 m.insert(
                     "events".into(),
                     Value::Array(
-                        c.events
-                            .iter()
+                        self.listed_events(c)
                             .map(|(e, o)| json!({"object": o, "event": e.as_ref()}))
                             .collect(),
                     ),
@@ -208,5 +249,56 @@ impl Finding {
             }
         }
         Value::Object(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sigma::rule::parse_text;
+
+    fn event(i: usize) -> Arc<Value> {
+        Arc::new(json!({"eventID": format!("e{i}"), "eventTime": "2026-03-03T10:00:00Z"}))
+    }
+
+    #[test]
+    fn a_large_window_lists_first_last_and_firing_events_and_names_every_one() {
+        let (rules, _) = parse_text(
+            "title: t\nid: r\nlogsource: {product: aws, service: cloudtrail}\n\
+detection:\n  s: {eventName: X}\n  condition: s\nlevel: high\n",
+            "test",
+        );
+        let events: Vec<(Arc<Value>, Option<String>)> = (0..100).map(|i| (event(i), None)).collect();
+        let fired = events[57].0.clone();
+        let f = Finding {
+            rule: Arc::new(rules.into_iter().next().unwrap()),
+            event: fired,
+            object: None,
+            time: None,
+            correlation: Some(CorrelationInfo {
+                kind: CorrType::EventCount,
+                group: vec![("userIdentity.arn".into(), "a".into())],
+                count: 100,
+                first: None,
+                events,
+            }),
+            actors: Actors::default(),
+        };
+        let j = f.to_json();
+        let listed: Vec<&str> = j["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event"]["eventID"].as_str().unwrap())
+            .collect();
+        assert_eq!(listed.len(), LISTED_EVENTS);
+        for must in ["e0", "e57", "e99"] {
+            assert!(listed.contains(&must), "{listed:?}");
+        }
+        // In window order.
+        let order: Vec<usize> = listed.iter().map(|e| e[1..].parse().unwrap()).collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        assert_eq!(j["correlation"]["eventCount"], 100);
+        assert_eq!(j["correlation"]["eventIDs"].as_array().unwrap().len(), 100);
     }
 }

@@ -198,9 +198,9 @@ fn by_chain(r: &Value) -> bool {
     let starts = |v: &Value| v.as_str().is_some_and(|id| id.starts_with(CHAIN_EVENT_ID));
     starts(&r["eventID"])
         || starts(&r["event"]["eventID"])
-        || r["events"]
+        || r["correlation"]["eventIDs"]
             .as_array()
-            .is_some_and(|list| list.iter().any(|e| starts(&e["event"]["eventID"])))
+            .is_some_and(|ids| ids.iter().any(starts))
 }
 
 /// Every attack the generator plants is flagged, and only planted events are.
