@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde_json::Value;
+
 use crate::hunt_fixtures::{findings, hunt};
 use crate::util::*;
 
@@ -26,8 +28,8 @@ fn sample_delivered_twice(root: &Path) -> std::path::PathBuf {
     root.to_path_buf()
 }
 
-/// Finding id → (rule, eventID) of one hunt, failing on an id given twice.
-fn ids(source: &Path) -> BTreeMap<String, (String, String)> {
+/// Every finding of one hunt at every level, as JSON; the hunt must succeed.
+fn every_finding(source: &Path) -> Vec<Value> {
     let r = hunt(&[
         "--format",
         "jsonl",
@@ -36,8 +38,13 @@ fn ids(source: &Path) -> BTreeMap<String, (String, String)> {
         source.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    findings(&r)
+}
+
+/// Finding id → (rule, eventID) of one hunt, failing on an id given twice.
+fn ids(source: &Path) -> BTreeMap<String, (String, String)> {
     let mut out = BTreeMap::new();
-    for f in findings(&r) {
+    for f in every_finding(source) {
         let id = f["findingId"]
             .as_str()
             .expect("every finding has an id")
@@ -109,15 +116,7 @@ fn archive_full_of_copies(root: &Path) -> std::path::PathBuf {
 
 /// Finding id → object named, of one hunt.
 fn objects_named(source: &Path) -> BTreeMap<String, String> {
-    let r = hunt(&[
-        "--format",
-        "jsonl",
-        "--min-level",
-        "informational",
-        source.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    findings(&r)
+    every_finding(source)
         .iter()
         .map(|f| {
             (
