@@ -14,7 +14,6 @@ use crate::events::session::{check_sources, runtime};
 use crate::hunt;
 use crate::incident::Incident;
 use crate::input::{Input, lake_source};
-use crate::progress::Reporter;
 use crate::sigma::SigmaError;
 
 use crate::cli::hunt::HuntArgs;
@@ -30,7 +29,7 @@ pub fn run(args: HuntArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     let threads = ctx.threads;
     let scope = args.scope.scope()?;
     let options = ctx.progress;
-    let reporter = Arc::new(Reporter::new(options));
+    let reporter = Arc::new(ctx.reporter());
     let pack = args.rules.pack()?;
     for f in &pack.failures {
         reporter.println(&format!("ctscan: rule {}: {}", f.file, f.reason));

@@ -14,7 +14,6 @@ use crate::events::dedup::Copies;
 use crate::events::session::{check_sources, register_events, runtime};
 use crate::input::Input;
 use crate::output::write_stream;
-use crate::progress::Reporter;
 use crate::queries;
 
 fn list_queries(out: &mut dyn std::io::Write) -> anyhow::Result<()> {
@@ -69,7 +68,7 @@ pub fn run(args: QueryArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     let threads = ctx.threads;
     let scope = args.scope.scope()?;
     let options = ctx.progress;
-    let reporter = Arc::new(Reporter::new(options));
+    let reporter = Arc::new(ctx.reporter());
     let config = ctx.scan_config(&args.read, scope);
     let (mut out, style) = args.output.open(ctx.zone)?;
     let rt = runtime(threads)?;

@@ -21,7 +21,6 @@ use crate::events::dedup::Copies;
 use crate::events::session::{check_sources, register_events, runtime};
 use crate::input::Input;
 use crate::output::{Format, Shrink, TextTable, csv_line};
-use crate::progress::Reporter;
 use crate::sigma::builtin::sensitive_event_names;
 use crate::sigma::event::format_time;
 use crate::text_column::TextColumn;
@@ -228,7 +227,7 @@ pub fn run(args: SummaryArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     let threads = ctx.threads;
     let scope = args.scope.scope()?;
     let options = ctx.progress;
-    let reporter = Arc::new(Reporter::new(options));
+    let reporter = Arc::new(ctx.reporter());
     let config = ctx.scan_config(&args.read, scope);
     let source = Input::open(&args.sources, config, reporter.clone(), ctx.exec(None));
     let (mut out, style) = args.output.open(ctx.zone)?;

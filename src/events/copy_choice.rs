@@ -10,10 +10,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use datafusion::arrow::array::{Array, BooleanArray};
 use datafusion::error::Result;
 
-use super::dedup::SeenEvents;
+use super::dedup::{SHARDS, SeenEvents, rows_by_shard};
 use crate::text_column::TextColumn;
-
-const SHARDS: usize = 64;
 
 /// What a dedup does with a [`CopyChoice`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,23 +99,12 @@ impl CopyChoice {
             .collect()
     }
 
-    /// The rows of each shard, so each shard is locked once per batch rather than once per row.
-    fn by_shard(digests: &[Option<u128>]) -> Vec<Vec<usize>> {
-        let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); SHARDS];
-        for (i, d) in digests.iter().enumerate() {
-            if let Some(d) = d {
-                by_shard[(*d as usize) % SHARDS].push(i);
-            }
-        }
-        by_shard
-    }
-
     /// Notes the object of each row as a holder of its event's copy; the key that sorts first wins.
     pub fn learn(&self, digests: &[Option<u128>], objects: &dyn Array) -> Result<()> {
         let objects = TextColumn::of(objects)?;
         let ids = self.object_ids(&objects, digests.len());
         let names = self.objects.read().unwrap_or_else(|e| e.into_inner());
-        for (shard, rows) in self.shards.iter().zip(Self::by_shard(digests)) {
+        for (shard, rows) in self.shards.iter().zip(rows_by_shard(digests)) {
             if rows.is_empty() {
                 continue;
             }
@@ -176,7 +163,7 @@ impl CopyChoice {
         let ids = self.object_ids(&objects, digests.len());
         // Per row: whether it is in its event's chosen object (`None`: the event was never learned).
         let mut chosen: Vec<Option<bool>> = vec![None; digests.len()];
-        for (shard, rows) in self.shards.iter().zip(Self::by_shard(digests)) {
+        for (shard, rows) in self.shards.iter().zip(rows_by_shard(digests)) {
             if rows.is_empty() {
                 continue;
             }

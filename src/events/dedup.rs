@@ -28,7 +28,20 @@ use futures::StreamExt;
 use super::copy_choice::{ChoiceMode, CopyChoice};
 use crate::text_column::TextColumn;
 
-const SHARDS: usize = 64;
+/// Shards of the per-event maps, so decoding threads rarely wait on each other.
+pub(super) const SHARDS: usize = 64;
+
+/// The rows of each shard (rows without a digest in none), so that a shard is locked once per batch
+/// rather than once per row.
+pub(super) fn rows_by_shard(digests: &[Option<u128>]) -> Vec<Vec<usize>> {
+    let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); SHARDS];
+    for (i, d) in digests.iter().enumerate() {
+        if let Some(d) = d {
+            by_shard[(*d as usize) % SHARDS].push(i);
+        }
+    }
+    by_shard
+}
 
 /// The events seen so far by one scan, as 128-bit digests of (`eventID`, `recipientAccountId`), sharded
 /// so decode threads rarely wait on each other.
@@ -86,13 +99,7 @@ impl SeenEvents {
     /// is counted. Each shard is locked once per call, not once per row.
     pub fn first_of(&self, digests: &[Option<u128>]) -> Vec<bool> {
         let mut first = vec![true; digests.len()];
-        let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); SHARDS];
-        for (i, d) in digests.iter().enumerate() {
-            if let Some(d) = d {
-                by_shard[(*d as usize) % SHARDS].push(i);
-            }
-        }
-        for (shard, members) in self.shards.iter().zip(&by_shard) {
+        for (shard, members) in self.shards.iter().zip(&rows_by_shard(digests)) {
             if members.is_empty() {
                 continue;
             }
@@ -116,9 +123,14 @@ impl SeenEvents {
     /// For each row of a batch, whether it is the first copy of its event; a later copy is counted as a
     /// duplicate. Records without an `eventID` cannot be told apart and are always first.
     pub fn first_rows(&self, ids: &dyn Array, accounts: &dyn Array) -> Result<BooleanArray> {
-        let first = self.first_of(&SeenEvents::digests(ids, accounts)?);
+        Ok(self.first_counted(&SeenEvents::digests(ids, accounts)?))
+    }
+
+    /// [`SeenEvents::first_of`], counting the later copies as duplicates.
+    pub fn first_counted(&self, digests: &[Option<u128>]) -> BooleanArray {
+        let first = self.first_of(digests);
         self.add_duplicates(first.iter().filter(|f| !**f).count() as u64);
-        Ok(first.into_iter().map(Some).collect())
+        first.into_iter().map(Some).collect()
     }
 }
 
@@ -337,10 +349,7 @@ impl DedupExec {
                     ChoiceMode::Keep => choice.keep(&digests, objects, &self.seen)?,
                     ChoiceMode::Learn => {
                         choice.learn(&digests, objects)?;
-                        let first = self.seen.first_of(&digests);
-                        self.seen
-                            .add_duplicates(first.iter().filter(|f| !**f).count() as u64);
-                        first.into_iter().map(Some).collect()
+                        self.seen.first_counted(&digests)
                     }
                 }
             }

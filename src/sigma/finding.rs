@@ -175,10 +175,8 @@ impl Finding {
         c: &'a CorrelationInfo,
     ) -> impl Iterator<Item = &'a (Arc<Value>, Option<String>)> + 'a {
         let n = c.events.len();
-        let fired = c
-            .events
-            .iter()
-            .position(|(e, _)| Arc::ptr_eq(e, &self.event) || **e == *self.event);
+        // The engine hands the finding the window's own copy of the event that fired.
+        let fired = c.events.iter().position(|(e, _)| Arc::ptr_eq(e, &self.event));
         let mut keep = vec![false; n];
         for i in [(n > 0).then_some(0), n.checked_sub(1), fired]
             .into_iter()
