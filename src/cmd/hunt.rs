@@ -61,23 +61,22 @@ pub fn run(args: HuntArgs, ctx: &RunContext) -> anyhow::Result<i32> {
         reporter.clone(),
         ctx.exec(cluster.as_ref()),
     );
-    let result = rt.block_on(hunt::run(&pack, &source, &reporter, &mut |f| {
+    let result = rt.block_on(hunt::run(&pack, &source, &reporter));
+    reporter.finish();
+    let (stats, findings) = result?;
+    if let Some(n) = cluster.as_ref().map(|t| t.rerun_objects()).filter(|n| *n > 0) {
+        // See `Target::guard`: nothing is written, as the cluster may have counted some events twice.
+        anyhow::bail!(
+            "an executor was lost during the hunt and {n} objects of tasks that had finished were read again: \
+the cluster may have counted some events twice, so no findings are written; run the hunt again"
+        );
+    }
+    findings.drain(&mut |f| {
         if let Some(p) = page.as_mut() {
             p.push(&f);
         }
         writer.push(f).map_err(|e| SigmaError::Output(e.to_string()))
-    }));
-    reporter.finish();
-    let stats = result?;
-    if let Some(n) = cluster.as_ref().map(|t| t.rerun_objects()).filter(|n| *n > 0) {
-        // See `Target::guard`: findings stream out as they are found, so they cannot be held back; the
-        // run says it cannot vouch for them.
-        anyhow::bail!(
-            "an executor was lost during the hunt and {n} objects of tasks that had finished were read again: \
-the cluster may have counted some events twice, so the findings and counts above cannot be vouched for; run \
-the hunt again"
-        );
-    }
+    })?;
     let (events, duplicates) = (stats.run.events, stats.duplicates);
     let outcome = writer.finish(events)?;
     if let (Some(path), Some(mut page)) = (&args.report, page) {

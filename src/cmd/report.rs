@@ -43,12 +43,13 @@ pub fn run(args: ReportArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     let config = ctx.scan_config(&args.read, scope);
     let rt = runtime(threads)?;
     let source = Input::open(&args.sources, config, reporter.clone(), ctx.exec(None));
-    let result = rt.block_on(hunt::run(&pack, &source, &reporter, &mut |f| {
+    let result = rt.block_on(hunt::run(&pack, &source, &reporter));
+    reporter.finish();
+    let (stats, findings) = result?;
+    findings.drain(&mut |f| {
         page.push(&f);
         Ok(())
-    }));
-    reporter.finish();
-    let stats = result?;
+    })?;
     page.finish(&stats, &reporter, started.elapsed());
     page.write(&args.out)?;
     if !ctx.quiet {

@@ -3,6 +3,7 @@
 //! and one pass over an archive or lake with credential chains resolved first, so each finding names its
 //! actor.
 
+pub mod order;
 pub mod source;
 
 use std::path::PathBuf;
@@ -14,14 +15,14 @@ use crate::attribution::{self, actor::ActorMap};
 use crate::events::copy_choice::CopyChoice;
 use crate::input::Input;
 use crate::progress::Reporter;
+use crate::sigma::allow;
 use crate::sigma::engine::{Engine, HuntSource, RunStats};
-use crate::sigma::finding::Finding;
 use crate::sigma::load::load_rules;
 use crate::sigma::rule::Level;
 use crate::sigma::rule::LoadFailure;
 use crate::sigma::select::{Filters, select};
-use crate::sigma::{SigmaError, allow};
 
+use order::Ordered;
 use source::{ArchiveSource, LakeSource};
 
 /// The lowest level shown when neither `--min-level` nor `--rule` is given.
@@ -110,13 +111,9 @@ pub struct HuntStats {
     pub duplicates: u64,
 }
 
-/// Resolves credential chains, then runs the pack over the source, handing each finding to `on_finding`.
-pub async fn run(
-    pack: &Pack,
-    source: &Input,
-    reporter: &Reporter,
-    on_finding: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
-) -> anyhow::Result<HuntStats> {
+/// Resolves credential chains, then runs the pack over the source. The findings come back held, to be
+/// handed on in the order [`order`] defines once the caller has checked the run.
+pub async fn run(pack: &Pack, source: &Input, reporter: &Reporter) -> anyhow::Result<(HuntStats, Ordered)> {
     // Chains first: findings and `group-by: actor` correlations name the origin of each credential.
     // On one machine the chains' read of the window also learns which copy of each duplicated event to
     // keep, so every run keeps (and names) the same one. A cluster folds copies where they meet.
@@ -147,10 +144,11 @@ pub async fn run(
             choice: choice.clone(),
         }),
     };
+    let mut ordered = Ordered::new(pack.engine.actors().clone());
     let run = pack
         .engine
-        .run(reader.as_ref(), on_finding)
+        .run(reader.as_ref(), &mut |f| ordered.push(f))
         .await
         .context("hunt failed")?;
-    Ok(HuntStats { run, duplicates })
+    Ok((HuntStats { run, duplicates }, ordered))
 }

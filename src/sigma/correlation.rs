@@ -28,6 +28,18 @@ pub enum CorrType {
 }
 
 impl CorrType {
+    /// The type of a Sigma name.
+    pub fn parse(name: &str) -> Option<CorrType> {
+        Some(match name {
+            "event_count" => CorrType::EventCount,
+            "value_count" => CorrType::ValueCount,
+            "temporal" => CorrType::Temporal,
+            "temporal_ordered" => CorrType::TemporalOrdered,
+            "first_seen" => CorrType::FirstSeen,
+            _ => return None,
+        })
+    }
+
     /// The Sigma name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -75,12 +87,8 @@ impl Correlation {
     /// Parses a `correlation` mapping.
     pub fn parse(v: &Yaml) -> Result<Correlation, SigmaError> {
         let kind = match v.get("type").and_then(Yaml::as_str) {
-            Some("event_count") => CorrType::EventCount,
-            Some("value_count") => CorrType::ValueCount,
-            Some("temporal") => CorrType::Temporal,
-            Some("temporal_ordered") => CorrType::TemporalOrdered,
-            Some("first_seen") => CorrType::FirstSeen,
-            Some(other) => return Err(SigmaError::Unsupported(format!("correlation type {other:?}"))),
+            Some(name) => CorrType::parse(name)
+                .ok_or_else(|| SigmaError::Unsupported(format!("correlation type {name:?}")))?,
             None => return Err(invalid("correlation has no type")),
         };
         let rules = v.get("rules").map(strings).unwrap_or_default();
@@ -192,6 +200,8 @@ pub struct Member {
     pub key: Vec<String>,
     /// For `value_count`: the counted field's values.
     pub values: Vec<String>,
+    /// The event's `eventName` (shared by the members of one name), for the window's name counts.
+    pub name: Option<Arc<str>>,
     /// Where to read the event again.
     pub at: Locator,
 }
@@ -449,6 +459,7 @@ mod tests {
                 .as_ref()
                 .map(|_| vec![what.to_string()])
                 .unwrap_or_default(),
+            name: None,
             at: Locator {
                 object: None,
                 event_id: Some(format!("{who}-{secs}-{rule}")),
@@ -515,6 +526,7 @@ mod tests {
             time: t,
             key: vec![account.into(), region.into()],
             values: Vec::new(),
+            name: None,
             at: Locator {
                 object: None,
                 event_id: Some(format!("{account}{region}{t}")),

@@ -43,8 +43,45 @@ pub struct CorrelationInfo {
     pub count: u64,
     /// Time of the first event of the window.
     pub first: Option<i64>,
-    /// Every event of the window, with its object.
+    /// The events listed whole, with their objects: at most [`LISTED_EVENTS`] of the window, in window
+    /// order, always the first, the last and the one that fired (see [`listed_positions`]).
     pub events: Vec<(Arc<Value>, Option<String>)>,
+    /// The `eventID` of every event of the window, in window order (`None` for an event without one).
+    pub event_ids: Vec<Option<String>>,
+    /// The event names of the whole window with their counts, most frequent first.
+    pub event_names: Vec<(String, u64)>,
+}
+
+/// Which events of a window of `n` a correlation finding lists whole: the first, the last and the one
+/// that fired, then the earliest others up to [`LISTED_EVENTS`], in window order. Only these are read
+/// whole, so a window of any size costs at most [`LISTED_EVENTS`] events.
+pub fn listed_positions(n: usize, fired: usize) -> Vec<usize> {
+    let mut keep = vec![false; n];
+    for i in [
+        (n > 0).then_some(0),
+        n.checked_sub(1),
+        (fired < n).then_some(fired),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        keep[i] = true;
+    }
+    let mut room = LISTED_EVENTS.saturating_sub(keep.iter().filter(|k| **k).count());
+    for k in keep.iter_mut() {
+        if room == 0 {
+            break;
+        }
+        if !*k {
+            *k = true;
+            room -= 1;
+        }
+    }
+    keep.iter()
+        .enumerate()
+        .filter(|(_, k)| **k)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// One finding.
@@ -155,46 +192,22 @@ impl Finding {
         sha256_hex(text.as_bytes())[..32].to_string()
     }
 
+    /// How many events the finding covers: one, or a correlation's whole window.
+    pub fn event_count(&self) -> u64 {
+        self.correlation.as_ref().map_or(1, |c| c.event_ids.len() as u64)
+    }
+
     /// Time of the first event in microseconds (a plain finding has one event).
     pub fn first_time(&self) -> Option<i64> {
         self.correlation.as_ref().and_then(|c| c.first).or(self.time)
     }
 
-    /// Every event of the finding with its object: the one event, or a correlation's window.
+    /// The events the finding holds whole, with their objects: the one event, or those a correlation lists.
     pub fn events(&self) -> Vec<(&Value, Option<&str>)> {
         match &self.correlation {
             Some(c) => c.events.iter().map(|(e, o)| (e.as_ref(), o.as_deref())).collect(),
             None => vec![(self.event.as_ref(), self.object.as_deref())],
         }
-    }
-
-    /// The events of a correlation's window listed whole: at most [`LISTED_EVENTS`], in window order, always
-    /// with the first, the last and the one that made it fire.
-    fn listed_events<'a>(
-        &'a self,
-        c: &'a CorrelationInfo,
-    ) -> impl Iterator<Item = &'a (Arc<Value>, Option<String>)> + 'a {
-        let n = c.events.len();
-        // The engine hands the finding the window's own copy of the event that fired.
-        let fired = c.events.iter().position(|(e, _)| Arc::ptr_eq(e, &self.event));
-        let mut keep = vec![false; n];
-        for i in [(n > 0).then_some(0), n.checked_sub(1), fired]
-            .into_iter()
-            .flatten()
-        {
-            keep[i] = true;
-        }
-        let mut room = LISTED_EVENTS.saturating_sub(keep.iter().filter(|k| **k).count());
-        for k in keep.iter_mut() {
-            if room == 0 {
-                break;
-            }
-            if !*k {
-                *k = true;
-                room -= 1;
-            }
-        }
-        c.events.iter().zip(keep).filter(|(_, k)| *k).map(|(e, _)| e)
     }
 
     /// The finding as one JSON object: rule identity, key columns, object, and the event(s).
@@ -219,11 +232,7 @@ impl Finding {
             Some(c) => {
                 let group: serde_json::Map<String, Value> =
                     c.group.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-                let ids: Vec<Value> = c
-                    .events
-                    .iter()
-                    .map(|(e, _)| e.get("eventID").cloned().unwrap_or(Value::Null))
-                    .collect();
+                let ids: Vec<Value> = c.event_ids.iter().map(|id| json!(id)).collect();
                 m.insert(
                     "correlation".into(),
                     json!({
@@ -232,14 +241,15 @@ impl Finding {
                         "count": c.count,
                         "first": c.first.map(format_time),
                         "last": self.time.map(format_time),
-                        "eventCount": c.events.len(),
+                        "eventCount": c.event_ids.len(),
                         "eventIDs": ids,
                     }),
                 );
                 m.insert(
                     "events".into(),
                     Value::Array(
-                        self.listed_events(c)
+                        c.events
+                            .iter()
                             .map(|(e, o)| json!({"object": o, "event": e.as_ref()}))
                             .collect(),
                     ),
@@ -260,17 +270,30 @@ mod tests {
     }
 
     #[test]
-    fn a_large_window_lists_first_last_and_firing_events_and_names_every_one() {
+    fn a_window_lists_first_last_and_firing_events_in_order_and_no_more() {
+        let listed = listed_positions(100, 57);
+        assert_eq!(listed.len(), LISTED_EVENTS);
+        for must in [0, 57, 99] {
+            assert!(listed.contains(&must), "{listed:?}");
+        }
+        assert!(listed.windows(2).all(|w| w[0] < w[1]), "{listed:?}");
+        assert_eq!(listed_positions(3, 1), vec![0, 1, 2]);
+        assert_eq!(listed_positions(1, 0), vec![0]);
+        assert!(listed_positions(0, 0).is_empty());
+    }
+
+    #[test]
+    fn a_large_window_names_every_event_and_lists_only_the_chosen_ones() {
         let (rules, _) = parse_text(
             "title: t\nid: r\nlogsource: {product: aws, service: cloudtrail}\n\
 detection:\n  s: {eventName: X}\n  condition: s\nlevel: high\n",
             "test",
         );
-        let events: Vec<(Arc<Value>, Option<String>)> = (0..100).map(|i| (event(i), None)).collect();
-        let fired = events[57].0.clone();
+        let chosen = listed_positions(100, 57);
+        let events: Vec<(Arc<Value>, Option<String>)> = chosen.iter().map(|&i| (event(i), None)).collect();
         let f = Finding {
             rule: Arc::new(rules.into_iter().next().unwrap()),
-            event: fired,
+            event: event(57),
             object: None,
             time: None,
             correlation: Some(CorrelationInfo {
@@ -279,9 +302,12 @@ detection:\n  s: {eventName: X}\n  condition: s\nlevel: high\n",
                 count: 100,
                 first: None,
                 events,
+                event_ids: (0..100).map(|i| Some(format!("e{i}"))).collect(),
+                event_names: vec![("X".into(), 100)],
             }),
             actors: Actors::default(),
         };
+        assert_eq!(f.event_count(), 100);
         let j = f.to_json();
         let listed: Vec<&str> = j["events"]
             .as_array()
@@ -290,13 +316,10 @@ detection:\n  s: {eventName: X}\n  condition: s\nlevel: high\n",
             .map(|e| e["event"]["eventID"].as_str().unwrap())
             .collect();
         assert_eq!(listed.len(), LISTED_EVENTS);
-        for must in ["e0", "e57", "e99"] {
-            assert!(listed.contains(&must), "{listed:?}");
-        }
-        // In window order.
-        let order: Vec<usize> = listed.iter().map(|e| e[1..].parse().unwrap()).collect();
-        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        assert!(listed.contains(&"e57"), "{listed:?}");
         assert_eq!(j["correlation"]["eventCount"], 100);
-        assert_eq!(j["correlation"]["eventIDs"].as_array().unwrap().len(), 100);
+        let ids = j["correlation"]["eventIDs"].as_array().unwrap();
+        assert_eq!(ids.len(), 100);
+        assert_eq!(ids[99], "e99");
     }
 }

@@ -76,7 +76,7 @@ fn finding_ids_are_stable_across_runs_and_duplicate_deliveries() {
 
 /// A generated archive whose `us-east-1` objects are delivered again, byte for byte, into `ap-south-1` of
 /// the same account and into a second trail's folder: most events exist three times, in large objects.
-fn archive_full_of_copies(root: &Path) -> std::path::PathBuf {
+pub fn archive_full_of_copies(root: &Path) -> std::path::PathBuf {
     let base = root.join("trail");
     generate(
         &base,

@@ -14,6 +14,7 @@ mod hunt_datasets;
 mod hunt_fixtures;
 mod hunt_ids;
 mod hunt_output;
+mod hunt_repeat;
 mod hunt_rules;
 mod ls;
 mod query;

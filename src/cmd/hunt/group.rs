@@ -30,15 +30,20 @@ pub struct Capped<const N: usize> {
 impl<const N: usize> Capped<N> {
     /// Counts one event's value.
     pub fn add(&mut self, v: String) {
+        self.add_n(v, 1);
+    }
+
+    /// Counts `n` events with one value.
+    pub fn add_n(&mut self, v: String, n: u64) {
         if v.is_empty() {
             return;
         }
         if let Some(e) = self.values.iter_mut().find(|(k, _)| *k == v) {
-            e.1 += 1;
+            e.1 += n;
         } else if self.values.len() < N {
-            self.values.push((v, 1));
+            self.values.push((v, n));
         } else {
-            self.unlisted += 1;
+            self.unlisted += n;
         }
     }
 
@@ -117,20 +122,26 @@ impl Group {
         self.count += 1;
         self.first = min_opt(self.first, f.first_time());
         self.last = self.last.max(f.time);
+        self.events += f.event_count();
         let events = f.events();
-        self.events += events.len() as u64;
         if !detail {
             return;
         }
-        if self.correlation.is_none()
-            && let Some(c) = &f.correlation
-        {
-            self.correlation = Some((c.kind, c.group.clone()));
+        if let Some(c) = &f.correlation {
+            if self.correlation.is_none() {
+                self.correlation = Some((c.kind, c.group.clone()));
+            }
+            // Names are counted over the whole window, the rest over the events it lists.
+            for (name, n) in &c.event_names {
+                self.event_names.add_n(name.clone(), *n);
+            }
         }
         for (e, object) in events {
             self.accounts.add(key_of(e, "recipientAccountId"));
             self.regions.add(key_of(e, "awsRegion"));
-            self.event_names.add(key_of(e, "eventName"));
+            if f.correlation.is_none() {
+                self.event_names.add(key_of(e, "eventName"));
+            }
             self.access_keys.add(key_of(e, "userIdentity.accessKeyId"));
             self.actors
                 .add(actor_of(&f.actors, e).map(|(o, _)| o.label()).unwrap_or_default());

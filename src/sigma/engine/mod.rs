@@ -1,9 +1,10 @@
 //! The hunt engine: every selected rule evaluated in one pass over the events. Each row is tested only
 //! against the rules that can match its `eventName` ([`NameIndex`]) and the few rules that look at every
 //! event; a rule reads only its own columns. Matched rows become findings at once when the row is whole;
-//! rows a gated read left partial, and the events of correlation windows, are read back whole after the
-//! pass, so memory holds what findings need rather than every matched event. This module compiles the
-//! pack and plans the read; [`pass`] runs it.
+//! only the events a rule that looks at every event matched on a row the read left partial, and the few
+//! events each correlation finding lists, are read again after the pass, so memory holds what findings
+//! need rather than every matched event. This module compiles the pack and plans the read; [`pass`] runs
+//! it.
 
 mod pass;
 
@@ -81,7 +82,8 @@ pub struct RunStats {
     pub events: u64,
     /// Findings written.
     pub findings: u64,
-    /// Events read a second time, whole, for findings.
+    /// Events read a second time, whole, for findings (detections on partial rows, events a correlation
+    /// finding lists).
     pub refetched: u64,
 }
 
@@ -244,24 +246,6 @@ impl Engine {
                 let plan = &self.correlations[ci];
                 if let RuleKind::Correlation(c) = &plan.rule.kind {
                     for f in c.fields_for(&plan.names[pos]) {
-                        cols.extend(columns_of(&self.resolve(&f).expr));
-                    }
-                }
-            }
-        }
-        cols
-    }
-
-    /// Every column the pass reads: the always-needed ones and those of every rule and correlation.
-    fn read_columns(&self) -> BTreeSet<String> {
-        let mut cols = self.always_columns();
-        for e in &self.exprs {
-            cols.extend(columns_of(e));
-        }
-        for plan in &self.correlations {
-            if let RuleKind::Correlation(c) = &plan.rule.kind {
-                for name in &plan.names {
-                    for f in c.fields_for(name) {
                         cols.extend(columns_of(&self.resolve(&f).expr));
                     }
                 }

@@ -1,6 +1,8 @@
 //! One pass of the engine over a source: each batch's rows tested against the rules that can match them,
-//! findings handed out as soon as they are known, then the rows left partial and the correlation windows
-//! read back whole and settled.
+//! and findings on whole rows handed out at once. After the pass the correlations are settled on what the
+//! pass kept of each matched event (time, group, counted values, where it is), and only two kinds of
+//! event are read again: those a rule that looks at every event matched on a row the read left partial,
+//! and the few events each correlation finding lists whole.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::prelude::{SessionContext, ident};
+use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde_json::Value;
 
@@ -19,8 +21,8 @@ use super::{Engine, HuntSource, RunStats, columns_of};
 use crate::schema::OBJECT_KEY;
 use crate::sigma::correlation::{CorrType, FirstActivity, Locator, Member};
 use crate::sigma::error::SigmaError;
-use crate::sigma::event::rows;
-use crate::sigma::finding::{CorrelationInfo, Finding};
+use crate::sigma::event::{EventRow, rows};
+use crate::sigma::finding::{CorrelationInfo, Finding, listed_positions};
 use crate::sigma::name_gate::NameIndex;
 use crate::sigma::rule::RuleKind;
 use crate::sigma::udf::Values;
@@ -63,15 +65,13 @@ impl Compiled {
     }
 }
 
-/// What the pass leaves for after it: findings on partial rows, and correlation inputs.
+/// What the pass leaves for after it: detections on partial rows, and correlation inputs.
 #[derive(Default)]
 struct Pending {
-    /// Detections to report once their event is read whole, by where the event is.
-    findings: HashMap<Locator, Vec<usize>>,
-    /// The order findings were found in, so the report keeps it.
-    order: Vec<Locator>,
+    /// Detections on rows the read left partial, by where their event is read whole.
+    partial: HashMap<Locator, Vec<usize>>,
     members: Vec<Vec<Member>>,
-    /// Events that cannot be read again by object and id (no `eventID`), kept whole.
+    /// Events that cannot be read again by object and id (no `eventID`), kept as the pass saw them.
     kept: HashMap<Locator, (Arc<Value>, Option<i64>)>,
     /// For each `first_seen` correlation (by index), when each group was first active.
     activity: HashMap<usize, FirstActivity>,
@@ -87,17 +87,9 @@ impl Engine {
     ) -> Result<RunStats, SigmaError> {
         let plan = self.read_plan();
         let gated = source.gates();
-        // Only the columns rules read are read; reported events are read back whole after the pass.
-        let read = self.read_columns();
+        // Every column: a row the read made whole becomes a finding at once. A gated read makes whole
+        // the rows some name-gated rule may match and leaves the others partial.
         let df = source.events(&plan).await?;
-        let wanted: Vec<Expr> = df
-            .schema()
-            .fields()
-            .iter()
-            .filter(|f| read.contains(f.name()))
-            .map(|f| ident(f.name()))
-            .collect();
-        let df = df.select(wanted)?;
         let schema: Schema = df.schema().as_arrow().clone();
         let ctx = SessionContext::new();
         let rules: Vec<Compiled> = self
@@ -151,6 +143,7 @@ impl Engine {
             corr_fields.push(per_rule);
         }
         let pass = Pass {
+            gated,
             rules: &rules,
             allows: &allows,
             name_col,
@@ -158,15 +151,21 @@ impl Engine {
             firsts: &firsts,
             corr_fields: &corr_fields,
         };
+        let mut written = 0u64;
+        let mut counted = |f: Finding| {
+            written += 1;
+            sink(f)
+        };
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             stats.events += batch.num_rows() as u64;
-            self.handle_batch(&batch, &pass, &mut index, &mut pending)?;
+            self.handle_batch(&batch, &pass, &mut index, &mut pending, &mut counted)?;
         }
         if !gated {
             stats.events = source.count().await?;
         }
-        self.finish(source, pending, &mut stats, sink).await?;
+        self.finish(source, pending, &mut stats, &mut counted).await?;
+        stats.findings = written;
         Ok(stats)
     }
 
@@ -176,6 +175,7 @@ impl Engine {
         pass: &Pass<'_>,
         index: &mut NameIndex,
         pending: &mut Pending,
+        sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
     ) -> Result<(), SigmaError> {
         note_activity(batch, pass, &mut pending.activity)?;
         let names = cast(batch.column(pass.name_col), &DataType::Utf8)?;
@@ -184,9 +184,14 @@ impl Engine {
             .downcast_ref::<StringArray>()
             .ok_or_else(|| SigmaError::Invalid("eventName is not a string column".into()))?;
         let mut candidates: Vec<Vec<u32>> = vec![Vec::new(); self.detections.len()];
-        for row in 0..batch.num_rows() {
+        // A gated read made whole exactly the rows some name-gated rule may match.
+        let mut whole = vec![!pass.gated; batch.num_rows()];
+        for (row, is_whole) in whole.iter_mut().enumerate() {
             let name = names.is_valid(row).then(|| names.value(row));
             let list = index.rules(name);
+            if !list.is_empty() {
+                *is_whole = true;
+            }
             for &r in list.iter() {
                 candidates[r as usize].push(row as u32);
             }
@@ -230,6 +235,8 @@ impl Engine {
             .ok_or_else(|| SigmaError::Invalid("eventTime is not a timestamp".into()))?;
         let mut fields: HashMap<(usize, usize), Vec<Values>> = HashMap::new();
         let mut interned: HashMap<&str, Arc<str>> = HashMap::new();
+        // Detections on whole rows, reported once the batch is done: (position in `hits`, rule).
+        let mut now: Vec<(usize, usize)> = Vec::new();
         matched.sort_unstable_by_key(|(r, row)| (*row, *r));
         for (r, row) in matched {
             let pos = position[&row];
@@ -249,7 +256,7 @@ impl Engine {
                 kept: None,
             };
             if at.object.is_none() || at.event_id.is_none() {
-                // Not findable again: keep this event whole.
+                // Not findable again: keep this event as the pass has it.
                 at.event_id = None;
                 at.kept = Some(pending.kept.len() as u64);
                 let sub = take_record_batch(&hits, &UInt32Array::from(vec![pos as u32]))?;
@@ -259,11 +266,11 @@ impl Engine {
             }
             let rule = &self.detections[r];
             if rule.generate {
-                let list = pending.findings.entry(at.clone()).or_default();
-                if list.is_empty() {
-                    pending.order.push(at.clone());
+                if whole[row as usize] {
+                    now.push((pos, r));
+                } else {
+                    pending.partial.entry(at.clone()).or_default().push(r);
                 }
-                list.push(r);
             }
             for &(ci, rule_pos) in &self.feeds[r] {
                 let plan = &self.correlations[ci];
@@ -304,20 +311,62 @@ impl Engine {
                     .collect();
                 counted.sort();
                 counted.dedup();
+                let name = names.is_valid(row as usize).then(|| {
+                    let n = names.value(row as usize);
+                    interned.entry(n).or_insert_with(|| Arc::from(n)).clone()
+                });
                 pending.members[ci].push(Member {
                     rule: rule_pos,
                     time: t,
                     key,
                     values: counted,
+                    name,
                     at: at.clone(),
                 });
             }
         }
+        self.report_whole(&hits, &now, sink)
+    }
+
+    /// Hands out the findings on whole rows of a batch (`now`: position in `hits`, rule).
+    fn report_whole(
+        &self,
+        hits: &RecordBatch,
+        now: &[(usize, usize)],
+        sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
+    ) -> Result<(), SigmaError> {
+        if now.is_empty() {
+            return Ok(());
+        }
+        let positions: Vec<u32> = now
+            .iter()
+            .map(|(pos, _)| *pos as u32)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let events = rows(&take_record_batch(hits, &UInt32Array::from(positions.clone()))?)?;
+        let events: HashMap<u32, Shared> = positions
+            .into_iter()
+            .zip(events)
+            .map(|(pos, e)| (pos, Shared::from(e)))
+            .collect();
+        for &(pos, r) in now {
+            let e = &events[&(pos as u32)];
+            sink(Finding {
+                rule: self.detections[r].clone(),
+                event: e.event.clone(),
+                object: e.object.clone(),
+                time: e.time,
+                correlation: None,
+                actors: self.actors.clone(),
+            })?;
+        }
         Ok(())
     }
 
-    /// After the pass: reads back the events that findings need whole, reports the findings on them, and
-    /// evaluates the correlations.
+    /// After the pass: settles the correlations, reads again the events that findings need whole (those
+    /// of detections on partial rows, handed out as they are read, and those correlation findings list),
+    /// and hands out the correlation findings.
     async fn finish(
         &self,
         source: &dyn HuntSource,
@@ -328,25 +377,46 @@ impl Engine {
         let mut hits = Vec::new();
         for (ci, (plan, members)) in self.correlations.iter().zip(pending.members).enumerate() {
             let RuleKind::Correlation(c) = &plan.rule.kind else {
+                hits.push(Vec::new());
                 continue;
             };
-            hits.push(match c.kind {
+            let settled = match c.kind {
                 CorrType::FirstSeen => {
                     let none = FirstActivity::default();
                     c.evaluate_first_seen(members, pending.activity.get(&ci).unwrap_or(&none))
                 }
                 _ => c.evaluate(members),
-            });
+            };
+            hits.push(
+                settled
+                    .into_iter()
+                    .map(|hit| {
+                        let fired = c.trigger(&hit.events);
+                        let listed = listed_positions(hit.events.len(), fired);
+                        (hit, fired, listed)
+                    })
+                    .collect::<Vec<_>>(),
+            );
         }
-        let needed: HashSet<&Locator> = hits
+        let listed: HashSet<&Locator> = hits
             .iter()
             .flatten()
-            .flat_map(|h| h.events.iter().map(|m| &m.at))
-            .chain(pending.order.iter())
+            .flat_map(|(h, _, listed)| listed.iter().map(|&i| &h.events[i].at))
             .collect();
-        let mut found = pending.kept;
-        let objects: BTreeSet<String> = needed
-            .iter()
+        let mut found: HashMap<Locator, (Arc<Value>, Option<i64>)> = HashMap::new();
+        let mut partial = pending.partial;
+        // Detections on events kept aside need no read.
+        for (at, (event, time)) in &pending.kept {
+            if let Some(rules) = partial.remove(at) {
+                self.report_read(&rules, event, at, *time, sink)?;
+            }
+            if listed.contains(at) {
+                found.insert(at.clone(), (event.clone(), *time));
+            }
+        }
+        let objects: BTreeSet<String> = partial
+            .keys()
+            .chain(listed.iter().copied())
             .filter(|l| l.kept.is_none())
             .filter_map(|l| l.object.as_deref().map(String::from))
             .collect();
@@ -359,51 +429,47 @@ impl Engine {
                         event_id: event_id(&e.event),
                         kept: None,
                     };
-                    if needed.contains(&at) && !found.contains_key(&at) {
-                        stats.refetched += 1;
-                        found.insert(at, (Arc::new(e.event), e.time));
+                    let rules = partial.remove(&at);
+                    let list = listed.contains(&at) && !found.contains_key(&at);
+                    if rules.is_none() && !list {
+                        continue;
+                    }
+                    stats.refetched += 1;
+                    let event = Arc::new(e.event);
+                    if let Some(rules) = rules {
+                        self.report_read(&rules, &event, &at, e.time, sink)?;
+                    }
+                    if list {
+                        found.insert(at, (event, e.time));
                     }
                 }
             }
         }
-        for at in &pending.order {
-            let Some((event, time)) = found.get(at) else {
-                return Err(SigmaError::Invalid(format!(
-                    "event {} of {} could not be read again",
-                    at.event_id.as_deref().unwrap_or("?"),
-                    at.object.as_deref().unwrap_or("?")
-                )));
-            };
-            for &r in &pending.findings[at] {
-                stats.findings += 1;
-                sink(Finding {
-                    rule: self.detections[r].clone(),
-                    event: event.clone(),
-                    object: at.object.as_deref().map(String::from),
-                    time: *time,
-                    correlation: None,
-                    actors: self.actors.clone(),
-                })?;
-            }
+        if let Some(at) = partial.keys().min() {
+            return Err(SigmaError::Invalid(format!(
+                "event {} of {} could not be read again",
+                at.event_id.as_deref().unwrap_or("?"),
+                at.object.as_deref().unwrap_or("?")
+            )));
         }
         for (plan, plan_hits) in self.correlations.iter().zip(hits) {
             let RuleKind::Correlation(c) = &plan.rule.kind else {
                 continue;
             };
-            for hit in plan_hits {
-                let events: Vec<(Arc<Value>, Option<String>)> = hit
-                    .events
+            for (hit, fired, listed) in plan_hits {
+                let events: Vec<(Arc<Value>, Option<String>)> = listed
                     .iter()
-                    .filter_map(|m| {
+                    .filter_map(|&i| {
+                        let at = &hit.events[i].at;
                         found
-                            .get(&m.at)
-                            .map(|(e, _)| (e.clone(), m.at.object.as_deref().map(String::from)))
+                            .get(at)
+                            .map(|(e, _)| (e.clone(), at.object.as_deref().map(String::from)))
                     })
                     .collect();
                 let (Some(last), Some(first)) = (hit.events.last(), hit.events.first()) else {
                     continue;
                 };
-                let trigger = &hit.events[c.trigger(&hit.events)].at;
+                let trigger = &hit.events[fired].at;
                 let Some((event, object)) = found
                     .get(trigger)
                     .map(|(e, _)| (e.clone(), trigger.object.as_deref().map(String::from)))
@@ -411,7 +477,6 @@ impl Engine {
                 else {
                     continue;
                 };
-                stats.findings += 1;
                 sink(Finding {
                     rule: plan.rule.clone(),
                     event,
@@ -422,11 +487,35 @@ impl Engine {
                         group: hit.group,
                         count: hit.count,
                         first: Some(first.time),
+                        event_ids: hit.events.iter().map(|m| m.at.event_id.clone()).collect(),
+                        event_names: name_counts(&hit.events),
                         events,
                     }),
                     actors: self.actors.clone(),
                 })?;
             }
+        }
+        Ok(())
+    }
+
+    /// Hands out the detections on one event read whole after the pass.
+    fn report_read(
+        &self,
+        rules: &[usize],
+        event: &Arc<Value>,
+        at: &Locator,
+        time: Option<i64>,
+        sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
+    ) -> Result<(), SigmaError> {
+        for &r in rules {
+            sink(Finding {
+                rule: self.detections[r].clone(),
+                event: event.clone(),
+                object: at.object.as_deref().map(String::from),
+                time,
+                correlation: None,
+                actors: self.actors.clone(),
+            })?;
         }
         Ok(())
     }
@@ -487,6 +576,36 @@ fn note_activity(
     Ok(())
 }
 
+/// An event rebuilt from a row, shared by the findings of the rules it matched.
+struct Shared {
+    event: Arc<Value>,
+    object: Option<String>,
+    time: Option<i64>,
+}
+
+impl From<EventRow> for Shared {
+    fn from(e: EventRow) -> Shared {
+        Shared {
+            event: Arc::new(e.event),
+            object: e.object,
+            time: e.time,
+        }
+    }
+}
+
+/// The event names of a window with how many events had each, most frequent first.
+fn name_counts(window: &[Member]) -> Vec<(String, u64)> {
+    let mut counts: HashMap<&str, u64> = HashMap::new();
+    for m in window {
+        if let Some(n) = &m.name {
+            *counts.entry(n).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(String, u64)> = counts.into_iter().map(|(n, c)| (n.to_string(), c)).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
 /// A string column of a batch, as UTF-8.
 fn string_column(batch: &RecordBatch, name: &str) -> Result<StringArray, SigmaError> {
     let c = cast(batch.column(batch.schema().index_of(name)?), &DataType::Utf8)?;
@@ -507,6 +626,8 @@ fn event_id(event: &Value) -> Option<String> {
 
 /// What one pass evaluates with.
 struct Pass<'a> {
+    /// Whether the read leaves rows no name-gated rule wants partial.
+    gated: bool,
     rules: &'a [Compiled],
     allows: &'a [Compiled],
     name_col: usize,
