@@ -376,7 +376,7 @@ fn duckdb_reads_the_lake_with_the_same_rows() {
 }
 
 #[test]
-fn lake_files_hold_one_day_in_time_order_with_statistics() {
+fn lake_files_hold_one_day_in_time_order_with_statistics_and_bloom_filters() {
     use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::TimestampMicrosecondType;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -425,6 +425,22 @@ fn lake_files_hold_one_day_in_time_order_with_statistics() {
             assert_eq!(
                 rg.sorting_columns().map(|s| s[0].column_idx as usize),
                 Some(time_col)
+            );
+            // Lookups of one key, address or event skip row groups by their bloom filters.
+            let bloomed: std::collections::BTreeSet<String> = rg
+                .columns()
+                .iter()
+                .filter(|c| c.bloom_filter_offset().is_some())
+                .map(|c| c.column_path().string())
+                .collect();
+            assert_eq!(
+                bloomed,
+                ["eventID", "sourceIPAddress", "userIdentity.accessKeyId"]
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+                "{}",
+                entry.path().display()
             );
         }
         let mut last = i64::MIN;
