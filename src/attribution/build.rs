@@ -96,10 +96,14 @@ impl Sessions {
     }
 }
 
-/// The gate that decodes the JSON columns only of issuing events.
-fn issuing_gate() -> RowGate {
-    let names = NameSet::new(ISSUING_EVENTS.iter().copied());
-    let always: Vec<usize> = [
+/// The events whose rows the chains need whole: those that issue credentials.
+pub fn issuing_names() -> NameSet {
+    NameSet::new(ISSUING_EVENTS.iter().copied())
+}
+
+/// The events-schema columns the chains read of every row (the others only of issuing events).
+pub fn chain_columns() -> Vec<usize> {
+    [
         "eventTime",
         "eventName",
         "errorCode",
@@ -111,8 +115,12 @@ fn issuing_gate() -> RowGate {
     ]
     .iter()
     .filter_map(|c| column_index(c))
-    .collect();
-    RowGate::new(Box::new(names), &always)
+    .collect()
+}
+
+/// The gate that decodes the JSON columns only of issuing events.
+fn issuing_gate() -> RowGate {
+    RowGate::new(Box::new(issuing_names()), &chain_columns())
 }
 
 /// Runs `sql` over `ctx`'s `events`, partitions in parallel, and folds every batch into the evidence.
@@ -185,12 +193,27 @@ pub async fn build(source: &Input) -> anyhow::Result<Sessions> {
 /// [`build`], its read of the window also learning which copy of each duplicated event the run keeps
 /// (see [`CopyChoice`]): the chains read every event of the window anyway.
 pub async fn build_learning(source: &Input, learn: Option<Arc<CopyChoice>>) -> anyhow::Result<Sessions> {
-    let scope = source.scope().clone();
     let mut ev = Evidence::default();
-    let duplicates = read(source, scope.clone(), Take::Everything, learn.clone(), &mut ev).await?;
+    let duplicates = read(
+        source,
+        source.scope().clone(),
+        Take::Everything,
+        learn.clone(),
+        &mut ev,
+    )
+    .await?;
     if let Some(choice) = &learn {
         choice.settle();
     }
+    let mut sessions = from_window_evidence(source, ev).await?;
+    sessions.duplicates = duplicates;
+    Ok(sessions)
+}
+
+/// The chains of the run's window from the evidence of a read of the window already done (a hunt's own
+/// pass reads it), looking back before the window for issuing events when needed.
+pub async fn from_window_evidence(source: &Input, mut ev: Evidence) -> anyhow::Result<Sessions> {
+    let scope = source.scope().clone();
     let missing = ev.missing_links();
     let narrowed = scope.window.from.is_some() || !scope.accounts.is_empty() || !scope.regions.is_empty();
     let mut notes = Vec::new();
@@ -218,6 +241,5 @@ region; found {found}, the rest stay unresolved",
     }
     let mut sessions = Sessions::from_evidence(ev);
     sessions.notes = notes;
-    sessions.duplicates = duplicates;
     Ok(sessions)
 }

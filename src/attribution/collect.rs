@@ -1,14 +1,20 @@
 //! Reading the evidence for credential chains out of `events` batches: each signed call counts toward its
 //! key's use, each successful issuing event becomes an [`Issuance`].
 
+use std::sync::Arc;
+
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::arrow::datatypes::{SchemaRef, TimestampMicrosecondType};
+use datafusion::datasource::MemTable;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_expr::PhysicalExpr;
 
 use super::actor::Identity;
 use super::chain::Evidence;
 use super::issuance::{Caller, ISSUING_EVENTS, Issuance, IssuingRow};
 use super::usage::Call;
+use crate::events::session::Exec;
 use crate::text_column::TextColumn;
 
 /// The columns the collector reads, as SQL over `events` (flat names; absent JSON members are NULL).
@@ -218,6 +224,66 @@ pub fn collect(batch: &RecordBatch, take: Take, ev: &mut Evidence) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// Gathers the evidence from batches of the `events` table itself (a hunt's own pass over the window), by
+/// evaluating [`COLUMNS`] on each batch, so chains need no read of their own.
+pub struct EventsCollector {
+    exprs: Vec<Arc<dyn PhysicalExpr>>,
+    flat: SchemaRef,
+    events: SchemaRef,
+}
+
+impl EventsCollector {
+    /// A collector for batches of `events` (the events schema).
+    pub async fn new(events: SchemaRef) -> Result<EventsCollector> {
+        let ctx = Exec::local(1)
+            .session()
+            .map_err(|e| DataFusionError::Internal(format!("{e:#}")))?;
+        ctx.register_table(
+            "events",
+            Arc::new(MemTable::try_new(events.clone(), vec![vec![]])?),
+        )?;
+        let plan = ctx.sql(&format!("SELECT {COLUMNS} FROM events")).await?;
+        let LogicalPlan::Projection(projection) = plan.logical_plan() else {
+            return Err(DataFusionError::Internal(
+                "the evidence columns are not a projection".into(),
+            ));
+        };
+        let exprs = projection
+            .expr
+            .iter()
+            .map(|e| {
+                ctx.state()
+                    .create_physical_expr(e.clone(), projection.input.schema())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(EventsCollector {
+            exprs,
+            flat: Arc::new(projection.schema.as_arrow().clone()),
+            events,
+        })
+    }
+
+    /// Adds one `events` batch's calls and issuances to `ev`, as the window's own read does.
+    pub fn collect(&self, batch: &RecordBatch, ev: &mut Evidence) -> Result<()> {
+        let names = |s: &SchemaRef| s.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>();
+        if names(&batch.schema()) != names(&self.events) {
+            return Err(DataFusionError::Internal(
+                "evidence is gathered from batches of the events table only".into(),
+            ));
+        }
+        let columns = self
+            .exprs
+            .iter()
+            .map(|e| e.evaluate(batch)?.into_array(batch.num_rows()))
+            .collect::<Result<Vec<_>>>()?;
+        collect(
+            &RecordBatch::try_new(self.flat.clone(), columns)?,
+            Take::Everything,
+            ev,
+        )
+    }
 }
 
 #[cfg(test)]

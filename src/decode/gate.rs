@@ -39,6 +39,20 @@ impl WantedNames for NameSet {
     }
 }
 
+/// The rows any of several sets wants: a hunt's rules, and the issuing events its credential chains read.
+#[derive(Debug)]
+pub struct AnyOf(pub Vec<Box<dyn WantedNames>>);
+
+impl WantedNames for AnyOf {
+    fn wanted(&mut self, name: Option<&str>) -> bool {
+        self.0.iter_mut().any(|w| w.wanted(name))
+    }
+
+    fn clone_box(&self) -> Box<dyn WantedNames> {
+        Box::new(AnyOf(self.0.iter().map(|w| w.clone_box()).collect()))
+    }
+}
+
 /// Which rows get every column, and which columns every row gets.
 #[derive(Debug)]
 pub struct RowGate {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use datafusion::arrow::array::{Array, BooleanArray};
 use datafusion::error::Result;
 
-use super::dedup::{SHARDS, SeenEvents, rows_by_shard};
+use super::dedup::{SHARDS, SeenEvents, digest, rows_by_shard};
 use crate::text_column::TextColumn;
 
 /// What a dedup does with a [`CopyChoice`].
@@ -142,6 +142,19 @@ impl CopyChoice {
         }
     }
 
+    /// The object holding the copy of an event that sorts first, for an event found in more than one object
+    /// (after [`CopyChoice::settle`]): a read that folded copies as they came names this one instead, so
+    /// every run names the same copy.
+    pub fn chosen_object(&self, event_id: &str, account: &str) -> Option<Arc<str>> {
+        let d = digest(event_id, account);
+        let held = *self.shards[(d as usize) % SHARDS]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&d)?;
+        let objects = self.objects.read().unwrap_or_else(|e| e.into_inner());
+        objects.keys.get(held.object as usize).cloned()
+    }
+
     /// Events found in more than one object (after [`CopyChoice::settle`]).
     pub fn duplicated(&self) -> usize {
         self.shards
@@ -236,6 +249,22 @@ mod tests {
         }
         assert_eq!(kept[0], vec![("e1", "a/x.json.gz"), ("e2", "b/x.json.gz")]);
         assert!(kept.iter().all(|k| *k == kept[0]), "{kept:?}");
+    }
+
+    #[test]
+    fn the_chosen_object_of_a_duplicated_event_is_the_one_that_sorts_first() {
+        let choice = CopyChoice::default();
+        for (id, object) in [("e1", "b"), ("e2", "b"), ("e1", "a"), ("e1", "c")] {
+            choice
+                .learn(&digests(&[id]), &StringArray::from(vec![object]))
+                .unwrap();
+        }
+        choice.settle();
+        assert_eq!(choice.chosen_object("e1", "111122223333").as_deref(), Some("a"));
+        // One copy only, another account, an unknown event: nothing to rename.
+        assert_eq!(choice.chosen_object("e2", "111122223333"), None);
+        assert_eq!(choice.chosen_object("e1", "999999999999"), None);
+        assert_eq!(choice.chosen_object("e9", "111122223333"), None);
     }
 
     #[test]

@@ -60,7 +60,8 @@ impl Default for SeenEvents {
     }
 }
 
-fn digest(event_id: &str, account: &str) -> u128 {
+/// The digest one event is known by: its `eventID` and `recipientAccountId` (empty when absent).
+pub(super) fn digest(event_id: &str, account: &str) -> u128 {
     let half = |salt: u8| {
         let mut h = DefaultHasher::new();
         salt.hash(&mut h);

@@ -1,29 +1,24 @@
 //! A hunt from start to finish, for every command that needs findings (`hunt` prints them, `report` turns
 //! them into a page): the rule-pack flags, the pack loaded, filtered and compiled with its suppressions,
-//! and one pass over an archive or lake with credential chains resolved first, so each finding names its
-//! actor.
+//! and the pass over an archive or lake ([`run`]) with credential chains resolved, so each finding names
+//! its actor.
 
 pub mod order;
+mod run;
 pub mod source;
 
+pub use run::{HuntStats, run};
+
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-use crate::attribution::{self, actor::ActorMap};
-use crate::events::copy_choice::CopyChoice;
-use crate::input::Input;
-use crate::progress::Reporter;
 use crate::sigma::allow;
-use crate::sigma::engine::{Engine, HuntSource, RunStats};
+use crate::sigma::engine::Engine;
 use crate::sigma::load::load_rules;
 use crate::sigma::rule::Level;
 use crate::sigma::rule::LoadFailure;
 use crate::sigma::select::{Filters, select};
-
-use order::Ordered;
-use source::{ArchiveSource, LakeSource};
 
 /// The lowest level shown when neither `--min-level` nor `--rule` is given.
 pub const DEFAULT_SHOWN: Level = Level::Medium;
@@ -100,55 +95,4 @@ impl PackChoice {
             builtin: !self.no_builtin,
         })
     }
-}
-
-/// What one hunt read.
-#[derive(Debug, Clone, Default)]
-pub struct HuntStats {
-    /// The engine's counts.
-    pub run: RunStats,
-    /// Copies of events folded (same eventID and recipientAccountId).
-    pub duplicates: u64,
-}
-
-/// Resolves credential chains, then runs the pack over the source. The findings come back held, to be
-/// handed on in the order [`order`] defines once the caller has checked the run.
-pub async fn run(pack: &Pack, source: &Input, reporter: &Reporter) -> anyhow::Result<(HuntStats, Ordered)> {
-    // Chains first: findings and `group-by: actor` correlations name the origin of each credential.
-    // On one machine the chains' read of the window also learns which copy of each duplicated event to
-    // keep, so every run keeps (and names) the same one. A cluster folds copies where they meet.
-    let choice = (!source.exec().is_cluster()).then(|| Arc::new(CopyChoice::default()));
-    let sessions = attribution::build_learning(source, choice.clone())
-        .await
-        .context("resolving credential chains failed")?;
-    for n in &sessions.notes {
-        reporter.println(&format!("ctscan: actors: {n}"));
-    }
-    let duplicates = sessions.duplicates;
-    pack.engine.actors().set(ActorMap::of(&sessions));
-    let reader: Box<dyn HuntSource> = match source {
-        Input::Lake { .. } => Box::new(LakeSource {
-            lake: source.clone(),
-            choice: choice.clone(),
-        }),
-        Input::Archive {
-            sources,
-            config,
-            reporter,
-            exec,
-        } => Box::new(ArchiveSource {
-            sources: sources.clone(),
-            config: (**config).clone(),
-            reporter: reporter.clone(),
-            exec: exec.clone(),
-            choice: choice.clone(),
-        }),
-    };
-    let mut ordered = Ordered::new(pack.engine.actors().clone());
-    let run = pack
-        .engine
-        .run(reader.as_ref(), &mut |f| ordered.push(f))
-        .await
-        .context("hunt failed")?;
-    Ok((HuntStats { run, duplicates }, ordered))
 }

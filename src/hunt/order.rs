@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attribution::actor::Actors;
+use crate::events::copy_choice::CopyChoice;
 use crate::sigma::SigmaError;
 use crate::sigma::correlation::CorrType;
 use crate::sigma::finding::{CorrelationInfo, Finding};
@@ -129,6 +130,8 @@ pub struct Ordered {
     rule_index: HashMap<usize, u32>,
     keys: Vec<Key>,
     spill: Spill,
+    /// The copies to name, when the pass kept the first copy met of each duplicated event.
+    copies: Option<Arc<CopyChoice>>,
 }
 
 fn output_error(e: impl std::fmt::Display) -> SigmaError {
@@ -156,7 +159,27 @@ impl Ordered {
             rule_index: HashMap::new(),
             keys: Vec::new(),
             spill: Spill::default(),
+            copies: None,
         }
+    }
+
+    /// Names, in the findings handed on, the copy of each duplicated event that `choice` chose (the one
+    /// whose object key sorts first), whichever copy the pass kept.
+    pub fn name_copies(&mut self, choice: Arc<CopyChoice>) {
+        self.copies = Some(choice);
+    }
+
+    /// The object to name for an event read from `object`.
+    fn object_of(&self, event: &Value, object: Option<String>) -> Option<String> {
+        let chosen = self.copies.as_ref().and_then(|c| {
+            let id = event.get("eventID").and_then(Value::as_str)?;
+            let account = event
+                .get("recipientAccountId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            c.chosen_object(id, account)
+        });
+        chosen.map(|o| o.to_string()).or(object)
     }
 
     /// Findings held so far.
@@ -224,16 +247,24 @@ impl Ordered {
                     group: c.group,
                     count: c.count,
                     first: c.first,
-                    events: c.events.into_iter().map(|(e, o)| (Arc::new(e), o)).collect(),
+                    events: c
+                        .events
+                        .into_iter()
+                        .map(|(e, o)| {
+                            let o = self.object_of(&e, o);
+                            (Arc::new(e), o)
+                        })
+                        .collect(),
                     event_ids: c.event_ids,
                     event_names: c.event_names,
                 }),
                 None => None,
             };
+            let object = self.object_of(&r.event, r.object);
             sink(Finding {
                 rule: self.rules[k.rule_index as usize].clone(),
                 event: Arc::new(r.event),
-                object: r.object,
+                object,
                 time: r.time,
                 correlation,
                 actors: self.actors.clone(),

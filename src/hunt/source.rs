@@ -2,7 +2,8 @@
 //! object by object for the events findings need whole, or a lake, read column by column.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use datafusion::catalog::TableProvider;
@@ -25,24 +26,18 @@ fn df_error(e: impl std::fmt::Display) -> SigmaError {
     SigmaError::Invalid(format!("{e:#}"))
 }
 
-/// Registers `events`: folded keeping the run's chosen copies, or with every copy (for reading events
-/// again).
+/// Registers `events`: folded keeping the run's chosen copies (or, learning them, the first copy met), or
+/// with every copy (for reading events again). Returns the count of copies folded.
 fn register(
     ctx: &mut SessionContext,
     table: Arc<dyn TableProvider>,
     copies: Copies,
-    choice: &Option<Arc<CopyChoice>>,
-) -> Result<(), SigmaError> {
+    choice: &Option<(Arc<CopyChoice>, ChoiceMode)>,
+) -> Result<Arc<AtomicU64>, SigmaError> {
     match copies {
-        Copies::Fold => {
-            let keep = choice.clone().map(|c| (c, ChoiceMode::Keep));
-            register_events_choosing(ctx, table, keep).map_err(df_error)?;
-        }
-        Copies::Count => {
-            register_events(ctx, table, Copies::Count).map_err(df_error)?;
-        }
+        Copies::Fold => register_events_choosing(ctx, table, choice.clone()).map_err(df_error),
+        Copies::Count => register_events(ctx, table, Copies::Count).map_err(df_error),
     }
-    Ok(())
 }
 
 /// A CloudTrail archive: folders, files or `s3://` prefixes.
@@ -55,8 +50,11 @@ pub struct ArchiveSource {
     pub reporter: Arc<Reporter>,
     /// Where and on how many threads plans run.
     pub exec: Exec,
-    /// Which copy of each duplicated event the run keeps, as the chains' read learned it.
-    pub choice: Option<Arc<CopyChoice>>,
+    /// Which copy of each duplicated event the run keeps, as the chains' read learned it (`Keep`), or
+    /// as the pass itself learns it (`Learn`).
+    pub choice: Option<(Arc<CopyChoice>, ChoiceMode)>,
+    /// Copies the pass folded.
+    pub folded: Mutex<Option<Arc<AtomicU64>>>,
 }
 
 impl ArchiveSource {
@@ -67,8 +65,20 @@ impl ArchiveSource {
             table.list_ahead().map_err(df_error)?;
         }
         let table = Arc::new(table);
-        register(&mut ctx, table, copies, &self.choice)?;
+        let folded = register(&mut ctx, table, copies, &self.choice)?;
+        if copies == Copies::Fold {
+            *self.folded.lock().unwrap_or_else(|e| e.into_inner()) = Some(folded);
+        }
         Ok(ctx.table("events").await?)
+    }
+
+    /// Copies of events the pass folded.
+    pub fn duplicates(&self) -> u64 {
+        self.folded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 }
 
@@ -120,7 +130,7 @@ pub struct LakeSource {
     /// The lake ([`Input::Lake`]) with the run's window and scope.
     pub lake: Input,
     /// Which copy of each duplicated event the run keeps, as the chains' read learned it.
-    pub choice: Option<Arc<CopyChoice>>,
+    pub choice: Option<(Arc<CopyChoice>, ChoiceMode)>,
 }
 
 impl LakeSource {
@@ -206,6 +216,7 @@ mod tests {
             reporter: Arc::new(Reporter::new(ReportOptions::default())),
             exec: Exec::local(2),
             choice: None,
+            folded: Mutex::default(),
         };
         // The pass may have kept e1's copy from one object and e2's from the other: reading both objects
         // again must give back both copies of each, so each is found where the pass saw it.

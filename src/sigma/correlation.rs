@@ -206,6 +206,15 @@ pub struct Member {
     pub at: Locator,
 }
 
+/// The order of a window's members: by time, then by `eventID` (the same for every copy of a duplicated
+/// event, so the order does not depend on which copy a read kept), then by where they are.
+fn window_order(a: &Member, b: &Member) -> std::cmp::Ordering {
+    a.time
+        .cmp(&b.time)
+        .then_with(|| a.at.event_id.cmp(&b.at.event_id))
+        .then_with(|| a.at.cmp(&b.at))
+}
+
 /// A correlation that fired: the group, and the events of the window.
 #[derive(Debug, Clone)]
 pub struct Hit {
@@ -273,7 +282,7 @@ impl Correlation {
 
     /// Evaluates the correlation over the members of its base rules (see [`Correlation::member`]).
     pub fn evaluate(&self, mut members: Vec<Member>) -> Vec<Hit> {
-        members.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.at.cmp(&b.at)));
+        members.sort_by(window_order);
         let mut groups: BTreeMap<Vec<String>, Vec<Member>> = BTreeMap::new();
         for m in members {
             groups.entry(m.key.clone()).or_default().push(m);
@@ -393,7 +402,7 @@ impl Correlation {
     /// of earlier activity of the group's first field. The window holds the group's base events of the
     /// `timespan` that follows.
     pub fn evaluate_first_seen(&self, mut members: Vec<Member>, activity: &FirstActivity) -> Vec<Hit> {
-        members.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.at.cmp(&b.at)));
+        members.sort_by(window_order);
         let mut groups: BTreeMap<Vec<String>, Vec<Member>> = BTreeMap::new();
         for m in members {
             groups.entry(m.key.clone()).or_default().push(m);

@@ -12,6 +12,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::common::tree_node::TreeNode;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::prelude::ident;
@@ -25,7 +27,7 @@ use super::name_gate::{NameGate, NameIndex, NamedByRules};
 use super::rule::{LoadFailure, Rule, RuleKind};
 use super::select::find;
 use crate::attribution::actor::{Actors, bind_actors};
-use crate::decode::gate::RowGate;
+use crate::decode::gate::{AnyOf, NameSet, RowGate};
 use crate::schema::{OBJECT_KEY, events_schema};
 
 /// How a hunt wants its events read: an archive decoder builds costly columns only for rows the gate
@@ -36,6 +38,18 @@ pub struct ReadPlan {
     pub gate: RowGate,
     /// True for every row some rule may match (a superset of the matches).
     pub prefilter: Expr,
+}
+
+/// What a caller adds to a pass over a source that gates its rows: the rows of more names read whole, more
+/// columns read on every row, and a look at every batch before the rules see it. A hunt gathers its
+/// credential chains this way, so the window is read once.
+pub struct Rider<'a> {
+    /// Names whose rows are read whole besides those some rule may match.
+    pub names: NameSet,
+    /// Events-schema columns read on every row besides those the rules need.
+    pub columns: Vec<usize>,
+    /// Sees every batch of the pass, every column of the schema present.
+    pub on_batch: &'a mut dyn FnMut(&RecordBatch) -> Result<(), SigmaError>,
 }
 
 /// Where a hunt reads its events.
@@ -254,15 +268,47 @@ impl Engine {
         cols
     }
 
+    /// Whether a rule, suppression or correlation reads the `actor` field, which answers from credential
+    /// chains resolved before the pass.
+    pub fn reads_actors(&self) -> bool {
+        let uses = |e: &Expr| {
+            e.exists(|x| {
+                Ok(matches!(x, Expr::ScalarFunction(f) if crate::attribution::actor::is_actor_udf(&f.func)))
+            })
+            .unwrap_or(true)
+        };
+        self.exprs.iter().any(uses)
+            || self.allows.iter().any(|a| uses(&a.expr))
+            || self.correlations.iter().any(|plan| match &plan.rule.kind {
+                RuleKind::Correlation(c) => plan
+                    .names
+                    .iter()
+                    .flat_map(|n| c.fields_for(n))
+                    .any(|f| uses(&self.resolve(&f).expr)),
+                RuleKind::Detection(_) => false,
+            })
+    }
+
     /// How to read for these rules: the row gate of a raw read, and the prefilter of a columnar one.
     pub fn read_plan(&self) -> ReadPlan {
+        self.read_plan_with(None)
+    }
+
+    /// [`Engine::read_plan`], its gate also reading what a rider needs: rows of `names` whole, `columns`
+    /// on every row.
+    fn read_plan_with(&self, rider: Option<(&NameSet, &[usize])>) -> ReadPlan {
         let schema = events_schema();
-        let always: Vec<usize> = self
+        let mut always: Vec<usize> = self
             .always_columns()
             .iter()
             .filter_map(|c| schema.index_of(c).ok())
             .collect();
         let index = NameIndex::new(self.gates.clone());
+        let mut wanted: Box<dyn crate::decode::gate::WantedNames> = Box::new(index.clone());
+        if let Some((names, columns)) = rider {
+            always.extend_from_slice(columns);
+            wanted = Box::new(AnyOf(vec![wanted, Box::new(names.clone())]));
+        }
         let named = Arc::new(ScalarUDF::new_from_impl(NamedByRules::new(index.clone())));
         let prefilter = self
             .exprs
@@ -272,7 +318,7 @@ impl Engine {
             .map(|(e, _)| e.clone())
             .fold(named.call(vec![ident("eventName")]), Expr::or);
         ReadPlan {
-            gate: RowGate::new(Box::new(index), &always),
+            gate: RowGate::new(wanted, &always),
             prefilter,
         }
     }

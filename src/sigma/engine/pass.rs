@@ -17,7 +17,8 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde_json::Value;
 
-use super::{Engine, HuntSource, RunStats, columns_of};
+use super::{Engine, HuntSource, Rider, RunStats, columns_of};
+use crate::decode::gate::{NameSet, WantedNames};
 use crate::schema::OBJECT_KEY;
 use crate::sigma::correlation::{CorrType, FirstActivity, Locator, Member};
 use crate::sigma::error::SigmaError;
@@ -85,10 +86,27 @@ impl Engine {
         source: &dyn HuntSource,
         sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
     ) -> Result<RunStats, SigmaError> {
-        let plan = self.read_plan();
+        self.run_with(source, None, sink).await
+    }
+
+    /// [`Engine::run`] with a rider on the pass (the source must gate its rows: a rider sees every row).
+    pub async fn run_with(
+        &self,
+        source: &dyn HuntSource,
+        mut rider: Option<Rider<'_>>,
+        sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
+    ) -> Result<RunStats, SigmaError> {
         let gated = source.gates();
-        // Every column: a row the read made whole becomes a finding at once. A gated read makes whole
-        // the rows some name-gated rule may match and leaves the others partial.
+        if rider.is_some() && !gated {
+            return Err(SigmaError::Invalid(
+                "a rider needs a source that reads every row".into(),
+            ));
+        }
+        let plan = self.read_plan_with(rider.as_ref().map(|r| (&r.names, r.columns.as_slice())));
+        // Every column: a row the read made whole becomes a finding at once. A gated read makes whole the
+        // rows some name-gated rule (or the rider) may match and leaves the others partial; a prefiltered
+        // read returns whole rows, only those some rule may match (measured faster on a lake than reading
+        // the rules' columns and the matched events again).
         let df = source.events(&plan).await?;
         let schema: Schema = df.schema().as_arrow().clone();
         let ctx = SessionContext::new();
@@ -144,6 +162,7 @@ impl Engine {
         }
         let pass = Pass {
             gated,
+            extra_whole: rider.as_ref().map(|r| r.names.clone()),
             rules: &rules,
             allows: &allows,
             name_col,
@@ -159,6 +178,9 @@ impl Engine {
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             stats.events += batch.num_rows() as u64;
+            if let Some(r) = rider.as_mut() {
+                (r.on_batch)(&batch)?;
+            }
             self.handle_batch(&batch, &pass, &mut index, &mut pending, &mut counted)?;
         }
         if !gated {
@@ -186,10 +208,11 @@ impl Engine {
         let mut candidates: Vec<Vec<u32>> = vec![Vec::new(); self.detections.len()];
         // A gated read made whole exactly the rows some name-gated rule may match.
         let mut whole = vec![!pass.gated; batch.num_rows()];
+        let mut extra = pass.extra_whole.clone();
         for (row, is_whole) in whole.iter_mut().enumerate() {
             let name = names.is_valid(row).then(|| names.value(row));
             let list = index.rules(name);
-            if !list.is_empty() {
+            if !list.is_empty() || extra.as_mut().is_some_and(|e| e.wanted(name)) {
                 *is_whole = true;
             }
             for &r in list.iter() {
@@ -626,8 +649,11 @@ fn event_id(event: &Value) -> Option<String> {
 
 /// What one pass evaluates with.
 struct Pass<'a> {
-    /// Whether the read leaves rows no name-gated rule wants partial.
+    /// Whether the read is gated: rows some name-gated rule (or the rider) wants are whole, the others
+    /// partial. Rows of a prefiltered read are all whole.
     gated: bool,
+    /// Names a rider had read whole besides those the rules want.
+    extra_whole: Option<NameSet>,
     rules: &'a [Compiled],
     allows: &'a [Compiled],
     name_col: usize,
