@@ -323,3 +323,34 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sigma::rule::parse_text;
+
+    fn engine(yaml: &str) -> Engine {
+        let (rules, failures) = parse_text(yaml, "test");
+        assert!(failures.is_empty(), "{failures:?}");
+        let (engine, failures) = Engine::new(rules, Vec::new());
+        assert!(failures.is_empty(), "{failures:?}");
+        engine
+    }
+
+    const BASE: &str = "title: base\nid: base\nname: base\nlogsource: {product: aws, service: cloudtrail}\n\
+detection:\n  s: {eventName: ListUsers}\n  condition: s\nlevel: low\n";
+
+    #[test]
+    fn a_pack_reads_actors_only_when_a_detection_or_a_correlation_field_is_the_actor() {
+        assert!(!engine(BASE).reads_actors());
+        let detection = BASE.replace("{eventName: ListUsers}", "{actor|contains: 'user/'}");
+        assert!(engine(&detection).reads_actors());
+        let grouped = format!(
+            "{BASE}---\ntitle: burst\nid: burst\ncorrelation:\n  type: event_count\n  rules: [base]\n  \
+group-by: [actor]\n  timespan: 1h\n  condition: {{gte: 3}}\nlevel: high\n"
+        );
+        assert!(engine(&grouped).reads_actors());
+        let by_arn = grouped.replace("[actor]", "[userIdentity.arn]");
+        assert!(!engine(&by_arn).reads_actors());
+    }
+}
