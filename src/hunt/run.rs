@@ -32,8 +32,6 @@ pub struct HuntStats {
     pub run: RunStats,
     /// Copies of events folded (same eventID and recipientAccountId).
     pub duplicates: u64,
-    /// Whether the rules and the credential chains shared one read of the window.
-    pub one_read: bool,
 }
 
 /// Runs the pack over the source with credential chains resolved. The findings come back held, to be
@@ -107,7 +105,6 @@ async fn one_read(pack: &Pack, source: &Input, reporter: &Reporter) -> anyhow::R
     let stats = HuntStats {
         run,
         duplicates: reader.duplicates(),
-        one_read: true,
     };
     Ok((stats, ordered))
 }
@@ -144,7 +141,6 @@ async fn chains_first(
     let stats = HuntStats {
         run,
         duplicates: sessions.duplicates,
-        one_read: false,
     };
     Ok((stats, ordered))
 }

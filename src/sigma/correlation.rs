@@ -184,7 +184,7 @@ pub struct Locator {
     /// The object (path or key) the event came from, shared by the events of one object.
     pub object: Option<Arc<str>>,
     /// The event's `eventID`.
-    pub event_id: Option<String>,
+    pub event_id: Option<Box<str>>,
     /// For an event that cannot be found again by object and id: its number in the run, the event kept aside.
     pub kept: Option<u64>,
 }
@@ -196,10 +196,10 @@ pub struct Member {
     pub rule: usize,
     /// Event time, microseconds since the epoch.
     pub time: i64,
-    /// The group-by values, in `group-by` order.
-    pub key: Vec<String>,
-    /// For `value_count`: the counted field's values.
-    pub values: Vec<String>,
+    /// The group-by values, in `group-by` order, shared by the members of one group.
+    pub key: Arc<[String]>,
+    /// For `value_count`: the counted field's values, each shared by the members that have it.
+    pub values: Box<[Arc<str>]>,
     /// The event's `eventName` (shared by the members of one name), for the window's name counts.
     pub name: Option<Arc<str>>,
     /// Where to read the event again.
@@ -249,7 +249,7 @@ impl Correlation {
             CorrType::ValueCount => {
                 let seen: HashSet<&str> = window
                     .iter()
-                    .flat_map(|m| m.values.iter().map(String::as_str))
+                    .flat_map(|m| m.values.iter().map(|v| &**v))
                     .collect();
                 seen.len() as u64
             }
@@ -283,14 +283,15 @@ impl Correlation {
     /// Evaluates the correlation over the members of its base rules (see [`Correlation::member`]).
     pub fn evaluate(&self, mut members: Vec<Member>) -> Vec<Hit> {
         members.sort_by(window_order);
-        let mut groups: BTreeMap<Vec<String>, Vec<Member>> = BTreeMap::new();
+        let mut groups: BTreeMap<Arc<[String]>, Vec<Member>> = BTreeMap::new();
         for m in members {
             groups.entry(m.key.clone()).or_default().push(m);
         }
         let span = self.timespan_ms.map_or(i64::MAX, |ms| ms.saturating_mul(1000));
         let mut hits = Vec::new();
         for (key, events) in groups {
-            let group: Vec<(String, String)> = self.group_by.iter().cloned().zip(key).collect();
+            let group: Vec<(String, String)> =
+                self.group_by.iter().cloned().zip(key.iter().cloned()).collect();
             let mut ranges: Vec<(usize, usize)> = Vec::new();
             if matches!(self.kind, CorrType::EventCount | CorrType::ValueCount) && !self.lower_bound() {
                 // Consecutive windows from the first event.
@@ -316,16 +317,16 @@ impl Correlation {
             for j in 0..events.len() {
                 if counting {
                     for v in &events[j].values {
-                        *in_window.entry(v.as_str()).or_default() += 1;
+                        *in_window.entry(&**v).or_default() += 1;
                     }
                 }
                 while events[j].time - events[i].time > span {
                     if counting {
                         for v in &events[i].values {
-                            if let Some(n) = in_window.get_mut(v.as_str()) {
+                            if let Some(n) = in_window.get_mut(&**v) {
                                 *n -= 1;
                                 if *n == 0 {
-                                    in_window.remove(v.as_str());
+                                    in_window.remove(&**v);
                                 }
                             }
                         }
@@ -361,7 +362,7 @@ impl Correlation {
         }
         let mut seen: HashSet<&str> = HashSet::new();
         for (i, m) in window.iter().enumerate() {
-            seen.extend(m.values.iter().map(String::as_str));
+            seen.extend(m.values.iter().map(|v| &**v));
             let n = match self.kind {
                 CorrType::ValueCount => seen.len() as u64,
                 _ => i as u64 + 1,
@@ -403,7 +404,7 @@ impl Correlation {
     /// `timespan` that follows.
     pub fn evaluate_first_seen(&self, mut members: Vec<Member>, activity: &FirstActivity) -> Vec<Hit> {
         members.sort_by(window_order);
-        let mut groups: BTreeMap<Vec<String>, Vec<Member>> = BTreeMap::new();
+        let mut groups: BTreeMap<Arc<[String]>, Vec<Member>> = BTreeMap::new();
         for m in members {
             groups.entry(m.key.clone()).or_default().push(m);
         }
@@ -412,7 +413,7 @@ impl Correlation {
         let mut hits = Vec::new();
         for (key, events) in groups {
             let t = events[0].time;
-            let began = activity.groups.get(&key).copied().unwrap_or(t);
+            let began = activity.groups.get(&key[..]).copied().unwrap_or(t);
             let history = key
                 .first()
                 .and_then(|h| activity.heads.get(h))
@@ -423,7 +424,7 @@ impl Correlation {
             }
             let window: Vec<Member> = events.into_iter().take_while(|m| m.time - t <= grace).collect();
             hits.push(Hit {
-                group: self.group_by.iter().cloned().zip(key).collect(),
+                group: self.group_by.iter().cloned().zip(key.iter().cloned()).collect(),
                 count: window.len() as u64,
                 events: window,
             });
@@ -463,15 +464,11 @@ mod tests {
             rule,
             time: secs * 1_000_000,
             key: c.group_by.iter().map(|_| who.to_string()).collect(),
-            values: c
-                .field
-                .as_ref()
-                .map(|_| vec![what.to_string()])
-                .unwrap_or_default(),
+            values: c.field.iter().map(|_| Arc::from(what)).collect(),
             name: None,
             at: Locator {
                 object: None,
-                event_id: Some(format!("{who}-{secs}-{rule}")),
+                event_id: Some(format!("{who}-{secs}-{rule}").into()),
                 kept: None,
             },
         }
@@ -533,12 +530,12 @@ mod tests {
         let member = |account: &str, region: &str, t: i64| Member {
             rule: 0,
             time: t,
-            key: vec![account.into(), region.into()],
-            values: Vec::new(),
+            key: Arc::from(vec![account.to_string(), region.to_string()]),
+            values: Box::default(),
             name: None,
             at: Locator {
                 object: None,
-                event_id: Some(format!("{account}{region}{t}")),
+                event_id: Some(format!("{account}{region}{t}").into()),
                 kept: None,
             },
         };

@@ -76,6 +76,35 @@ struct Pending {
     kept: HashMap<Locator, (Arc<Value>, Option<i64>)>,
     /// For each `first_seen` correlation (by index), when each group was first active.
     activity: HashMap<usize, FirstActivity>,
+    /// Group keys and counted values, each held once however many members share it.
+    interned: Interned,
+}
+
+/// Group keys and counted values of correlation members, each held once.
+#[derive(Default)]
+struct Interned {
+    keys: HashSet<Arc<[String]>>,
+    values: HashSet<Arc<str>>,
+}
+
+impl Interned {
+    fn key(&mut self, key: Vec<String>) -> Arc<[String]> {
+        if let Some(k) = self.keys.get(key.as_slice()) {
+            return k.clone();
+        }
+        let k: Arc<[String]> = Arc::from(key);
+        self.keys.insert(k.clone());
+        k
+    }
+
+    fn value(&mut self, value: &str) -> Arc<str> {
+        if let Some(v) = self.values.get(value) {
+            return v.clone();
+        }
+        let v: Arc<str> = Arc::from(value);
+        self.values.insert(v.clone());
+        v
+    }
 }
 
 impl Engine {
@@ -271,7 +300,7 @@ impl Engine {
                 let key = objects.value(pos);
                 interned.entry(key).or_insert_with(|| Arc::from(key)).clone()
             });
-            let id = (!ids.is_null(pos) && !ids.value(pos).is_empty()).then(|| ids.value(pos).to_string());
+            let id = (!ids.is_null(pos) && !ids.value(pos).is_empty()).then(|| Box::from(ids.value(pos)));
             let time = (!times.is_null(pos)).then(|| times.value(pos));
             let mut at = Locator {
                 object,
@@ -328,16 +357,15 @@ impl Engine {
                     // ARN would otherwise all count as one).
                     continue;
                 }
-                let mut counted: Vec<String> = values[groups..]
-                    .iter()
-                    .flat_map(|v| v.row(pos).map(String::from).collect::<Vec<_>>())
-                    .collect();
-                counted.sort();
+                let mut counted: Vec<&str> = values[groups..].iter().flat_map(|v| v.row(pos)).collect();
+                counted.sort_unstable();
                 counted.dedup();
-                let name = names.is_valid(row as usize).then(|| {
-                    let n = names.value(row as usize);
-                    interned.entry(n).or_insert_with(|| Arc::from(n)).clone()
-                });
+                let counted: Box<[Arc<str>]> =
+                    counted.into_iter().map(|v| pending.interned.value(v)).collect();
+                let key = pending.interned.key(key);
+                let name = names
+                    .is_valid(row as usize)
+                    .then(|| pending.interned.value(names.value(row as usize)));
                 pending.members[ci].push(Member {
                     rule: rule_pos,
                     time: t,
@@ -510,7 +538,11 @@ impl Engine {
                         group: hit.group,
                         count: hit.count,
                         first: Some(first.time),
-                        event_ids: hit.events.iter().map(|m| m.at.event_id.clone()).collect(),
+                        event_ids: hit
+                            .events
+                            .iter()
+                            .map(|m| m.at.event_id.as_deref().map(String::from))
+                            .collect(),
                         event_names: name_counts(&hit.events),
                         events,
                     }),
@@ -639,12 +671,12 @@ fn string_column(batch: &RecordBatch, name: &str) -> Result<StringArray, SigmaEr
 }
 
 /// An event's `eventID`, when it has a usable one.
-fn event_id(event: &Value) -> Option<String> {
+fn event_id(event: &Value) -> Option<Box<str>> {
     event
         .get("eventID")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .map(String::from)
+        .map(Box::from)
 }
 
 /// What one pass evaluates with.
