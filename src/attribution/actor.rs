@@ -15,12 +15,12 @@ use datafusion::logical_expr::{
 use datafusion::prelude::ident;
 
 use super::build::Sessions;
-use super::chain::{Origin, from_identity};
+use super::chain::{Evidence, Origin, from_identity};
 use crate::text_column::TextColumn;
 
 /// Key → origin and hops, for every credential of the run. It travels inside cluster plans, so that
 /// executors name the same actors as the client.
-#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActorMap {
     by_key: HashMap<String, (Origin, u32)>,
     /// Federated sign-ins (signed by no key) by eventID: the origin they themselves establish.
@@ -42,6 +42,27 @@ impl ActorMap {
         }
         let by_event = sessions
             .evidence
+            .issuances
+            .values()
+            .filter_map(|i| {
+                let (kind, arn) = i.federated.as_ref()?;
+                Some((i.event_id.clone(), Origin::new(kind, Some(arn))))
+            })
+            .collect();
+        ActorMap { by_key, by_event }
+    }
+
+    /// The same map straight from the evidence, without the `sessions` rows (which copy each key's issuance
+    /// and use): every key used, issued in the window or issuing another, with its origin and hops.
+    pub fn of_evidence(evidence: &Evidence) -> ActorMap {
+        let by_key = evidence
+            .usage
+            .keys()
+            .chain(evidence.issued_in_window.iter())
+            .chain(evidence.issuances.keys())
+            .map(|k| (k.clone(), evidence.origin(k)))
+            .collect();
+        let by_event = evidence
             .issuances
             .values()
             .filter_map(|i| {
@@ -297,7 +318,27 @@ mod tests {
         };
         let mut ev = Evidence::default();
         ev.issued(Issuance::from_row(row).unwrap(), true);
+        // A key used whose issuance is not in the data, and the session's own use.
+        for (key, arn) in [
+            ("ASIAS", "arn:aws:sts::1:assumed-role/r/bob"),
+            ("ASIAX", "arn:aws:iam::1:user/eve"),
+        ] {
+            let call = super::super::usage::Call {
+                at: 2,
+                identity: Identity {
+                    kind: Some("AssumedRole"),
+                    arn: Some(arn),
+                    key: Some(key),
+                    ..Identity::default()
+                },
+                ..Default::default()
+            };
+            ev.usage.entry(key.to_string()).or_default().add(&call);
+        }
+        let straight = ActorMap::of_evidence(&ev);
         let map = ActorMap::of(&Sessions::from_evidence(ev));
+        // The map a hunt builds straight from the evidence is the one the `sessions` rows give.
+        assert_eq!(straight, map);
         let call = Identity {
             kind: Some("SAMLUser"),
             principal_id: Some("idp:bob@example.com"),

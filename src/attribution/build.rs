@@ -193,6 +193,28 @@ pub async fn build(source: &Input) -> anyhow::Result<Sessions> {
 /// [`build`], its read of the window also learning which copy of each duplicated event the run keeps
 /// (see [`CopyChoice`]): the chains read every event of the window anyway.
 pub async fn build_learning(source: &Input, learn: Option<Arc<CopyChoice>>) -> anyhow::Result<Sessions> {
+    let found = evidence_learning(source, learn).await?;
+    let mut sessions = Sessions::from_evidence(found.evidence);
+    sessions.notes = found.notes;
+    sessions.duplicates = found.duplicates;
+    Ok(sessions)
+}
+
+/// The evidence of a run's chains, without the `sessions` rows built from it: what a hunt needs to name
+/// actors ([`crate::attribution::actor::ActorMap::of_evidence`]).
+#[derive(Debug, Default)]
+pub struct Found {
+    /// What the data said.
+    pub evidence: Evidence,
+    /// What the build wants the user to know (the look back and what it found).
+    pub notes: Vec<String>,
+    /// Duplicate deliveries folded while reading the window.
+    pub duplicates: u64,
+}
+
+/// The evidence of the run's window (looking back when needed), its read also learning which copy of each
+/// duplicated event the run keeps.
+pub async fn evidence_learning(source: &Input, learn: Option<Arc<CopyChoice>>) -> anyhow::Result<Found> {
     let mut ev = Evidence::default();
     let duplicates = read(
         source,
@@ -205,14 +227,15 @@ pub async fn build_learning(source: &Input, learn: Option<Arc<CopyChoice>>) -> a
     if let Some(choice) = &learn {
         choice.settle();
     }
-    let mut sessions = from_window_evidence(source, ev).await?;
-    sessions.duplicates = duplicates;
-    Ok(sessions)
+    let mut found = look_back(source, ev).await?;
+    found.duplicates = duplicates;
+    Ok(found)
 }
 
-/// The chains of the run's window from the evidence of a read of the window already done (a hunt's own
-/// pass reads it), looking back before the window for issuing events when needed.
-pub async fn from_window_evidence(source: &Input, mut ev: Evidence) -> anyhow::Result<Sessions> {
+/// Completes the evidence of a read of the window already done (a hunt's own pass reads it): when keys
+/// were left without their issuing event and the run is narrowed, looks for those events before the
+/// window, everywhere in the archive.
+pub async fn look_back(source: &Input, mut ev: Evidence) -> anyhow::Result<Found> {
     let scope = source.scope().clone();
     let missing = ev.missing_links();
     let narrowed = scope.window.from.is_some() || !scope.accounts.is_empty() || !scope.regions.is_empty();
@@ -239,7 +262,9 @@ region; found {found}, the rest stay unresolved",
             },
         ));
     }
-    let mut sessions = Sessions::from_evidence(ev);
-    sessions.notes = notes;
-    Ok(sessions)
+    Ok(Found {
+        evidence: ev,
+        notes,
+        duplicates: 0,
+    })
 }

@@ -14,10 +14,9 @@ use super::Pack;
 use super::order::Ordered;
 use super::source::{ArchiveSource, LakeSource};
 use crate::attribution::actor::ActorMap;
-use crate::attribution::build::{chain_columns, from_window_evidence, issuing_names};
+use crate::attribution::build::{Found, chain_columns, evidence_learning, issuing_names, look_back};
 use crate::attribution::chain::Evidence;
 use crate::attribution::collect::EventsCollector;
-use crate::attribution::{self, Sessions};
 use crate::events::copy_choice::{ChoiceMode, CopyChoice};
 use crate::input::Input;
 use crate::progress::Reporter;
@@ -45,10 +44,12 @@ pub async fn run(pack: &Pack, source: &Input, reporter: &Reporter) -> anyhow::Re
     }
 }
 
-fn note(reporter: &Reporter, sessions: &Sessions) {
-    for n in &sessions.notes {
+/// Tells what the chains' build noted, and gives the run its actors (the evidence is dropped after).
+fn name_actors(pack: &Pack, reporter: &Reporter, found: Found) {
+    for n in &found.notes {
         reporter.println(&format!("ctscan: actors: {n}"));
     }
+    pack.engine.actors().set(ActorMap::of_evidence(&found.evidence));
 }
 
 fn archive_source(source: &Input, choice: Option<(Arc<CopyChoice>, ChoiceMode)>) -> ArchiveSource {
@@ -97,11 +98,10 @@ async fn one_read(pack: &Pack, source: &Input, reporter: &Reporter) -> anyhow::R
         .context("hunt failed")?;
     choice.settle();
     ordered.name_copies(choice);
-    let sessions = from_window_evidence(source, evidence)
+    let found = look_back(source, evidence)
         .await
         .context("resolving credential chains failed")?;
-    note(reporter, &sessions);
-    pack.engine.actors().set(ActorMap::of(&sessions));
+    name_actors(pack, reporter, found);
     let stats = HuntStats {
         run,
         duplicates: reader.duplicates(),
@@ -119,11 +119,11 @@ async fn chains_first(
     // chains' read of the window also learns which copy of each duplicated event to keep, so every run
     // keeps (and names) the same one. A cluster folds copies where they meet.
     let choice = (!source.exec().is_cluster()).then(|| Arc::new(CopyChoice::default()));
-    let sessions = attribution::build_learning(source, choice.clone())
+    let found = evidence_learning(source, choice.clone())
         .await
         .context("resolving credential chains failed")?;
-    note(reporter, &sessions);
-    pack.engine.actors().set(ActorMap::of(&sessions));
+    let duplicates = found.duplicates;
+    name_actors(pack, reporter, found);
     let keep = choice.map(|c| (c, ChoiceMode::Keep));
     let reader: Box<dyn HuntSource> = match source {
         Input::Lake { .. } => Box::new(LakeSource {
@@ -138,9 +138,6 @@ async fn chains_first(
         .run(reader.as_ref(), &mut |f| ordered.push(f))
         .await
         .context("hunt failed")?;
-    let stats = HuntStats {
-        run,
-        duplicates: sessions.duplicates,
-    };
+    let stats = HuntStats { run, duplicates };
     Ok((stats, ordered))
 }
