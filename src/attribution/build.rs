@@ -170,7 +170,7 @@ async fn read(
             gather(&ctx, &used, Take::Use, ev).await?;
             gather(&ctx, &issuing, Take::IssuancesInWindow, ev).await?;
         }
-        Take::Everything | Take::Use | Take::IssuancesInWindow => {
+        Take::Everything | Take::Actors | Take::Use | Take::IssuancesInWindow => {
             gather(&ctx, &format!("SELECT {COLUMNS} FROM events"), take, ev).await?
         }
     }

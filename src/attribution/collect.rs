@@ -131,6 +131,9 @@ impl<'a> Cols<'a> {
 pub enum Take {
     /// Use and issuances: the window's own pass.
     Everything,
+    /// Use and issuances, of each only what names actors (a hunt's pass): the origin of every key is
+    /// the same as with [`Take::Everything`], the `sessions` rows could not be built from it.
+    Actors,
     /// Use only.
     Use,
     /// Issuances only, inside the window.
@@ -141,7 +144,7 @@ pub enum Take {
 
 impl Take {
     fn usage(self) -> bool {
-        matches!(self, Take::Everything | Take::Use)
+        matches!(self, Take::Everything | Take::Use | Take::Actors)
     }
 
     fn issuances(self) -> bool {
@@ -149,7 +152,7 @@ impl Take {
     }
 
     fn in_window(self) -> bool {
-        matches!(self, Take::Everything | Take::IssuancesInWindow)
+        matches!(self, Take::Everything | Take::IssuancesInWindow | Take::Actors)
     }
 }
 
@@ -183,9 +186,14 @@ pub fn collect(batch: &RecordBatch, take: Take, ev: &mut Evidence) -> Result<()>
                 ec2_delivery: cols.get(C::Ec2, i).is_some(),
                 source_identity: cols.get(C::SourceIdentity, i),
             };
-            match ev.usage.get_mut(k) {
-                Some(u) => u.add(&call),
-                None => ev.usage.entry(k.to_string()).or_default().add(&call),
+            let u = match ev.usage.get_mut(k) {
+                Some(u) => u,
+                None => ev.usage.entry(k.to_string()).or_default(),
+            };
+            if take == Take::Actors {
+                u.add_identity(&call);
+            } else {
+                u.add(&call);
             }
         }
         let Some(name) = cols.get(C::Name, i).filter(|_| take.issuances()) else {
@@ -219,24 +227,28 @@ pub fn collect(batch: &RecordBatch, take: Take, ev: &mut Evidence) -> Result<()>
             response: cols.get(C::Response, i),
             additional: cols.get(C::Additional, i),
         };
-        if let Some(issued) = Issuance::from_row(row) {
+        if let Some(mut issued) = Issuance::from_row(row) {
+            if take == Take::Actors {
+                issued.keep_only_what_names_actors();
+            }
             ev.issued(issued, take.in_window());
         }
     }
     Ok(())
 }
 
-/// Gathers the evidence from batches of the `events` table itself (a hunt's own pass over the window), by
-/// evaluating [`COLUMNS`] on each batch, so chains need no read of their own.
+/// Gathers the evidence from batches of the `events` table itself (a hunt's own pass over the window, which
+/// takes [`Take::Actors`]), by evaluating [`COLUMNS`] on each batch, so chains need no read of their own.
 pub struct EventsCollector {
+    take: Take,
     exprs: Vec<Arc<dyn PhysicalExpr>>,
     flat: SchemaRef,
     events: SchemaRef,
 }
 
 impl EventsCollector {
-    /// A collector for batches of `events` (the events schema).
-    pub async fn new(events: SchemaRef) -> Result<EventsCollector> {
+    /// A collector for batches of `events` (the events schema), taking `take` of each row.
+    pub async fn new(events: SchemaRef, take: Take) -> Result<EventsCollector> {
         let ctx = Exec::local(1)
             .session()
             .map_err(|e| DataFusionError::Internal(format!("{e:#}")))?;
@@ -259,13 +271,14 @@ impl EventsCollector {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(EventsCollector {
+            take,
             exprs,
             flat: Arc::new(projection.schema.as_arrow().clone()),
             events,
         })
     }
 
-    /// Adds one `events` batch's calls and issuances to `ev`, as the window's own read does.
+    /// Adds one `events` batch's calls and issuances to `ev`.
     pub fn collect(&self, batch: &RecordBatch, ev: &mut Evidence) -> Result<()> {
         let names = |s: &SchemaRef| s.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>();
         if names(&batch.schema()) != names(&self.events) {
@@ -278,17 +291,69 @@ impl EventsCollector {
             .iter()
             .map(|e| e.evaluate(batch)?.into_array(batch.num_rows()))
             .collect::<Result<Vec<_>>>()?;
-        collect(
-            &RecordBatch::try_new(self.flat.clone(), columns)?,
-            Take::Everything,
-            ev,
-        )
+        collect(&RecordBatch::try_new(self.flat.clone(), columns)?, self.take, ev)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::attribution::actor::{ActorMap, Identity};
+    use crate::decode::{BatchBuilder, Provenance, decode_object};
+    use crate::schema::events_schema;
+    use crate::source::window::Scope;
+
+    /// A user's long-term key assumes a role, whose session assumes another; both sessions make calls, and
+    /// a key issued before the data is used too.
+    const CHAIN: &[u8] = br#"{"Records":[
+        {"eventTime":"2026-03-03T10:00:00Z","eventName":"AssumeRole","eventID":"i1","recipientAccountId":"111122223333",
+         "sourceIPAddress":"203.0.113.5","userAgent":"cli",
+         "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","accessKeyId":"AKIAALICE","userName":"alice"},
+         "requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/ops","roleSessionName":"alice"},
+         "responseElements":{"credentials":{"accessKeyId":"ASIAONE","expiration":"Mar 3, 2026, 11:00:00 AM"},
+           "assumedRoleUser":{"arn":"arn:aws:sts::111122223333:assumed-role/ops/alice"}}},
+        {"eventTime":"2026-03-03T10:01:00Z","eventName":"AssumeRole","eventID":"i2","recipientAccountId":"111122223333",
+         "sourceIPAddress":"203.0.113.5",
+         "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ops/alice","accountId":"111122223333","accessKeyId":"ASIAONE",
+           "sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/ops","userName":"ops"}}},
+         "requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/deploy","roleSessionName":"hop"},
+         "responseElements":{"credentials":{"accessKeyId":"ASIATWO"},"assumedRoleUser":{"arn":"arn:aws:sts::111122223333:assumed-role/deploy/hop"}}},
+        {"eventTime":"2026-03-03T10:02:00Z","eventName":"ListBuckets","eventID":"c1","recipientAccountId":"111122223333",
+         "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/deploy/hop","accountId":"111122223333","accessKeyId":"ASIATWO"}},
+        {"eventTime":"2026-03-03T10:03:00Z","eventName":"ListUsers","eventID":"c2","recipientAccountId":"111122223333",
+         "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/old/x","accountId":"111122223333","accessKeyId":"ASIAOLD"}}]}"#;
+
+    #[tokio::test]
+    async fn what_a_hunt_keeps_names_the_same_actors_as_the_whole_evidence() {
+        let mut builder = BatchBuilder::new(None, Scope::default());
+        let prov = Provenance { key: "k", log: None };
+        decode_object(CHAIN.to_vec(), &prov, &mut builder, 1 << 20).unwrap();
+        let batch = builder.finish().unwrap();
+        let mut maps = Vec::new();
+        for take in [Take::Everything, Take::Actors] {
+            let mut ev = Evidence::default();
+            EventsCollector::new(events_schema(), take)
+                .await
+                .unwrap()
+                .collect(&batch, &mut ev)
+                .unwrap();
+            assert_eq!(ev.issuances.len(), 2, "{take:?}");
+            // What only the `sessions` rows show is kept by the whole evidence alone.
+            let ips = &ev.usage["ASIAONE"].ips;
+            assert_eq!(ips.is_empty(), take == Take::Actors, "{take:?}: {ips:?}");
+            maps.push(ActorMap::of_evidence(&ev));
+        }
+        assert_eq!(maps[0], maps[1]);
+        let two = Identity {
+            kind: Some("AssumedRole"),
+            key: Some("ASIATWO"),
+            ..Identity::default()
+        };
+        let (origin, hops) = maps[1].actor(&two).unwrap();
+        assert_eq!(origin.label(), "IAMUser arn:aws:iam::111122223333:user/alice");
+        assert_eq!(hops, 2);
+    }
 
     #[test]
     fn the_column_names_follow_the_enum() {

@@ -143,6 +143,29 @@ fn is_identity_center(provider: Option<&str>) -> bool {
 }
 
 impl Issuance {
+    /// Drops what only the `sessions` rows show (addresses, agents, MFA, the role and session asked for,
+    /// the new ARN), keeping what chains are walked by and which copy of the issuance is kept.
+    pub fn keep_only_what_names_actors(&mut self) {
+        for field in [
+            &mut self.shared_event_id,
+            &mut self.ip,
+            &mut self.user_agent,
+            &mut self.mfa,
+            &mut self.role_arn,
+            &mut self.session_name,
+            &mut self.source_identity,
+            &mut self.arn,
+            &mut self.caller.user_name,
+            &mut self.caller.provider,
+            &mut self.caller.on_behalf_of,
+            &mut self.caller.mfa,
+        ] {
+            *field = None;
+        }
+    }
+}
+
+impl Issuance {
     /// The issuance an event records, or `None` when it names no new key (a failed call, a redacted
     /// response, an event that issues nothing).
     pub fn from_row(row: IssuingRow<'_>) -> Option<Issuance> {

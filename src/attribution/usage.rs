@@ -122,6 +122,20 @@ impl Usage {
         }
     }
 
+    /// Counts one call, keeping only what names the key's actor when no issuing event does: the times,
+    /// the count, the identity type and the ARN.
+    pub fn add_identity(&mut self, c: &Call<'_>) {
+        if self.calls == 0 || c.at < self.first {
+            self.first = c.at;
+        }
+        if self.calls == 0 || c.at > self.last {
+            self.last = c.at;
+        }
+        self.calls += 1;
+        keep(&mut self.identity_type, c.identity.kind);
+        keep(&mut self.arn, c.identity.arn);
+    }
+
     /// Folds another partition's count of the same key in.
     pub fn merge(&mut self, o: Usage) {
         if o.calls == 0 {

@@ -16,7 +16,7 @@ use super::source::{ArchiveSource, LakeSource};
 use crate::attribution::actor::ActorMap;
 use crate::attribution::build::{Found, chain_columns, evidence_learning, issuing_names, look_back};
 use crate::attribution::chain::Evidence;
-use crate::attribution::collect::EventsCollector;
+use crate::attribution::collect::{EventsCollector, Take};
 use crate::events::copy_choice::{ChoiceMode, CopyChoice};
 use crate::input::Input;
 use crate::progress::Reporter;
@@ -76,7 +76,7 @@ fn archive_source(source: &Input, choice: Option<(Arc<CopyChoice>, ChoiceMode)>)
 async fn one_read(pack: &Pack, source: &Input, reporter: &Reporter) -> anyhow::Result<(HuntStats, Ordered)> {
     let choice = Arc::new(CopyChoice::default());
     let reader = archive_source(source, Some((choice.clone(), ChoiceMode::Learn)));
-    let collector = EventsCollector::new(events_schema())
+    let collector = EventsCollector::new(events_schema(), Take::Actors)
         .await
         .context("resolving credential chains failed")?;
     let mut evidence = Evidence::default();
