@@ -93,18 +93,10 @@ fn least(a: Option<String>, b: Option<String>) -> Option<String> {
 impl Usage {
     /// Counts one call.
     pub fn add(&mut self, c: &Call<'_>) {
-        if self.calls == 0 || c.at < self.first {
-            self.first = c.at;
-        }
-        if self.calls == 0 || c.at > self.last {
-            self.last = c.at;
-        }
-        self.calls += 1;
+        self.add_identity(c);
         add(&mut self.accounts, c.recipient);
         add(&mut self.regions, c.region);
         add(&mut self.ips, c.ip);
-        keep(&mut self.identity_type, c.identity.kind);
-        keep(&mut self.arn, c.identity.arn);
         keep(&mut self.account, c.identity.account);
         keep(&mut self.role_arn, c.role_arn);
         keep(&mut self.role_name, c.role_name);
