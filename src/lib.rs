@@ -23,6 +23,7 @@ pub mod result_batch;
 pub mod schema;
 pub mod sigma;
 pub mod source;
+pub mod spill;
 pub mod text_column;
 pub mod timezone;
 pub mod verify;

@@ -4,11 +4,7 @@
 //! [`MEMORY_LIMIT`] and then in an unnamed temporary file; only a small sort key per finding stays in
 //! memory (about 60 bytes), and findings are rebuilt one at a time as they are written.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +16,7 @@ use crate::sigma::SigmaError;
 use crate::sigma::correlation::CorrType;
 use crate::sigma::finding::{CorrelationInfo, Finding};
 use crate::sigma::rule::Rule;
+use crate::spill::Spill;
 
 /// Serialised findings held in memory before they go to a temporary file.
 pub const MEMORY_LIMIT: usize = 64 << 20;
@@ -76,53 +73,6 @@ struct CorrelationIn {
     event_names: Vec<(String, u64)>,
 }
 
-/// Bytes appended in memory, then, past [`MEMORY_LIMIT`], in a temporary file.
-#[derive(Default)]
-struct Spill {
-    memory: Vec<u8>,
-    file: Option<BufWriter<File>>,
-    len: u64,
-}
-
-impl Spill {
-    fn push(&mut self, bytes: &[u8]) -> std::io::Result<u64> {
-        let at = self.len;
-        if self.file.is_none() && self.memory.len() + bytes.len() > MEMORY_LIMIT {
-            let mut file = BufWriter::new(tempfile::tempfile()?);
-            file.write_all(&self.memory)?;
-            self.memory = Vec::new();
-            self.file = Some(file);
-        }
-        match &mut self.file {
-            Some(f) => f.write_all(bytes)?,
-            None => self.memory.extend_from_slice(bytes),
-        }
-        self.len += bytes.len() as u64;
-        Ok(at)
-    }
-
-    /// Ends writing; what was written can be read from then on.
-    fn seal(&mut self) -> std::io::Result<()> {
-        match &mut self.file {
-            Some(f) => f.flush(),
-            None => Ok(()),
-        }
-    }
-
-    fn read(&self, at: u64, len: u32) -> std::io::Result<Cow<'_, [u8]>> {
-        match &self.file {
-            Some(f) => {
-                let mut buf = vec![0; len as usize];
-                f.get_ref().read_exact_at(&mut buf, at)?;
-                Ok(Cow::Owned(buf))
-            }
-            None => Ok(Cow::Borrowed(
-                &self.memory[at as usize..at as usize + len as usize],
-            )),
-        }
-    }
-}
-
 /// Findings gathered in any order and handed on in the defined one.
 pub struct Ordered {
     actors: Actors,
@@ -158,7 +108,7 @@ impl Ordered {
             rules: Vec::new(),
             rule_index: HashMap::new(),
             keys: Vec::new(),
-            spill: Spill::default(),
+            spill: Spill::new(MEMORY_LIMIT),
             copies: None,
         }
     }
@@ -382,7 +332,7 @@ detection:\n  s: {{eventName: X}}\n  condition: s\nlevel: high\n"
             f.event = Arc::new(json!({"eventID": format!("e{i:04}"), "pad": padding}));
             o.push(f).unwrap();
         }
-        assert!(o.spill.file.is_some());
+        assert!(o.spill.on_disk());
         let ids: Vec<String> = drained(o).into_iter().map(|(_, id, _)| id).collect();
         let want: Vec<String> = (0..n).map(|i| format!("e{i:04}")).collect();
         assert_eq!(ids, want);

@@ -1,6 +1,7 @@
 //! Sigma correlation rules: `event_count`, `value_count`, `temporal` and `temporal_ordered`, grouped by
 //! fields and bounded by a timespan. They run after the single pass, over the events their base rules
-//! matched (never over the archive), held in memory.
+//! matched (never over the archive): a [`GroupSummary`] per group rules out the groups that cannot fire,
+//! and only the other groups' events are windowed.
 
 use std::sync::Arc;
 
@@ -375,6 +376,91 @@ impl Correlation {
     }
 }
 
+/// What a correlation knows of one group without its events: enough to rule out, after the pass, the
+/// groups that cannot fire, so that only the others' events are rebuilt and windowed.
+#[derive(Debug, Clone, Default)]
+pub struct GroupSummary {
+    /// Events of the group.
+    pub count: u64,
+    /// Which base rules matched (bit `i`: rule `i`; rules past 64 are not tracked).
+    pub rules: u64,
+    /// Distinct counted values (as numbers), up to [`Correlation::values_worth_counting`].
+    pub values: Vec<u32>,
+    /// Earliest event time.
+    pub first: i64,
+}
+
+impl GroupSummary {
+    /// Notes one event of the group.
+    pub fn note(&mut self, rule: usize, time: i64, values: &[u32], cap: usize) {
+        if self.count == 0 || time < self.first {
+            self.first = time;
+        }
+        self.count += 1;
+        if rule < 64 {
+            self.rules |= 1 << rule;
+        }
+        for v in values {
+            if self.values.len() >= cap {
+                break;
+            }
+            if !self.values.contains(v) {
+                self.values.push(*v);
+            }
+        }
+    }
+}
+
+impl Correlation {
+    /// How many distinct values of a group are worth keeping in its summary: one more than the largest
+    /// count the condition names, past which a lower bound holds whatever more values come.
+    pub fn values_worth_counting(&self) -> usize {
+        if self.kind != CorrType::ValueCount {
+            return 0;
+        }
+        self.condition
+            .iter()
+            .map(|(_, n)| *n as usize)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1)
+    }
+
+    /// Whether a group with this summary can fire. `false` only when no window of the group can: a
+    /// window holds at most the group's events and values, and a lower bound that the whole group misses
+    /// no part of it meets; a sequence needs every rule. Groups it cannot rule out are windowed exactly.
+    pub fn may_fire(&self, s: &GroupSummary, key: &[String], activity: Option<&FirstActivity>) -> bool {
+        match self.kind {
+            CorrType::EventCount if self.lower_bound() => self.holds(s.count),
+            CorrType::ValueCount if self.lower_bound() => self.holds(s.values.len() as u64),
+            CorrType::EventCount | CorrType::ValueCount => true,
+            CorrType::Temporal | CorrType::TemporalOrdered => {
+                let n = self.rules.len();
+                n > 64 || s.rules.count_ones() as usize == n
+            }
+            CorrType::FirstSeen => {
+                let none = FirstActivity::default();
+                let activity = activity.unwrap_or(&none);
+                !self.first_seen_ruled_out(key, s.first, activity)
+            }
+        }
+    }
+
+    /// Whether a `first_seen` group whose first base event is at `t` does not fire: the group was active
+    /// more than `timespan` before it, or the archive holds too little earlier history of its first field.
+    fn first_seen_ruled_out(&self, key: &[String], t: i64, activity: &FirstActivity) -> bool {
+        let grace = self.timespan_ms.unwrap_or(3_600_000).saturating_mul(1000);
+        let baseline = self.baseline_ms.saturating_mul(1000);
+        let began = activity.groups.get(key).copied().unwrap_or(t);
+        let history = key
+            .first()
+            .and_then(|h| activity.heads.get(h))
+            .copied()
+            .unwrap_or(t);
+        began < t.saturating_sub(grace) || history > t.saturating_sub(baseline)
+    }
+}
+
 /// When each group of a `first_seen` correlation was first active, from every event of the pass (not only
 /// its base rules' matches).
 #[derive(Debug, Default, Clone)]
@@ -409,17 +495,10 @@ impl Correlation {
             groups.entry(m.key.clone()).or_default().push(m);
         }
         let grace = self.timespan_ms.unwrap_or(3_600_000).saturating_mul(1000);
-        let baseline = self.baseline_ms.saturating_mul(1000);
         let mut hits = Vec::new();
         for (key, events) in groups {
             let t = events[0].time;
-            let began = activity.groups.get(&key[..]).copied().unwrap_or(t);
-            let history = key
-                .first()
-                .and_then(|h| activity.heads.get(h))
-                .copied()
-                .unwrap_or(t);
-            if began < t.saturating_sub(grace) || history > t.saturating_sub(baseline) {
+            if self.first_seen_ruled_out(&key, t, activity) {
                 continue;
             }
             let window: Vec<Member> = events.into_iter().take_while(|m| m.time - t <= grace).collect();

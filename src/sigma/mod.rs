@@ -23,6 +23,7 @@ pub mod field;
 pub mod finding;
 pub mod lint;
 pub mod load;
+pub mod member_store;
 pub mod modifier;
 pub mod name_gate;
 pub mod pattern;

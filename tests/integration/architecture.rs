@@ -13,7 +13,14 @@ use std::path::Path;
 /// The layers of the library, bottom to top, as described in docs/architecture.md (keep both in the same
 /// order): a module may import modules of its own layer or of lower layers, never of higher ones.
 const LAYERS: &[&[&str]] = &[
-    &["timezone", "text_column", "queries", "output", "result_batch"],
+    &[
+        "timezone",
+        "text_column",
+        "queries",
+        "output",
+        "result_batch",
+        "spill",
+    ],
     &["source"],
     &["schema"],
     &["decode"],

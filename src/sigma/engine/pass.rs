@@ -24,6 +24,7 @@ use crate::sigma::correlation::{CorrType, FirstActivity, Locator, Member};
 use crate::sigma::error::SigmaError;
 use crate::sigma::event::{EventRow, rows};
 use crate::sigma::finding::{CorrelationInfo, Finding, listed_positions};
+use crate::sigma::member_store::MemberStore;
 use crate::sigma::name_gate::NameIndex;
 use crate::sigma::rule::RuleKind;
 use crate::sigma::udf::Values;
@@ -71,40 +72,12 @@ impl Compiled {
 struct Pending {
     /// Detections on rows the read left partial, by where their event is read whole.
     partial: HashMap<Locator, Vec<usize>>,
-    members: Vec<Vec<Member>>,
+    /// Per correlation (by index; `None` for plans that are not correlations), its base rules' matches.
+    members: Vec<Option<MemberStore>>,
     /// Events that cannot be read again by object and id (no `eventID`), kept as the pass saw them.
     kept: HashMap<Locator, (Arc<Value>, Option<i64>)>,
     /// For each `first_seen` correlation (by index), when each group was first active.
     activity: HashMap<usize, FirstActivity>,
-    /// Group keys and counted values, each held once however many members share it.
-    interned: Interned,
-}
-
-/// Group keys and counted values of correlation members, each held once.
-#[derive(Default)]
-struct Interned {
-    keys: HashSet<Arc<[String]>>,
-    values: HashSet<Arc<str>>,
-}
-
-impl Interned {
-    fn key(&mut self, key: Vec<String>) -> Arc<[String]> {
-        if let Some(k) = self.keys.get(key.as_slice()) {
-            return k.clone();
-        }
-        let k: Arc<[String]> = Arc::from(key);
-        self.keys.insert(k.clone());
-        k
-    }
-
-    fn value(&mut self, value: &str) -> Arc<str> {
-        if let Some(v) = self.values.get(value) {
-            return v.clone();
-        }
-        let v: Arc<str> = Arc::from(value);
-        self.values.insert(v.clone());
-        v
-    }
 }
 
 impl Engine {
@@ -168,7 +141,14 @@ impl Engine {
         let mut stream = df.execute_stream().await?;
         let mut stats = RunStats::default();
         let mut pending = Pending {
-            members: vec![Vec::new(); self.correlations.len()],
+            members: self
+                .correlations
+                .iter()
+                .map(|plan| match &plan.rule.kind {
+                    RuleKind::Correlation(c) => Some(MemberStore::new(c)),
+                    _ => None,
+                })
+                .collect(),
             ..Pending::default()
         };
         let mut corr_fields = Vec::new();
@@ -348,32 +328,22 @@ impl Engine {
                 }
                 let values = &fields[&(ci, rule_pos)];
                 let groups = c.group_by.len();
-                let key: Vec<String> = values[..groups]
+                let key: Vec<&str> = values[..groups]
                     .iter()
-                    .map(|v| v.row(pos).next().unwrap_or_default().to_string())
+                    .map(|v| v.row(pos).next().unwrap_or_default())
                     .collect();
-                if key.iter().any(String::is_empty) {
+                if key.iter().any(|k| k.is_empty()) {
                     // An event without a group-by value belongs to no group (principals without an
                     // ARN would otherwise all count as one).
                     continue;
                 }
-                let mut counted: Vec<&str> = values[groups..].iter().flat_map(|v| v.row(pos)).collect();
-                counted.sort_unstable();
-                counted.dedup();
-                let counted: Box<[Arc<str>]> =
-                    counted.into_iter().map(|v| pending.interned.value(v)).collect();
-                let key = pending.interned.key(key);
-                let name = names
-                    .is_valid(row as usize)
-                    .then(|| pending.interned.value(names.value(row as usize)));
-                pending.members[ci].push(Member {
-                    rule: rule_pos,
-                    time: t,
-                    key,
-                    values: counted,
-                    name,
-                    at: at.clone(),
-                });
+                let counted: Vec<&str> = values[groups..].iter().flat_map(|v| v.row(pos)).collect();
+                let name = names.is_valid(row as usize).then(|| names.value(row as usize));
+                if let Some(store) = pending.members[ci].as_mut() {
+                    store
+                        .push(rule_pos, t, &key, &counted, name, &at)
+                        .map_err(|e| SigmaError::Output(format!("holding correlation members: {e}")))?;
+                }
             }
         }
         self.report_whole(&hits, &now, sink)
@@ -426,11 +396,14 @@ impl Engine {
         sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
     ) -> Result<(), SigmaError> {
         let mut hits = Vec::new();
-        for (ci, (plan, members)) in self.correlations.iter().zip(pending.members).enumerate() {
-            let RuleKind::Correlation(c) = &plan.rule.kind else {
+        for (ci, (plan, store)) in self.correlations.iter().zip(pending.members).enumerate() {
+            let (RuleKind::Correlation(c), Some(store)) = (&plan.rule.kind, store) else {
                 hits.push(Vec::new());
                 continue;
             };
+            let members = store
+                .members(c, pending.activity.get(&ci))
+                .map_err(|e| SigmaError::Output(format!("reading correlation members back: {e}")))?;
             let settled = match c.kind {
                 CorrType::FirstSeen => {
                     let none = FirstActivity::default();

@@ -1,0 +1,394 @@
+//! What a correlation keeps, during the pass, of the events its base rules match. A base rule may match
+//! most of an archive (every call made with an instance's credentials), so a member is not held in
+//! memory: it is written aside as a compact record (in memory up to [`MEMORY_LIMIT`], then in a temporary
+//! file), and each group keeps only a [`GroupSummary`]. After the pass the summaries rule out the groups
+//! that cannot fire, and only the members of the others are rebuilt and windowed. Memory grows with
+//! groups and distinct values, not with matched events; the findings are those of windowing every member.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::Arc;
+
+use super::correlation::{Correlation, FirstActivity, GroupSummary, Locator, Member};
+
+/// Member records held in memory, per correlation, before they go to a temporary file.
+pub const MEMORY_LIMIT: usize = 8 << 20;
+
+/// Marks an absent number in a record.
+const NONE32: u32 = u32::MAX;
+
+/// The members of one correlation's base rules, gathered during a pass.
+pub struct MemberStore {
+    cap: usize,
+    /// Group key (length-prefixed values) → group number.
+    groups: HashMap<Box<[u8]>, u32>,
+    keys: Vec<Arc<[String]>>,
+    summaries: Vec<GroupSummary>,
+    /// Counted values, event names and object keys, each held once.
+    texts: HashMap<Arc<str>, u32>,
+    text_list: Vec<Arc<str>>,
+    spill: crate::spill::Spill,
+    members: u64,
+    key_buf: Vec<u8>,
+    record: Vec<u8>,
+}
+
+impl MemberStore {
+    /// An empty store for `c`.
+    pub fn new(c: &Correlation) -> MemberStore {
+        MemberStore {
+            cap: c.values_worth_counting(),
+            groups: HashMap::new(),
+            keys: Vec::new(),
+            summaries: Vec::new(),
+            texts: HashMap::new(),
+            text_list: Vec::new(),
+            spill: crate::spill::Spill::new(MEMORY_LIMIT),
+            members: 0,
+            key_buf: Vec::new(),
+            record: Vec::new(),
+        }
+    }
+
+    /// Members gathered.
+    pub fn len(&self) -> u64 {
+        self.members
+    }
+
+    /// Whether no member was gathered.
+    pub fn is_empty(&self) -> bool {
+        self.members == 0
+    }
+
+    /// Groups met.
+    pub fn groups(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn text(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.texts.get(s) {
+            return id;
+        }
+        let id = self.text_list.len() as u32;
+        let t: Arc<str> = Arc::from(s);
+        self.text_list.push(t.clone());
+        self.texts.insert(t, id);
+        id
+    }
+
+    fn group(&mut self, key: &[&str]) -> u32 {
+        self.key_buf.clear();
+        for k in key {
+            self.key_buf.extend_from_slice(&(k.len() as u32).to_le_bytes());
+            self.key_buf.extend_from_slice(k.as_bytes());
+        }
+        if let Some(&g) = self.groups.get(self.key_buf.as_slice()) {
+            return g;
+        }
+        let g = self.keys.len() as u32;
+        self.groups.insert(self.key_buf.clone().into_boxed_slice(), g);
+        self.keys
+            .push(key.iter().map(|k| k.to_string()).collect::<Vec<_>>().into());
+        self.summaries.push(GroupSummary::default());
+        g
+    }
+
+    /// Gathers one matched event: the base rule (index into the correlation's rules), its time, group-by
+    /// values, counted values, name and where it can be read again.
+    pub fn push(
+        &mut self,
+        rule: usize,
+        time: i64,
+        key: &[&str],
+        values: &[&str],
+        name: Option<&str>,
+        at: &Locator,
+    ) -> std::io::Result<()> {
+        let group = self.group(key);
+        let mut ids: Vec<u32> = values.iter().map(|v| self.text(v)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let cap = self.cap;
+        self.summaries[group as usize].note(rule, time, &ids, cap);
+        let name = name.map_or(NONE32, |n| self.text(n));
+        let object = at.object.as_deref().map_or(NONE32, |o| self.text(o));
+        let r = &mut self.record;
+        r.clear();
+        r.extend_from_slice(&group.to_le_bytes());
+        r.extend_from_slice(&(rule as u32).to_le_bytes());
+        r.extend_from_slice(&time.to_le_bytes());
+        r.extend_from_slice(&name.to_le_bytes());
+        r.extend_from_slice(&object.to_le_bytes());
+        r.extend_from_slice(&at.kept.unwrap_or(u64::MAX).to_le_bytes());
+        match &at.event_id {
+            Some(id) => {
+                r.extend_from_slice(&(id.len() as u32).to_le_bytes());
+                r.extend_from_slice(id.as_bytes());
+            }
+            None => r.extend_from_slice(&NONE32.to_le_bytes()),
+        }
+        r.extend_from_slice(&(ids.len() as u32).to_le_bytes());
+        for v in ids {
+            r.extend_from_slice(&v.to_le_bytes());
+        }
+        self.spill.push(&self.record)?;
+        self.members += 1;
+        Ok(())
+    }
+
+    /// The members of the groups that may fire (every other group's events could not make a finding),
+    /// in the order they were gathered. `activity` is what a `first_seen` correlation needs.
+    pub fn members(
+        mut self,
+        c: &Correlation,
+        activity: Option<&FirstActivity>,
+    ) -> std::io::Result<Vec<Member>> {
+        let may: Vec<bool> = self
+            .summaries
+            .iter()
+            .zip(&self.keys)
+            .map(|(s, k)| c.may_fire(s, k, activity))
+            .collect();
+        if !may.iter().any(|&m| m) {
+            return Ok(Vec::new());
+        }
+        self.spill.seal()?;
+        let mut input = self.spill.reader();
+        let mut out = Vec::new();
+        for _ in 0..self.members {
+            let group = u32_of(&mut input)?;
+            let rule = u32_of(&mut input)? as usize;
+            let time = i64::from_le_bytes(bytes(&mut input)?);
+            let name = u32_of(&mut input)?;
+            let object = u32_of(&mut input)?;
+            let kept = u64::from_le_bytes(bytes(&mut input)?);
+            let id_len = u32_of(&mut input)?;
+            let event_id = if id_len == NONE32 {
+                None
+            } else {
+                let mut id = vec![0; id_len as usize];
+                input.read_exact(&mut id)?;
+                Some(String::from_utf8_lossy(&id).into_owned().into_boxed_str())
+            };
+            let n = u32_of(&mut input)?;
+            let mut values = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                values.push(u32_of(&mut input)?);
+            }
+            if !may[group as usize] {
+                continue;
+            }
+            let text = |id: u32| (id != NONE32).then(|| self.text_list[id as usize].clone());
+            out.push(Member {
+                rule,
+                time,
+                key: self.keys[group as usize].clone(),
+                values: values.into_iter().filter_map(text).collect(),
+                name: text(name),
+                at: Locator {
+                    object: text(object),
+                    event_id,
+                    kept: (kept != u64::MAX).then_some(kept),
+                },
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn bytes<const N: usize>(input: &mut dyn Read) -> std::io::Result<[u8; N]> {
+    let mut b = [0; N];
+    input.read_exact(&mut b)?;
+    Ok(b)
+}
+
+fn u32_of(input: &mut dyn Read) -> std::io::Result<u32> {
+    Ok(u32::from_le_bytes(bytes(input)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sigma::correlation::{CorrType, Hit};
+
+    fn corr(yaml: &str) -> Correlation {
+        Correlation::parse(&serde_norway::from_str(yaml).unwrap()).unwrap()
+    }
+
+    /// A small deterministic generator (xorshift), so every run tries the same inputs.
+    struct Dice(u64);
+
+    impl Dice {
+        fn roll(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    /// What a hit says, comparable: group, count, and the ids of its window's events in order.
+    type Said = (Vec<(String, String)>, u64, Vec<String>);
+
+    fn summary(hits: Vec<Hit>) -> Vec<Said> {
+        let mut out: Vec<_> = hits
+            .into_iter()
+            .map(|h| {
+                let ids = h
+                    .events
+                    .iter()
+                    .map(|m| m.at.event_id.as_deref().unwrap_or_default().to_string())
+                    .collect();
+                (h.group, h.count, ids)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    const TYPES: &[&str] = &[
+        "type: event_count\nrules: [a]\ngroup-by: [g]\ntimespan: 10m\ncondition: {gte: 4}",
+        "type: event_count\nrules: [a, b]\ngroup-by: [g]\ntimespan: 5m\ncondition: {gt: 2}",
+        "type: event_count\nrules: [a]\ngroup-by: [g]\ntimespan: 10m\ncondition: {lt: 3}",
+        "type: value_count\nrules: [a]\ngroup-by: [g]\ntimespan: 6h\ncondition: {gte: 2, field: v}",
+        "type: value_count\nrules: [a]\ngroup-by: [g]\ntimespan: 10m\ncondition: {gt: 2, field: v}",
+        "type: value_count\nrules: [a]\ngroup-by: [g]\ntimespan: 10m\ncondition: {lte: 1, field: v}",
+        "type: temporal\nrules: [a, b, c]\ngroup-by: [g]\ntimespan: 10m",
+        "type: temporal_ordered\nrules: [a, b, c]\ngroup-by: [g]\ntimespan: 10m",
+        "type: first_seen\nrules: [a]\ngroup-by: [g, h]\ntimespan: 1h\nbaseline: 2h",
+    ];
+
+    /// Random members whose times sit on and around window edges (multiples of five and ten minutes, one
+    /// second either side), in few groups, with few values, some events without an id.
+    fn members(c: &Correlation, dice: &mut Dice, n: usize) -> Vec<Member> {
+        let objects: Vec<Arc<str>> = ["b/2", "a/1", "a/2"].iter().map(|o| Arc::from(*o)).collect();
+        (0..n)
+            .map(|i| {
+                let edge = dice.roll(40) as i64 * 300 + dice.roll(3) as i64 - 1;
+                let secs = if dice.roll(4) == 0 {
+                    dice.roll(12_000) as i64
+                } else {
+                    edge
+                };
+                let group = format!("g{}", dice.roll(6));
+                let key: Vec<String> = c
+                    .group_by
+                    .iter()
+                    .enumerate()
+                    .map(|(k, _)| {
+                        if k == 0 {
+                            group.clone()
+                        } else {
+                            format!("r{}", dice.roll(2))
+                        }
+                    })
+                    .collect();
+                let values: Vec<Arc<str>> = (0..dice.roll(3))
+                    .map(|_| Arc::from(format!("v{}", dice.roll(4))))
+                    .collect();
+                let mut values = values;
+                values.sort();
+                values.dedup();
+                Member {
+                    rule: dice.roll(c.rules.len() as u64) as usize,
+                    time: secs * 1_000_000,
+                    key: key.into(),
+                    values: values.into(),
+                    name: Some(Arc::from(["Get", "Put"][dice.roll(2) as usize])),
+                    at: Locator {
+                        object: Some(objects[dice.roll(3) as usize].clone()),
+                        event_id: (dice.roll(10) != 0).then(|| format!("e{i:04}").into()),
+                        kept: None,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    fn settle(c: &Correlation, members: Vec<Member>, activity: &FirstActivity) -> Vec<Hit> {
+        match c.kind {
+            CorrType::FirstSeen => c.evaluate_first_seen(members, activity),
+            _ => c.evaluate(members),
+        }
+    }
+
+    #[test]
+    fn the_store_settles_every_correlation_type_as_windowing_every_member_does() {
+        let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
+        let mut pruned = 0;
+        for yaml in TYPES {
+            let mut fired = 0;
+            let c = corr(yaml);
+            for round in 0..1000 {
+                let n = 1 + dice.roll([6, 40][round % 2]) as usize;
+                let all = members(&c, &mut dice, n);
+                let mut activity = FirstActivity::default();
+                for m in &all {
+                    activity.note(m.key.to_vec(), m.time - dice.roll(2) as i64 * 3_600_000_000);
+                }
+                let mut store = MemberStore::new(&c);
+                for m in &all {
+                    let key: Vec<&str> = m.key.iter().map(String::as_str).collect();
+                    let values: Vec<&str> = m.values.iter().map(|v| &**v).collect();
+                    store
+                        .push(m.rule, m.time, &key, &values, m.name.as_deref(), &m.at)
+                        .unwrap();
+                }
+                assert_eq!(store.len(), all.len() as u64);
+                let kept = store.members(&c, Some(&activity)).unwrap();
+                pruned += all.len() - kept.len();
+                let expected = summary(settle(&c, all.clone(), &activity));
+                let got = summary(settle(&c, kept, &activity));
+                fired += usize::from(!expected.is_empty());
+                assert_eq!(got, expected, "{yaml} round {round}");
+            }
+            // Every type fired in some rounds.
+            assert!(fired > 0, "{yaml}: no round fired");
+        }
+        // The summaries did rule groups out (else the store would only have moved memory to a file).
+        assert!(pruned > 0);
+    }
+
+    #[test]
+    fn members_past_the_memory_limit_come_back_from_the_file() {
+        let c =
+            corr("type: value_count\nrules: [a]\ngroup-by: [g]\ntimespan: 1h\ncondition: {gte: 2, field: v}");
+        let mut store = MemberStore::new(&c);
+        let object = Some(Arc::from("AWSLogs/1/CloudTrail/us-east-1/2026/01/01/x.json.gz"));
+        let n = MEMORY_LIMIT / 60 + 10;
+        for i in 0..n {
+            let at = Locator {
+                object: object.clone(),
+                event_id: Some(format!("{i:036}").into()),
+                kept: None,
+            };
+            let group = if i % 1000 == 0 {
+                "two-addresses"
+            } else {
+                "one-address"
+            };
+            let value = if group == "two-addresses" {
+                format!("10.0.0.{}", i % 2000 / 1000)
+            } else {
+                "10.0.0.9".into()
+            };
+            store
+                .push(0, i as i64, &[group], &[&value], Some("Get"), &at)
+                .unwrap();
+        }
+        assert!(store.spill.on_disk());
+        let kept = store.members(&c, None).unwrap();
+        // Only the group with two addresses can fire; its members come back whole and in order.
+        assert_eq!(kept.len(), n.div_ceil(1000));
+        assert!(kept.iter().all(|m| *m.key == ["two-addresses".to_string()]));
+        assert_eq!(
+            kept[1].at.event_id.as_deref(),
+            Some(format!("{:036}", 1000).as_str())
+        );
+        assert_eq!(kept[1].values[0].as_ref(), "10.0.0.1");
+        assert_eq!(kept[1].at.object, object);
+        let hits = c.evaluate(kept);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].count, 2);
+    }
+}
