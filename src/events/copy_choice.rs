@@ -5,6 +5,7 @@
 //! one object are remembered (usually few), and later reads of the same window keep their chosen copy.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex, RwLock};
 
 use datafusion::arrow::array::{Array, BooleanArray};
@@ -46,17 +47,28 @@ impl Objects {
     }
 }
 
-/// Where an event's copies are: the object that sorts first, and whether another object holds one too.
+/// Where an event's copies are: the object that sorts first, whether another object holds one too, and
+/// the last scan that met the event (a learning scan folds the later copies it meets itself).
 #[derive(Debug, Clone, Copy)]
 struct Held {
     object: u32,
+    scan: u16,
     elsewhere: bool,
+}
+
+/// The object id of a row that has none.
+const NO_OBJECT: u32 = u32::MAX;
+
+/// A digest as two halves: a map entry of (`u128`, [`Held`]) is padded to 32 bytes, of two `u64`s to 24,
+/// and a learning read holds one entry per event of the window.
+fn halves(d: u128) -> (u64, u64) {
+    ((d >> 64) as u64, d as u64)
 }
 
 /// For every event of a window: the object holding its copy that sorts first.
 #[derive(Debug)]
 pub struct CopyChoice {
-    shards: Vec<Mutex<HashMap<u128, Held>>>,
+    shards: Vec<Mutex<HashMap<(u64, u64), Held>>>,
     /// Read by every decoding thread at once; written only when an object is met for the first time.
     objects: RwLock<Objects>,
 }
@@ -100,36 +112,54 @@ impl CopyChoice {
     }
 
     /// Notes the object of each row as a holder of its event's copy; the key that sorts first wins.
-    pub fn learn(&self, digests: &[Option<u128>], objects: &dyn Array) -> Result<()> {
+    /// Returns, for each row, whether it is the first copy of its event that scan `scan` meets (rows
+    /// without a digest always are), so a learning read folds copies with this map alone and holds no
+    /// second set of every event.
+    pub fn learn(&self, digests: &[Option<u128>], objects: &dyn Array, scan: u16) -> Result<Vec<bool>> {
         let objects = TextColumn::of(objects)?;
         let ids = self.object_ids(&objects, digests.len());
         let names = self.objects.read().unwrap_or_else(|e| e.into_inner());
+        let mut first = vec![true; digests.len()];
         for (shard, rows) in self.shards.iter().zip(rows_by_shard(digests)) {
             if rows.is_empty() {
                 continue;
             }
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
             for i in rows {
-                let (Some(d), Some(id)) = (digests[i], ids[i]) else {
+                let Some(d) = digests[i] else {
                     continue;
                 };
-                shard
-                    .entry(d)
-                    .and_modify(|held| {
+                // A row without an object key still folds; it is never the copy to name.
+                let id = ids[i].unwrap_or(NO_OBJECT);
+                match shard.entry(halves(d)) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(Held {
+                            object: id,
+                            scan,
+                            elsewhere: false,
+                        });
+                    }
+                    Entry::Occupied(mut slot) => {
+                        let held = slot.get_mut();
+                        if held.scan == scan {
+                            first[i] = false;
+                        } else {
+                            held.scan = scan;
+                        }
                         if held.object != id {
                             held.elsewhere = true;
-                            if names.keys[id as usize] < names.keys[held.object as usize] {
+                            let sorts_first = held.object == NO_OBJECT
+                                || (id != NO_OBJECT
+                                    && names.keys[id as usize] < names.keys[held.object as usize]);
+                            if sorts_first {
                                 held.object = id;
                             }
                         }
-                    })
-                    .or_insert(Held {
-                        object: id,
-                        elsewhere: false,
-                    });
+                    }
+                }
             }
         }
-        Ok(())
+        Ok(first)
     }
 
     /// Ends the learning: forgets the events held by one object only, whose first copy met is the only
@@ -150,7 +180,7 @@ impl CopyChoice {
         let held = *self.shards[(d as usize) % SHARDS]
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&d)?;
+            .get(&halves(d))?;
         let objects = self.objects.read().unwrap_or_else(|e| e.into_inner());
         objects.keys.get(held.object as usize).cloned()
     }
@@ -183,7 +213,9 @@ impl CopyChoice {
             let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
             for i in rows {
                 if let Some(d) = digests[i] {
-                    chosen[i] = shard.get(&d).map(|held| Some(held.object) == ids[i]);
+                    chosen[i] = shard
+                        .get(&halves(d))
+                        .map(|held| held.object == ids[i].unwrap_or(NO_OBJECT));
                 }
             }
         }
@@ -230,9 +262,18 @@ mod tests {
             let ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
             let objects = StringArray::from(rows.iter().map(|r| r.1).collect::<Vec<_>>());
             let choice = CopyChoice::default();
-            // Learned one row at a time, as batches of separate objects would arrive.
-            for i in 0..rows.len() {
-                choice.learn(&digests(&ids[i..=i]), &objects.slice(i, 1)).unwrap();
+            // Learned one row at a time, as batches of separate objects would arrive: the first copy met
+            // of each event is first, whichever object it is in.
+            let firsts: Vec<bool> = (0..rows.len())
+                .map(|i| {
+                    choice
+                        .learn(&digests(&ids[i..=i]), &objects.slice(i, 1), 1)
+                        .unwrap()[0]
+                })
+                .collect();
+            let first_e1 = rows.iter().position(|r| r.0 == "e1").unwrap();
+            for (i, f) in firsts.iter().enumerate() {
+                assert_eq!(*f, rows[i].0 == "e2" || i == first_e1, "{rows:?}");
             }
             choice.settle();
             // Only e1 is in two objects.
@@ -256,7 +297,7 @@ mod tests {
         let choice = CopyChoice::default();
         for (id, object) in [("e1", "b"), ("e2", "b"), ("e1", "a"), ("e1", "c")] {
             choice
-                .learn(&digests(&[id]), &StringArray::from(vec![object]))
+                .learn(&digests(&[id]), &StringArray::from(vec![object]), 1)
                 .unwrap();
         }
         choice.settle();
@@ -271,7 +312,7 @@ mod tests {
     fn a_scan_keeps_one_row_of_the_chosen_object_and_the_first_copy_of_events_never_learned() {
         let choice = CopyChoice::default();
         choice
-            .learn(&digests(&["e1"]), &StringArray::from(vec!["a"]))
+            .learn(&digests(&["e1"]), &StringArray::from(vec!["a"]), 1)
             .unwrap();
         let seen = SeenEvents::default();
         // e1 twice in its chosen object (a record delivered twice in one file), e3 never learned.
@@ -287,5 +328,28 @@ mod tests {
             .keep(&digests(&ids), &objects, &SeenEvents::default())
             .unwrap();
         assert_eq!(keep, again);
+    }
+
+    #[test]
+    fn rows_without_an_object_key_fold_and_are_never_lost() {
+        let choice = CopyChoice::default();
+        let ids = ["e1", "e1", "e2", "e2"];
+        let objects = StringArray::from(vec![None, None, None, Some("b")]);
+        let first = choice.learn(&digests(&ids), &objects, 1).unwrap();
+        assert_eq!(first, vec![true, false, true, false]);
+        // A second learning scan of the same rows folds them as the first did.
+        let again = choice.learn(&digests(&ids), &objects, 2).unwrap();
+        assert_eq!(again, first);
+        choice.settle();
+        // e2 is named by the copy that has an object; e1 has none to name.
+        assert_eq!(choice.chosen_object("e2", "111122223333").as_deref(), Some("b"));
+        assert_eq!(choice.chosen_object("e1", "111122223333"), None);
+        let keep = choice
+            .keep(&digests(&ids), &objects, &SeenEvents::default())
+            .unwrap();
+        assert_eq!(
+            keep.iter().collect::<Vec<_>>(),
+            vec![Some(true), Some(false), Some(false), Some(true)]
+        );
     }
 }

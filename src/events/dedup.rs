@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -49,13 +49,20 @@ pub(super) fn rows_by_shard(digests: &[Option<u128>]) -> Vec<Vec<usize>> {
 pub struct SeenEvents {
     shards: Vec<Mutex<HashSet<u128>>>,
     duplicates: AtomicU64,
+    /// Which scan this is, so a [`super::copy_choice::CopyChoice`] learning across several scans tells
+    /// their copies apart (it may wrap: only equality with an entry's last scan matters).
+    scan: u16,
 }
+
+/// The number of the next scan.
+static SCANS: AtomicU16 = AtomicU16::new(0);
 
 impl Default for SeenEvents {
     fn default() -> Self {
         SeenEvents {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             duplicates: AtomicU64::new(0),
+            scan: SCANS.fetch_add(1, Ordering::Relaxed),
         }
     }
 }
@@ -76,6 +83,11 @@ impl SeenEvents {
     /// Forgets the duplicate count, not the events: copies of what an earlier read saw count from now on.
     pub fn reset_count(&self) {
         self.duplicates.store(0, Ordering::Relaxed);
+    }
+
+    /// This scan's number.
+    pub fn scan(&self) -> u16 {
+        self.scan
     }
 
     /// Later copies seen so far.
@@ -349,8 +361,10 @@ impl DedupExec {
                 match mode {
                     ChoiceMode::Keep => choice.keep(&digests, objects, &self.seen)?,
                     ChoiceMode::Learn => {
-                        choice.learn(&digests, objects)?;
-                        self.seen.first_counted(&digests)
+                        let first = choice.learn(&digests, objects, self.seen.scan())?;
+                        self.seen
+                            .add_duplicates(first.iter().filter(|f| !**f).count() as u64);
+                        first.into_iter().map(Some).collect()
                     }
                 }
             }
