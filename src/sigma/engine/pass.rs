@@ -7,8 +7,10 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, BooleanArray, Int64Array, RecordBatch, StringArray, UInt32Array};
-use datafusion::arrow::compute::{cast, take_record_batch};
+use datafusion::arrow::array::{
+    Array, BooleanArray, Int64Array, RecordBatch, StringArray, UInt32Array, new_null_array,
+};
+use datafusion::arrow::compute::{cast, take, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::Expr;
@@ -169,7 +171,19 @@ impl Engine {
                 .collect::<Result<Vec<_>, _>>()?;
             corr_fields.push(per_rule);
         }
+        let mut narrow = vec![false; schema.fields().len()];
+        for name in ["eventID", OBJECT_KEY] {
+            narrow[schema.index_of(name)?] = true;
+        }
+        narrow[name_col] = true;
+        narrow[time_col] = true;
+        for c in allows.iter().chain(corr_fields.iter().flatten().flatten()) {
+            for &i in &c.columns {
+                narrow[i] = true;
+            }
+        }
         let pass = Pass {
+            narrow: &narrow,
             gated,
             extra_whole: rider.as_ref().map(|r| r.names.clone()),
             rules: &rules,
@@ -249,7 +263,9 @@ impl Engine {
             .into_iter()
             .collect();
         let position: HashMap<u32, usize> = hit_rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-        let hits = take_record_batch(batch, &UInt32Array::from(hit_rows.clone()))?;
+        // The matched rows, in the columns the rest of this batch's work reads (whole rows are taken
+        // from `batch` only for the findings made of them).
+        let hits = take_narrow(batch, &hit_rows, pass.narrow)?;
         let allowed: Vec<HashSet<usize>> = pass
             .allows
             .iter()
@@ -291,7 +307,7 @@ impl Engine {
                 // Not findable again: keep this event as the pass has it.
                 at.event_id = None;
                 at.kept = Some(pending.kept.len() as u64);
-                let sub = take_record_batch(&hits, &UInt32Array::from(vec![pos as u32]))?;
+                let sub = take_record_batch(batch, &UInt32Array::from(vec![row]))?;
                 if let Some(e) = rows(&sub)?.into_iter().next() {
                     pending.kept.insert(at.clone(), (Arc::new(e.event), time));
                 }
@@ -346,14 +362,15 @@ impl Engine {
                 }
             }
         }
-        self.report_whole(&hits, &now, sink)
+        let now: Vec<(u32, usize)> = now.into_iter().map(|(pos, r)| (hit_rows[pos], r)).collect();
+        self.report_whole(batch, &now, sink)
     }
 
-    /// Hands out the findings on whole rows of a batch (`now`: position in `hits`, rule).
+    /// Hands out the findings on whole rows of a batch (`now`: row, rule).
     fn report_whole(
         &self,
-        hits: &RecordBatch,
-        now: &[(usize, usize)],
+        batch: &RecordBatch,
+        now: &[(u32, usize)],
         sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
     ) -> Result<(), SigmaError> {
         if now.is_empty() {
@@ -361,18 +378,18 @@ impl Engine {
         }
         let positions: Vec<u32> = now
             .iter()
-            .map(|(pos, _)| *pos as u32)
+            .map(|(row, _)| *row)
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let events = rows(&take_record_batch(hits, &UInt32Array::from(positions.clone()))?)?;
+        let events = rows(&take_record_batch(batch, &UInt32Array::from(positions.clone()))?)?;
         let events: HashMap<u32, Shared> = positions
             .into_iter()
             .zip(events)
             .map(|(pos, e)| (pos, Shared::from(e)))
             .collect();
-        for &(pos, r) in now {
-            let e = &events[&(pos as u32)];
+        for &(row, r) in now {
+            let e = &events[&row];
             sink(Finding {
                 rule: self.detections[r].clone(),
                 event: e.event.clone(),
@@ -667,4 +684,27 @@ struct Pass<'a> {
     firsts: &'a [(usize, Vec<Compiled>)],
     /// Per correlation and base rule: the fields it reads (group-by fields, then the counted field).
     corr_fields: &'a [Vec<Vec<Compiled>>],
+    /// Per column of the schema: whether the work on matched rows reads it (ids, objects, times, names,
+    /// suppressions, correlation fields).
+    narrow: &'a [bool],
+}
+
+/// The rows `rows` of `batch`, with only the columns `keep` marks taken; the others are null.
+fn take_narrow(batch: &RecordBatch, rows: &[u32], keep: &[bool]) -> Result<RecordBatch, SigmaError> {
+    let indices = UInt32Array::from(rows.to_vec());
+    let schema = batch.schema();
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .zip(keep)
+        .map(|((c, field), keep)| {
+            if *keep || !field.is_nullable() {
+                Ok(take(c, &indices, None)?)
+            } else {
+                Ok(new_null_array(c.data_type(), rows.len()))
+            }
+        })
+        .collect::<Result<Vec<_>, SigmaError>>()?;
+    Ok(RecordBatch::try_new(schema, columns)?)
 }
