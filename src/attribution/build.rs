@@ -170,6 +170,15 @@ async fn read(
             gather(&ctx, &used, Take::Use, ev).await?;
             gather(&ctx, &issuing, Take::IssuancesInWindow, ev).await?;
         }
+        Take::Actors if source.is_lake() => {
+            // What names actors: each keyed call's time, identity type and ARN, then the issuing events.
+            let used = format!("SELECT {COLUMNS_OF_ACTORS} FROM events WHERE userIdentity.accessKeyId <> ''");
+            gather(&ctx, &used, Take::Actors, ev).await?;
+            gather(&ctx, &issuing, Take::IssuancesInWindow, ev).await?;
+            for i in ev.issuances.values_mut() {
+                i.keep_only_what_names_actors();
+            }
+        }
         Take::Everything | Take::Actors | Take::Use | Take::IssuancesInWindow => {
             gather(&ctx, &format!("SELECT {COLUMNS} FROM events"), take, ev).await?
         }
@@ -184,6 +193,10 @@ userIdentity.accessKeyId AS uKey, userIdentity.sessionContext.attributes.creatio
 userIdentity.sessionContext.sessionIssuer.arn AS uRoleArn, \
 userIdentity.sessionContext.sessionIssuer.userName AS uRoleName, userIdentity.sessionContext.ec2RoleDelivery AS uEc2, \
 userIdentity.sessionContext.sourceIdentity AS uSourceIdentity";
+
+/// The columns of use that name actors, for lakes.
+const COLUMNS_OF_ACTORS: &str = "eventTime, userIdentity.type AS uType, userIdentity.arn AS uArn, \
+userIdentity.accessKeyId AS uKey";
 
 /// Builds the chains of the run's window, looking back before it when needed.
 pub async fn build(source: &Input) -> anyhow::Result<Sessions> {
@@ -215,15 +228,25 @@ pub struct Found {
 /// The evidence of the run's window (looking back when needed), its read also learning which copy of each
 /// duplicated event the run keeps.
 pub async fn evidence_learning(source: &Input, learn: Option<Arc<CopyChoice>>) -> anyhow::Result<Found> {
+    evidence_taking(source, Take::Everything, learn).await
+}
+
+/// [`evidence_learning`], keeping of the evidence only what names actors (see [`Take::Actors`]): what a
+/// hunt that builds its chains before its pass needs, read from fewer columns.
+pub async fn actor_evidence_learning(
+    source: &Input,
+    learn: Option<Arc<CopyChoice>>,
+) -> anyhow::Result<Found> {
+    evidence_taking(source, Take::Actors, learn).await
+}
+
+async fn evidence_taking(
+    source: &Input,
+    take: Take,
+    learn: Option<Arc<CopyChoice>>,
+) -> anyhow::Result<Found> {
     let mut ev = Evidence::default();
-    let duplicates = read(
-        source,
-        source.scope().clone(),
-        Take::Everything,
-        learn.clone(),
-        &mut ev,
-    )
-    .await?;
+    let duplicates = read(source, source.scope().clone(), take, learn.clone(), &mut ev).await?;
     if let Some(choice) = &learn {
         choice.settle();
     }

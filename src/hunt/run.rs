@@ -14,7 +14,7 @@ use super::Pack;
 use super::order::Ordered;
 use super::source::{ArchiveSource, LakeSource};
 use crate::attribution::actor::ActorMap;
-use crate::attribution::build::{Found, chain_columns, evidence_learning, issuing_names, look_back};
+use crate::attribution::build::{Found, actor_evidence_learning, chain_columns, issuing_names, look_back};
 use crate::attribution::chain::Evidence;
 use crate::attribution::collect::{EventsCollector, Take};
 use crate::events::copy_choice::{ChoiceMode, CopyChoice};
@@ -119,7 +119,7 @@ async fn chains_first(
     // chains' read of the window also learns which copy of each duplicated event to keep, so every run
     // keeps (and names) the same one. A cluster folds copies where they meet.
     let choice = (!source.exec().is_cluster()).then(|| Arc::new(CopyChoice::default()));
-    let found = evidence_learning(source, choice.clone())
+    let found = actor_evidence_learning(source, choice.clone())
         .await
         .context("resolving credential chains failed")?;
     let duplicates = found.duplicates;
