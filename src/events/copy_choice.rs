@@ -59,16 +59,19 @@ struct Held {
 /// The object id of a row that has none.
 const NO_OBJECT: u32 = u32::MAX;
 
-/// A digest as two halves: a map entry of (`u128`, [`Held`]) is padded to 32 bytes, of two `u64`s to 24,
-/// and a learning read holds one entry per event of the window.
-fn halves(d: u128) -> (u64, u64) {
-    ((d >> 64) as u64, d as u64)
+/// The part of a digest a shard's map keys on: 96 bits above the 6 that chose the shard (102 bits in all
+/// tell events apart). A learning read holds one map entry per event of the window: a (`u128`, [`Held`])
+/// entry is padded to 32 bytes, this one takes 20.
+fn halves(d: u128) -> [u32; 3] {
+    const _: () = assert!(SHARDS == 1 << 6, "the shard is chosen by a digest's low 6 bits");
+    let d = d >> 6;
+    [(d >> 64) as u32, (d >> 32) as u32, d as u32]
 }
 
 /// For every event of a window: the object holding its copy that sorts first.
 #[derive(Debug)]
 pub struct CopyChoice {
-    shards: Vec<Mutex<HashMap<(u64, u64), Held>>>,
+    shards: Vec<Mutex<HashMap<[u32; 3], Held>>>,
     /// Read by every decoding thread at once; written only when an object is met for the first time.
     objects: RwLock<Objects>,
 }
