@@ -157,29 +157,33 @@ async fn read(
     }
     let table = source.table(scope, Some(issuing_gate())).await?;
     let learn = learn.map(|c| (c, ChoiceMode::Learn));
-    let duplicates = register_events_choosing(&mut ctx, table, learn)?;
+    let duplicates = register_events_choosing(&mut ctx, table.clone(), learn)?;
     let issuing = format!(
         "SELECT {COLUMNS} FROM events WHERE eventName IN ({}) AND errorCode IS NULL",
         issuing_names_sql()
     );
-    match take {
-        Take::Issuances => gather(&ctx, &issuing, Take::Issuances, ev).await?,
-        Take::Everything if source.is_lake() => {
-            // Two reads of a lake cost less than decoding every row's JSON columns.
-            let used = format!("SELECT {COLUMNS_OF_USE} FROM events WHERE userIdentity.accessKeyId <> ''");
-            gather(&ctx, &used, Take::Use, ev).await?;
-            gather(&ctx, &issuing, Take::IssuancesInWindow, ev).await?;
-        }
-        Take::Actors if source.is_lake() => {
-            // What names actors: each keyed call's time, identity type and ARN, then the issuing events.
-            let used = format!("SELECT {COLUMNS_OF_ACTORS} FROM events WHERE userIdentity.accessKeyId <> ''");
-            gather(&ctx, &used, Take::Actors, ev).await?;
-            gather(&ctx, &issuing, Take::IssuancesInWindow, ev).await?;
-            for i in ev.issuances.values_mut() {
-                i.keep_only_what_names_actors();
+    // Two reads of a lake cost less than decoding every row's JSON columns. The first reads every row,
+    // so that it alone learns the copies; the second folds its own copies without learning.
+    let lake_use = match take {
+        Take::Everything if source.is_lake() => Some((COLUMNS_OF_USE, Take::Use)),
+        Take::Actors if source.is_lake() => Some((COLUMNS_OF_ACTORS, Take::Actors)),
+        _ => None,
+    };
+    match (take, lake_use) {
+        (_, Some((columns, use_take))) => {
+            gather(&ctx, &format!("SELECT {columns} FROM events"), use_take, ev).await?;
+            let mut plain = source.session()?;
+            push_filters_into_parquet(&plain).await?;
+            register_events_choosing(&mut plain, table, None)?;
+            gather(&plain, &issuing, Take::IssuancesInWindow, ev).await?;
+            if take == Take::Actors {
+                for i in ev.issuances.values_mut() {
+                    i.keep_only_what_names_actors();
+                }
             }
         }
-        Take::Everything | Take::Actors | Take::Use | Take::IssuancesInWindow => {
+        (Take::Issuances, None) => gather(&ctx, &issuing, Take::Issuances, ev).await?,
+        (Take::Everything | Take::Actors | Take::Use | Take::IssuancesInWindow, None) => {
             gather(&ctx, &format!("SELECT {COLUMNS} FROM events"), take, ev).await?
         }
     }

@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use datafusion::arrow::array::{Array, BooleanArray};
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 
 use super::dedup::{SHARDS, SeenEvents, digest, rows_by_shard};
 use crate::text_column::TextColumn;
@@ -47,21 +48,33 @@ impl Objects {
     }
 }
 
-/// Where an event's copies are: the object that sorts first, whether another object holds one too, and
-/// the last scan that met the event (a learning scan folds the later copies it meets itself).
-#[derive(Debug, Clone, Copy)]
-struct Held {
-    object: u32,
-    scan: u16,
-    elsewhere: bool,
+/// Where an event's copies are, in 32 bits: the object that sorts first (the low 31), and whether another
+/// object holds one too (the top bit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Held(u32);
+
+impl Held {
+    const ELSEWHERE: u32 = 1 << 31;
+
+    fn object(self) -> u32 {
+        self.0 & !Held::ELSEWHERE
+    }
+
+    fn elsewhere(self) -> bool {
+        self.0 & Held::ELSEWHERE != 0
+    }
+
+    fn new(object: u32, elsewhere: bool) -> Held {
+        Held(object & !Held::ELSEWHERE | if elsewhere { Held::ELSEWHERE } else { 0 })
+    }
 }
 
 /// The object id of a row that has none.
-const NO_OBJECT: u32 = u32::MAX;
+const NO_OBJECT: u32 = u32::MAX >> 1;
 
 /// The part of a digest a shard's map keys on: 96 bits above the 6 that chose the shard (102 bits in all
 /// tell events apart). A learning read holds one map entry per event of the window: a (`u128`, [`Held`])
-/// entry is padded to 32 bytes, this one takes 20.
+/// entry is padded to 32 bytes, this one takes 16.
 fn halves(d: u128) -> [u32; 3] {
     const _: () = assert!(SHARDS == 1 << 6, "the shard is chosen by a digest's low 6 bits");
     let d = d >> 6;
@@ -74,6 +87,8 @@ pub struct CopyChoice {
     shards: Vec<Mutex<HashMap<[u32; 3], Held>>>,
     /// Read by every decoding thread at once; written only when an object is met for the first time.
     objects: RwLock<Objects>,
+    /// The scan that learns (its number plus one; 0 before any).
+    learner: AtomicU32,
 }
 
 impl Default for CopyChoice {
@@ -81,6 +96,7 @@ impl Default for CopyChoice {
         CopyChoice {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             objects: RwLock::default(),
+            learner: AtomicU32::new(0),
         }
     }
 }
@@ -115,10 +131,24 @@ impl CopyChoice {
     }
 
     /// Notes the object of each row as a holder of its event's copy; the key that sorts first wins.
-    /// Returns, for each row, whether it is the first copy of its event that scan `scan` meets (rows
-    /// without a digest always are), so a learning read folds copies with this map alone and holds no
-    /// second set of every event.
+    /// Returns, for each row, whether it is the first copy of its event met (rows without a digest always
+    /// are), so a learning read folds copies with this map alone and holds no second set of every event.
+    /// One scan learns (`scan`, [`crate::events::dedup::SeenEvents::scan`]): a second would find every
+    /// event already met.
     pub fn learn(&self, digests: &[Option<u128>], objects: &dyn Array, scan: u16) -> Result<Vec<bool>> {
+        let learner = u32::from(scan) + 1;
+        match self
+            .learner
+            .compare_exchange(0, learner, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => {}
+            Err(now) if now == learner => {}
+            Err(_) => {
+                return Err(DataFusionError::Internal(
+                    "a choice of copies learns from one scan".into(),
+                ));
+            }
+        }
         let objects = TextColumn::of(objects)?;
         let ids = self.object_ids(&objects, digests.len());
         let names = self.objects.read().unwrap_or_else(|e| e.into_inner());
@@ -133,30 +163,19 @@ impl CopyChoice {
                     continue;
                 };
                 // A row without an object key still folds; it is never the copy to name.
-                let id = ids[i].unwrap_or(NO_OBJECT);
+                let id = ids[i].filter(|&id| id < NO_OBJECT).unwrap_or(NO_OBJECT);
                 match shard.entry(halves(d)) {
                     Entry::Vacant(slot) => {
-                        slot.insert(Held {
-                            object: id,
-                            scan,
-                            elsewhere: false,
-                        });
+                        slot.insert(Held::new(id, false));
                     }
                     Entry::Occupied(mut slot) => {
+                        first[i] = false;
                         let held = slot.get_mut();
-                        if held.scan == scan {
-                            first[i] = false;
-                        } else {
-                            held.scan = scan;
-                        }
-                        if held.object != id {
-                            held.elsewhere = true;
-                            let sorts_first = held.object == NO_OBJECT
-                                || (id != NO_OBJECT
-                                    && names.keys[id as usize] < names.keys[held.object as usize]);
-                            if sorts_first {
-                                held.object = id;
-                            }
+                        let object = held.object();
+                        if object != id {
+                            let sorts_first = object == NO_OBJECT
+                                || (id != NO_OBJECT && names.keys[id as usize] < names.keys[object as usize]);
+                            *held = Held::new(if sorts_first { id } else { object }, true);
                         }
                     }
                 }
@@ -170,7 +189,7 @@ impl CopyChoice {
     pub fn settle(&self) {
         for shard in &self.shards {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-            shard.retain(|_, held| held.elsewhere);
+            shard.retain(|_, held| held.elsewhere());
             shard.shrink_to_fit();
         }
     }
@@ -185,7 +204,7 @@ impl CopyChoice {
             .unwrap_or_else(|e| e.into_inner())
             .get(&halves(d))?;
         let objects = self.objects.read().unwrap_or_else(|e| e.into_inner());
-        objects.keys.get(held.object as usize).cloned()
+        objects.keys.get(held.object() as usize).cloned()
     }
 
     /// Events found in more than one object (after [`CopyChoice::settle`]).
@@ -218,7 +237,7 @@ impl CopyChoice {
                 if let Some(d) = digests[i] {
                     chosen[i] = shard
                         .get(&halves(d))
-                        .map(|held| held.object == ids[i].unwrap_or(NO_OBJECT));
+                        .map(|held| held.object() == ids[i].unwrap_or(NO_OBJECT));
                 }
             }
         }
@@ -340,9 +359,8 @@ mod tests {
         let objects = StringArray::from(vec![None, None, None, Some("b")]);
         let first = choice.learn(&digests(&ids), &objects, 1).unwrap();
         assert_eq!(first, vec![true, false, true, false]);
-        // A second learning scan of the same rows folds them as the first did.
-        let again = choice.learn(&digests(&ids), &objects, 2).unwrap();
-        assert_eq!(again, first);
+        // One scan learns: a second could only find every event already met.
+        assert!(choice.learn(&digests(&ids), &objects, 2).is_err());
         choice.settle();
         // e2 is named by the copy that has an object; e1 has none to name.
         assert_eq!(choice.chosen_object("e2", "111122223333").as_deref(), Some("b"));
