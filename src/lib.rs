@@ -15,6 +15,7 @@ pub mod events;
 pub mod hunt;
 pub mod incident;
 pub mod input;
+pub mod interned;
 pub mod lake;
 pub mod output;
 pub mod progress;

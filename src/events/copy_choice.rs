@@ -13,6 +13,7 @@ use datafusion::arrow::array::{Array, BooleanArray};
 use datafusion::error::{DataFusionError, Result};
 
 use super::dedup::{SHARDS, SeenEvents, digest, rows_by_shard};
+use crate::interned::Interned;
 use crate::text_column::TextColumn;
 
 /// What a dedup does with a [`CopyChoice`].
@@ -22,30 +23,6 @@ pub enum ChoiceMode {
     Learn,
     /// Keep the copy in the object learned for each event (events never learned: the first copy met).
     Keep,
-}
-
-/// The objects of a run, each named once.
-#[derive(Debug, Default)]
-struct Objects {
-    ids: HashMap<Arc<str>, u32>,
-    keys: Vec<Arc<str>>,
-}
-
-impl Objects {
-    fn id(&mut self, key: &str) -> u32 {
-        if let Some(&id) = self.ids.get(key) {
-            return id;
-        }
-        self.add(key)
-    }
-
-    fn add(&mut self, key: &str) -> u32 {
-        let id = self.keys.len() as u32;
-        let key: Arc<str> = Arc::from(key);
-        self.keys.push(key.clone());
-        self.ids.insert(key, id);
-        id
-    }
 }
 
 /// Where an event's copies are, in 32 bits: the object that sorts first (the low 31), and whether another
@@ -86,7 +63,7 @@ fn halves(d: u128) -> [u32; 3] {
 pub struct CopyChoice {
     shards: Vec<Mutex<HashMap<[u32; 3], Held>>>,
     /// Read by every decoding thread at once; written only when an object is met for the first time.
-    objects: RwLock<Objects>,
+    objects: RwLock<Interned>,
     /// The scan that learns (its number plus one; 0 before any).
     learner: AtomicU32,
 }
@@ -112,13 +89,7 @@ impl CopyChoice {
                 match last {
                     Some((k, id)) if k == key => Some(id),
                     _ => {
-                        let known = self
-                            .objects
-                            .read()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .ids
-                            .get(key)
-                            .copied();
+                        let known = self.objects.read().unwrap_or_else(|e| e.into_inner()).get(key);
                         let id = known.unwrap_or_else(|| {
                             self.objects.write().unwrap_or_else(|e| e.into_inner()).id(key)
                         });
@@ -174,7 +145,7 @@ impl CopyChoice {
                         let object = held.object();
                         if object != id {
                             let sorts_first = object == NO_OBJECT
-                                || (id != NO_OBJECT && names.keys[id as usize] < names.keys[object as usize]);
+                                || (id != NO_OBJECT && names.text(id) < names.text(object));
                             *held = Held::new(if sorts_first { id } else { object }, true);
                         }
                     }
@@ -204,7 +175,7 @@ impl CopyChoice {
             .unwrap_or_else(|e| e.into_inner())
             .get(&halves(d))?;
         let objects = self.objects.read().unwrap_or_else(|e| e.into_inner());
-        objects.keys.get(held.object() as usize).cloned()
+        objects.text(held.object()).cloned()
     }
 
     /// Events found in more than one object (after [`CopyChoice::settle`]).
@@ -254,8 +225,7 @@ impl CopyChoice {
             .zip(digests)
             .map(|((c, f), d)| d.is_none() || (*c != Some(false) && f))
             .collect();
-        seen.add_duplicates(keep.iter().filter(|k| !**k).count() as u64);
-        Ok(keep.into_iter().map(Some).collect())
+        Ok(seen.counting(keep))
     }
 }
 

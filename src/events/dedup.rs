@@ -49,8 +49,8 @@ pub(super) fn rows_by_shard(digests: &[Option<u128>]) -> Vec<Vec<usize>> {
 pub struct SeenEvents {
     shards: Vec<Mutex<HashSet<u128>>>,
     duplicates: AtomicU64,
-    /// Which scan this is, so a [`super::copy_choice::CopyChoice`] learning across several scans tells
-    /// their copies apart (it may wrap: only equality with an entry's last scan matters).
+    /// Which scan this is: a [`super::copy_choice::CopyChoice`] learns from one scan and refuses another
+    /// by this number (it wraps after 65,536 scans; a run makes a few).
     scan: u16,
 }
 
@@ -141,7 +141,11 @@ impl SeenEvents {
 
     /// [`SeenEvents::first_of`], counting the later copies as duplicates.
     pub fn first_counted(&self, digests: &[Option<u128>]) -> BooleanArray {
-        let first = self.first_of(digests);
+        self.counting(self.first_of(digests))
+    }
+
+    /// Counts the rows that are not first (whoever decided which are) as duplicates; the flags as a column.
+    pub fn counting(&self, first: Vec<bool>) -> BooleanArray {
         self.add_duplicates(first.iter().filter(|f| !**f).count() as u64);
         first.into_iter().map(Some).collect()
     }
@@ -361,10 +365,8 @@ impl DedupExec {
                 match mode {
                     ChoiceMode::Keep => choice.keep(&digests, objects, &self.seen)?,
                     ChoiceMode::Learn => {
-                        let first = choice.learn(&digests, objects, self.seen.scan())?;
                         self.seen
-                            .add_duplicates(first.iter().filter(|f| !**f).count() as u64);
-                        first.into_iter().map(Some).collect()
+                            .counting(choice.learn(&digests, objects, self.seen.scan())?)
                     }
                 }
             }

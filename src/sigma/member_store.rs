@@ -10,6 +10,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::correlation::{Correlation, FirstActivity, GroupSummary, Locator, Member};
+use crate::interned::Interned;
 
 /// Member records held in memory, per correlation, before they go to a temporary file.
 pub const MEMORY_LIMIT: usize = 8 << 20;
@@ -25,8 +26,7 @@ pub struct MemberStore {
     keys: Vec<Arc<[String]>>,
     summaries: Vec<GroupSummary>,
     /// Counted values, event names and object keys, each held once.
-    texts: HashMap<Arc<str>, u32>,
-    text_list: Vec<Arc<str>>,
+    texts: Interned,
     spill: crate::spill::Spill,
     members: u64,
     key_buf: Vec<u8>,
@@ -41,8 +41,7 @@ impl MemberStore {
             groups: HashMap::new(),
             keys: Vec::new(),
             summaries: Vec::new(),
-            texts: HashMap::new(),
-            text_list: Vec::new(),
+            texts: Interned::default(),
             spill: crate::spill::Spill::new(MEMORY_LIMIT),
             members: 0,
             key_buf: Vec::new(),
@@ -58,22 +57,6 @@ impl MemberStore {
     /// Whether no member was gathered.
     pub fn is_empty(&self) -> bool {
         self.members == 0
-    }
-
-    /// Groups met.
-    pub fn groups(&self) -> usize {
-        self.keys.len()
-    }
-
-    fn text(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.texts.get(s) {
-            return id;
-        }
-        let id = self.text_list.len() as u32;
-        let t: Arc<str> = Arc::from(s);
-        self.text_list.push(t.clone());
-        self.texts.insert(t, id);
-        id
     }
 
     fn group(&mut self, key: &[&str]) -> u32 {
@@ -105,13 +88,13 @@ impl MemberStore {
         at: &Locator,
     ) -> std::io::Result<()> {
         let group = self.group(key);
-        let mut ids: Vec<u32> = values.iter().map(|v| self.text(v)).collect();
+        let mut ids: Vec<u32> = values.iter().map(|v| self.texts.id(v)).collect();
         ids.sort_unstable();
         ids.dedup();
         let cap = self.cap;
         self.summaries[group as usize].note(rule, time, &ids, cap);
-        let name = name.map_or(NONE32, |n| self.text(n));
-        let object = at.object.as_deref().map_or(NONE32, |o| self.text(o));
+        let name = name.map_or(NONE32, |n| self.texts.id(n));
+        let object = at.object.as_deref().map_or(NONE32, |o| self.texts.id(o));
         let r = &mut self.record;
         r.clear();
         r.extend_from_slice(&group.to_le_bytes());
@@ -155,6 +138,8 @@ impl MemberStore {
         self.spill.seal()?;
         let mut input = self.spill.reader();
         let mut out = Vec::new();
+        let mut id = Vec::new();
+        let mut values = Vec::new();
         for _ in 0..self.members {
             let group = u32_of(&mut input)?;
             let rule = u32_of(&mut input)? as usize;
@@ -163,31 +148,28 @@ impl MemberStore {
             let object = u32_of(&mut input)?;
             let kept = u64::from_le_bytes(bytes(&mut input)?);
             let id_len = u32_of(&mut input)?;
-            let event_id = if id_len == NONE32 {
-                None
-            } else {
-                let mut id = vec![0; id_len as usize];
-                input.read_exact(&mut id)?;
-                Some(String::from_utf8_lossy(&id).into_owned().into_boxed_str())
-            };
+            id.resize(if id_len == NONE32 { 0 } else { id_len as usize }, 0);
+            input.read_exact(&mut id)?;
             let n = u32_of(&mut input)?;
-            let mut values = Vec::with_capacity(n as usize);
+            values.clear();
             for _ in 0..n {
                 values.push(u32_of(&mut input)?);
             }
+            // Records of groups that cannot fire are read past, not rebuilt.
             if !may[group as usize] {
                 continue;
             }
-            let text = |id: u32| (id != NONE32).then(|| self.text_list[id as usize].clone());
+            let text = |id: u32| (id != NONE32).then(|| self.texts.text(id).cloned()).flatten();
             out.push(Member {
                 rule,
                 time,
                 key: self.keys[group as usize].clone(),
-                values: values.into_iter().filter_map(text).collect(),
+                values: values.iter().filter_map(|&v| text(v)).collect(),
                 name: text(name),
                 at: Locator {
                     object: text(object),
-                    event_id,
+                    event_id: (id_len != NONE32)
+                        .then(|| String::from_utf8_lossy(&id).into_owned().into_boxed_str()),
                     kept: (kept != u64::MAX).then_some(kept),
                 },
             });

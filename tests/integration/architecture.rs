@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
         "output",
         "result_batch",
         "spill",
+        "interned",
     ],
     &["source"],
     &["schema"],
