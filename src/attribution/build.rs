@@ -102,7 +102,7 @@ pub fn issuing_names() -> NameSet {
 }
 
 /// The events-schema columns the chains read of every row (the others only of issuing events).
-pub fn chain_columns() -> Vec<usize> {
+fn chain_columns() -> Vec<usize> {
     [
         "eventTime",
         "eventName",
@@ -117,6 +117,19 @@ pub fn chain_columns() -> Vec<usize> {
     .filter_map(|c| column_index(c))
     .collect()
 }
+
+/// What a hunt's actors read of every row (columns, or members of them), besides the issuing events read
+/// whole: the call's time and key, and the identity [`crate::attribution::usage::Usage::add_identity`] keeps.
+pub const ACTOR_PATHS: &[&str] = &[
+    "eventTime",
+    "eventName",
+    "errorCode",
+    "eventID",
+    "recipientAccountId",
+    "userIdentity.type",
+    "userIdentity.arn",
+    "userIdentity.accessKeyId",
+];
 
 /// The gate that decodes the JSON columns only of issuing events.
 fn issuing_gate() -> RowGate {

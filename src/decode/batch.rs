@@ -244,6 +244,20 @@ impl BatchBuilder {
                 col.append_null();
             } else if RECORD[i].kind == Kind::Time {
                 col.append_time(time);
+            } else if let Some(members) = self
+                .gate
+                .as_ref()
+                .and_then(|g| g.members[i].as_ref())
+                .filter(|_| !whole && !want_extras)
+            {
+                col.append_some(
+                    slots[i],
+                    members,
+                    &Path::Root(RECORD[i].name),
+                    &mut self.row_extras,
+                    &mut self.scratch,
+                    big,
+                );
             } else {
                 col.append(
                     slots[i],

@@ -14,6 +14,7 @@ use simd_json::prelude::*;
 use simd_json::tape::Value;
 
 use super::bigint::{self, BigInts};
+use super::members::Members;
 use crate::schema::{Kind, Spec, field_of, time_type};
 
 /// Where a value sits in its record, rendered to a dotted path only when a value lands in the extras.
@@ -250,14 +251,8 @@ impl Col {
                 nulls,
                 ..
             } => match v.as_object() {
-                Some(obj) => {
-                    let mut slots: [Option<Value<'_, '_>>; 16] = [None; 16];
-                    for (k, member) in obj.iter() {
-                        match specs.iter().position(|s| s.name == k) {
-                            Some(i) if slots[i].is_none() => slots[i] = Some(member),
-                            _ => extras.push(&Path::Member(path, k), member, big),
-                        }
-                    }
+                Some(_) => {
+                    let slots = members_of(v, specs, path, Some(extras), big);
                     for (i, child) in children.iter_mut().enumerate() {
                         let child_path = Path::Member(path, specs[i].name);
                         child.append(slots[i], &child_path, extras, scratch, big);
@@ -290,6 +285,43 @@ impl Col {
         }
     }
 
+    /// [`Col::append`] building only `members` of an object (the others NULL), for a row whose extras are
+    /// not kept: the members left out are not looked at.
+    pub fn append_some(
+        &mut self,
+        v: Option<Value<'_, '_>>,
+        members: &Members,
+        path: &Path<'_>,
+        extras: &mut Extras,
+        scratch: &mut Scratch,
+        big: &BigInts,
+    ) {
+        let (
+            Members::Some(wanted),
+            Col::Struct {
+                specs,
+                children,
+                nulls,
+                ..
+            },
+            Some(v),
+        ) = (members, &mut *self, v.filter(|v| v.as_object().is_some()))
+        else {
+            return self.append(v, path, extras, scratch, big);
+        };
+        let slots = members_of(v, specs, path, None, big);
+        for (i, child) in children.iter_mut().enumerate() {
+            match &wanted[i] {
+                Some(m) => {
+                    let child_path = Path::Member(path, specs[i].name);
+                    child.append_some(slots[i], m, &child_path, extras, scratch, big);
+                }
+                None => child.append_null(),
+            }
+        }
+        nulls.append_non_null();
+    }
+
     /// Finishes the column into an Arrow array, leaving the builder empty for reuse.
     pub fn finish(&mut self) -> ArrayRef {
         match self {
@@ -317,6 +349,31 @@ impl Col {
             }
         }
     }
+}
+
+/// The members of an object `v` that `specs` knows, by position (the first of a repeated name); the others go
+/// to `extras` when given.
+fn members_of<'v, 't>(
+    v: Value<'v, 't>,
+    specs: &[Spec],
+    path: &Path<'_>,
+    mut extras: Option<&mut Extras>,
+    big: &BigInts,
+) -> [Option<Value<'v, 't>>; 16] {
+    let mut slots: [Option<Value<'v, 't>>; 16] = [None; 16];
+    if let Some(obj) = v.as_object() {
+        for (k, member) in obj.iter() {
+            match specs.iter().position(|s| s.name == k) {
+                Some(i) if slots[i].is_none() => slots[i] = Some(member),
+                _ => {
+                    if let Some(extras) = extras.as_deref_mut() {
+                        extras.push(&Path::Member(path, k), member, big);
+                    }
+                }
+            }
+        }
+    }
+    slots
 }
 
 #[cfg(test)]

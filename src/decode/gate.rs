@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use std::fmt::Debug;
 use std::sync::Arc;
 
-use crate::schema::COLUMN_COUNT;
+use super::members::Members;
+use crate::schema::{COLUMN_COUNT, RECORD, events_schema};
 
 /// Which event names a reader wants whole. Called once per row, so implementations remember answers.
 pub trait WantedNames: Debug + Send + Sync {
@@ -53,13 +54,15 @@ impl WantedNames for AnyOf {
     }
 }
 
-/// Which rows get every column, and which columns every row gets.
+/// Which rows get every column, and which columns (or members of them) every row gets.
 #[derive(Debug)]
 pub struct RowGate {
     /// The names whose rows are built whole.
     pub names: Box<dyn WantedNames>,
     /// Per events-schema column: built for every row.
     pub always: Vec<bool>,
+    /// Per record column built for every row: the members the rows not built whole get (`None`: all).
+    pub members: Vec<Option<Members>>,
 }
 
 impl Clone for RowGate {
@@ -67,6 +70,7 @@ impl Clone for RowGate {
         RowGate {
             names: self.names.clone_box(),
             always: self.always.clone(),
+            members: self.members.clone(),
         }
     }
 }
@@ -80,13 +84,42 @@ impl RowGate {
                 *slot = true;
             }
         }
-        RowGate { names, always }
+        RowGate {
+            names,
+            always,
+            members: vec![None; RECORD.len()],
+        }
+    }
+
+    /// A gate building, on every row, what `paths` name: columns (`eventName`) or members of them
+    /// (`userIdentity.arn`); the rest only for rows `names` wants. Paths outside the schema are ignored.
+    pub fn of_paths<S: AsRef<str>>(names: Box<dyn WantedNames>, paths: &[S]) -> RowGate {
+        let schema = events_schema();
+        let mut below: Vec<Vec<Vec<&str>>> = vec![Vec::new(); COLUMN_COUNT];
+        for path in paths {
+            let mut parts = path.as_ref().split('.');
+            let top = parts.next().unwrap_or_default();
+            if let Ok(i) = schema.index_of(top) {
+                below[i].push(parts.collect());
+            }
+        }
+        let columns: Vec<usize> = (0..COLUMN_COUNT).filter(|&i| !below[i].is_empty()).collect();
+        let mut gate = RowGate::new(names, &columns);
+        for (i, spec) in RECORD.iter().enumerate() {
+            if !below[i].is_empty() {
+                gate.members[i] = match Members::of(spec, &below[i]) {
+                    Members::All => None,
+                    some => Some(some),
+                };
+            }
+        }
+        gate
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use datafusion::arrow::array::{Array, StringArray};
+    use datafusion::arrow::array::{Array, AsArray, StringArray};
 
     use super::*;
     use crate::decode::{BatchBuilder, Provenance, decode_object};
@@ -119,5 +152,63 @@ mod tests {
         assert_eq!(text("userAgent"), [Some("cli".into()), None]);
         assert_eq!(text("extras"), [Some(r#"{"x":1}"#.into()), None]);
         assert_eq!(text("objectKey"), [Some("k".into()), Some("k".into())]);
+    }
+
+    #[test]
+    fn rows_not_built_whole_get_only_the_named_members() {
+        let paths = [
+            "eventName",
+            "userIdentity.arn",
+            "userIdentity.sessionContext.sessionIssuer.arn",
+        ];
+        let gate = RowGate::of_paths(Box::new(NameSet::new(["StopLogging"])), &paths);
+        let mut builder = BatchBuilder::new(None, Scope::default()).with_gate(Some(gate));
+        let identity = r#""userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s",
+            "sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::1:role/r","userName":"r"},
+            "attributes":{"mfaAuthenticated":"false"}},"surprise":1}"#;
+        let doc = format!(
+            r#"{{"Records":[
+            {{"eventTime":"2026-03-03T10:00:00Z","eventName":"StopLogging",{identity}}},
+            {{"eventTime":"2026-03-03T10:00:01Z","eventName":"ListBuckets",{identity}}},
+            {{"eventTime":"2026-03-03T10:00:02Z","eventName":"ListBuckets","userIdentity":"odd"}},
+            {{"eventTime":"2026-03-03T10:00:03Z","eventName":"ListBuckets"}}]}}"#
+        );
+        let prov = Provenance { key: "k", log: None };
+        decode_object(doc.into_bytes(), &prov, &mut builder, 1 << 20).unwrap();
+        let batch = builder.finish().unwrap();
+        let identity = batch.column_by_name("userIdentity").unwrap().as_struct();
+        let member = |path: &[&str]| -> Vec<Option<String>> {
+            let mut s = identity.clone();
+            for p in &path[..path.len() - 1] {
+                s = s.column_by_name(p).unwrap().as_struct().clone();
+            }
+            let c = s.column_by_name(path[path.len() - 1]).unwrap().as_string::<i32>();
+            (0..c.len())
+                .map(|i| (!c.is_null(i)).then(|| c.value(i).to_string()))
+                .collect()
+        };
+        let arn = Some("arn:aws:sts::1:assumed-role/r/s".to_string());
+        let role = Some("arn:aws:iam::1:role/r".to_string());
+        // Whole rows get every member (the unknown one in the extras); the others only the named ones. A
+        // value that is not an object, and none, come out as without a selection.
+        assert_eq!(member(&["arn"]), [arn.clone(), arn, None, None]);
+        assert_eq!(member(&["type"]), [Some("AssumedRole".into()), None, None, None]);
+        assert_eq!(
+            member(&["sessionContext", "sessionIssuer", "arn"]),
+            [role.clone(), role, None, None]
+        );
+        assert_eq!(
+            member(&["sessionContext", "sessionIssuer", "userName"]),
+            [Some("r".into()), None, None, None]
+        );
+        assert_eq!(
+            member(&["sessionContext", "attributes", "mfaAuthenticated"]),
+            [Some("false".into()), None, None, None]
+        );
+        let valid: Vec<bool> = (0..4).map(|i| identity.is_valid(i)).collect();
+        assert_eq!(valid, [true, true, false, false]);
+        let extras = batch.column_by_name("extras").unwrap().as_string::<i32>();
+        assert_eq!(extras.value(0), r#"{"userIdentity.surprise":1}"#);
+        assert!(extras.is_null(1) && extras.is_null(2) && extras.is_null(3));
     }
 }

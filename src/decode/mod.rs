@@ -8,6 +8,7 @@ pub mod document;
 pub mod error;
 pub mod gate;
 pub mod gunzip;
+pub mod members;
 
 pub use batch::{Appended, BatchBuilder, Provenance, RecordDefect};
 pub use error::DecodeError;

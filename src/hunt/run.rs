@@ -14,7 +14,7 @@ use super::Pack;
 use super::order::Ordered;
 use super::source::{ArchiveSource, LakeSource};
 use crate::attribution::actor::ActorMap;
-use crate::attribution::build::{Found, actor_evidence_learning, chain_columns, issuing_names, look_back};
+use crate::attribution::build::{ACTOR_PATHS, Found, actor_evidence_learning, issuing_names, look_back};
 use crate::attribution::chain::Evidence;
 use crate::attribution::collect::{EventsCollector, Take};
 use crate::events::copy_choice::{ChoiceMode, CopyChoice};
@@ -87,7 +87,7 @@ async fn one_read(pack: &Pack, source: &Input, reporter: &Reporter) -> anyhow::R
     };
     let rider = Rider {
         names: issuing_names(),
-        columns: chain_columns(),
+        paths: ACTOR_PATHS.to_vec(),
         on_batch: &mut gather,
     };
     let mut ordered = Ordered::new(pack.engine.actors().clone());

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::RecordBatch;
+use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::TreeNode;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, ScalarUDF};
@@ -28,7 +29,7 @@ use super::rule::{LoadFailure, Rule, RuleKind};
 use super::select::find;
 use crate::attribution::actor::{Actors, bind_actors};
 use crate::decode::gate::{AnyOf, NameSet, RowGate};
-use crate::schema::{OBJECT_KEY, events_schema};
+use crate::schema::OBJECT_KEY;
 
 /// How a hunt wants its events read: an archive decoder builds costly columns only for rows the gate
 /// wants; a columnar source returns only rows the prefilter admits, decoding other columns for those only.
@@ -46,8 +47,9 @@ pub struct ReadPlan {
 pub struct Rider<'a> {
     /// Names whose rows are read whole besides those some rule may match.
     pub names: NameSet,
-    /// Events-schema columns read on every row besides those the rules need.
-    pub columns: Vec<usize>,
+    /// What is read on every row besides what the rules need: columns, or members of them
+    /// (`userIdentity.arn`).
+    pub paths: Vec<&'static str>,
     /// Sees every batch of the pass, every column of the schema present.
     pub on_batch: &'a mut dyn FnMut(&RecordBatch) -> Result<(), SigmaError>,
 }
@@ -109,6 +111,38 @@ fn alias_name(r: &Rule) -> String {
 /// The events-schema columns an expression reads.
 fn columns_of(e: &Expr) -> BTreeSet<String> {
     e.column_refs().into_iter().map(|c| c.name.clone()).collect()
+}
+
+/// What an expression reads, as dotted paths: `userIdentity.arn` where it reads only that member of the
+/// column, `userIdentity` where it reads the column as a whole.
+fn paths_of(e: &Expr) -> BTreeSet<String> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    let mut paths = BTreeSet::new();
+    let _ = e.apply(|x| {
+        Ok(match member_path(x) {
+            Some(p) => {
+                paths.insert(p);
+                TreeNodeRecursion::Jump
+            }
+            None => TreeNodeRecursion::Continue,
+        })
+    });
+    paths
+}
+
+/// The dotted path of a column, or of a chain of `get_field` calls with literal names on one.
+fn member_path(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Column(c) => Some(c.name.clone()),
+        Expr::ScalarFunction(f) if f.func.name() == "get_field" && f.args.len() == 2 => {
+            let base = member_path(&f.args[0])?;
+            match &f.args[1] {
+                Expr::Literal(ScalarValue::Utf8(Some(m)), _) => Some(format!("{base}.{m}")),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 impl Engine {
@@ -220,9 +254,9 @@ impl Engine {
         self.detections.len() + self.correlations.len()
     }
 
-    /// The columns every row needs: those of the rules that look at every event, of the suppressions, of
+    /// What every row needs (columns, or members of them): those of the rules that look at every event, of the suppressions, of
     /// what correlations read, and what locates and places an event.
-    fn always_columns(&self) -> BTreeSet<String> {
+    fn always_paths(&self) -> BTreeSet<String> {
         let mut cols: BTreeSet<String> = [
             "eventTime",
             "eventName",
@@ -235,11 +269,11 @@ impl Engine {
         .collect();
         for (e, g) in self.exprs.iter().zip(self.gates.iter()) {
             if g.is_any() {
-                cols.extend(columns_of(e));
+                cols.extend(paths_of(e));
             }
         }
         for a in &self.allows {
-            cols.extend(columns_of(&a.expr));
+            cols.extend(paths_of(&a.expr));
         }
         // `first_seen` notes the groups of every event.
         for plan in &self.correlations {
@@ -247,7 +281,7 @@ impl Engine {
                 && c.kind == CorrType::FirstSeen
             {
                 for g in &c.group_by {
-                    cols.extend(columns_of(&self.resolve(g).expr));
+                    cols.extend(paths_of(&self.resolve(g).expr));
                 }
             }
         }
@@ -260,7 +294,7 @@ impl Engine {
                 let plan = &self.correlations[ci];
                 if let RuleKind::Correlation(c) = &plan.rule.kind {
                     for f in c.fields_for(&plan.names[pos]) {
-                        cols.extend(columns_of(&self.resolve(&f).expr));
+                        cols.extend(paths_of(&self.resolve(&f).expr));
                     }
                 }
             }
@@ -294,21 +328,17 @@ impl Engine {
         self.read_plan_with(None)
     }
 
-    /// [`Engine::read_plan`], its gate also reading what a rider needs: rows of `names` whole, `columns`
-    /// on every row.
-    fn read_plan_with(&self, rider: Option<(&NameSet, &[usize])>) -> ReadPlan {
-        let schema = events_schema();
-        let mut always: Vec<usize> = self
-            .always_columns()
-            .iter()
-            .filter_map(|c| schema.index_of(c).ok())
-            .collect();
+    /// [`Engine::read_plan`], its gate also reading what a rider needs: rows of `names` whole, `paths`
+    /// (columns or members) on every row.
+    fn read_plan_with(&self, rider: Option<(&NameSet, &[&str])>) -> ReadPlan {
+        let mut always = self.always_paths();
         let index = NameIndex::new(self.gates.clone());
         let mut wanted: Box<dyn crate::decode::gate::WantedNames> = Box::new(index.clone());
-        if let Some((names, columns)) = rider {
-            always.extend_from_slice(columns);
+        if let Some((names, paths)) = rider {
+            always.extend(paths.iter().map(|p| p.to_string()));
             wanted = Box::new(AnyOf(vec![wanted, Box::new(names.clone())]));
         }
+        let always: Vec<String> = always.into_iter().collect();
         let named = Arc::new(ScalarUDF::new_from_impl(NamedByRules::new(index.clone())));
         let prefilter = self
             .exprs
@@ -318,7 +348,7 @@ impl Engine {
             .map(|(e, _)| e.clone())
             .fold(named.call(vec![ident("eventName")]), Expr::or);
         ReadPlan {
-            gate: RowGate::new(wanted, &always),
+            gate: RowGate::of_paths(wanted, &always),
             prefilter,
         }
     }
@@ -352,5 +382,33 @@ group-by: [actor]\n  timespan: 1h\n  condition: {{gte: 3}}\nlevel: high\n"
         assert!(engine(&grouped).reads_actors());
         let by_arn = grouped.replace("[actor]", "[userIdentity.arn]");
         assert!(!engine(&by_arn).reads_actors());
+    }
+
+    #[test]
+    fn every_row_gets_only_the_members_rules_that_see_every_row_read() {
+        let every_row = BASE.replace(
+            "{eventName: ListUsers}",
+            "{userIdentity.sessionContext.sessionIssuer.userName|contains: admin, userAgent: x}",
+        );
+        let paths = engine(&every_row).always_paths();
+        for p in [
+            "userIdentity.sessionContext.sessionIssuer.userName",
+            "userAgent",
+            "eventName",
+        ] {
+            assert!(paths.contains(p), "{p} in {paths:?}");
+        }
+        assert!(!paths.contains("userIdentity"), "{paths:?}");
+        let actor = BASE.replace("{eventName: ListUsers}", "{actor|contains: 'user/'}");
+        let paths = engine(&actor).always_paths();
+        assert!(paths.contains("userIdentity.arn") && paths.contains("userIdentity.accessKeyId"));
+        assert!(!paths.contains("userIdentity"), "{paths:?}");
+        // A rule naming its events reads nothing of the others.
+        assert!(
+            !engine(BASE)
+                .always_paths()
+                .iter()
+                .any(|p| p.starts_with("userIdentity"))
+        );
     }
 }

@@ -106,7 +106,7 @@ impl Engine {
                 "a rider needs a source that reads every row".into(),
             ));
         }
-        let plan = self.read_plan_with(rider.as_ref().map(|r| (&r.names, r.columns.as_slice())));
+        let plan = self.read_plan_with(rider.as_ref().map(|r| (&r.names, r.paths.as_slice())));
         // Every column: a row the read made whole becomes a finding at once. A gated read makes whole the
         // rows some name-gated rule (or the rider) may match and leaves the others partial; a prefiltered
         // read returns whole rows, only those some rule may match (measured faster on a lake than reading
