@@ -31,6 +31,10 @@ pub struct HuntArgs {
     /// Also write the self-contained HTML incident report of this hunt to FILE (see `ctscan report`).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Also write an ATT&CK Navigator layer (JSON) of the techniques the reported findings' rules are tagged
+    /// with, scored by findings, to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub navigator: Option<PathBuf>,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]

@@ -8,13 +8,15 @@ mod sections;
 
 use std::sync::Arc;
 
+use anyhow::Context;
+
 use crate::cli::args::{EXIT_OK, EXIT_PARTIAL};
 use crate::cli::context::RunContext;
 use crate::events::session::{check_sources, runtime};
 use crate::hunt;
 use crate::incident::Incident;
 use crate::input::{Input, lake_source};
-use crate::sigma::SigmaError;
+use crate::sigma::{SigmaError, navigator};
 
 use crate::cli::hunt::HuntArgs;
 use render::{FindingWriter, Outcome, WriterOptions, is_noisy, left_out_note, share};
@@ -79,9 +81,24 @@ the cluster may have counted some events twice, so no findings are written; run 
     })?;
     let (events, duplicates) = (stats.run.events, stats.duplicates);
     let outcome = writer.finish(events)?;
+    if let Some(path) = &args.navigator {
+        let fired: Vec<(&crate::sigma::Rule, u64)> = outcome
+            .rules
+            .iter()
+            .map(|r| (r.rule.as_ref(), r.findings))
+            .collect();
+        let layer = navigator::layer("ctscan hunt", &fired);
+        std::fs::write(path, serde_json::to_vec_pretty(&layer)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if let (Some(path), Some(mut page)) = (&args.report, page) {
         page.finish(&stats, &reporter, started.elapsed());
         page.write(path)?;
+    }
+    if !ctx.quiet {
+        for u in &stats.run.unjudged {
+            eprintln!("ctscan: {}", unjudged_note(u));
+        }
     }
     if options.summary {
         print_summary(&outcome, events, pack.engine.rule_count(), pack.failures.len());
@@ -106,6 +123,30 @@ noisy: review or suppress",
     } else {
         EXIT_OK
     })
+}
+
+/// What a `first_seen` rule could not judge, and how to let it: said, not left silent.
+fn unjudged_note(u: &crate::sigma::engine::Unjudged) -> String {
+    let span = match u.baseline_ms {
+        ms if ms % 3_600_000 == 0 => format!("{} h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("{} min", ms / 60_000),
+        ms => format!("{} s", ms / 1000),
+    };
+    let (group, t) = &u.first;
+    let head = group.first().map_or("group", |(field, _)| field.as_str());
+    let when = chrono::DateTime::from_timestamp_micros(*t)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    let values: Vec<String> = group.iter().map(|(f, v)| format!("{f}={v}")).collect();
+    format!(
+        "rule {:?} ({}): {} group{} new in the data could not be judged: the data holds less than {span} of \
+earlier events of their {head} (the first: {} at {when}); hunt over earlier logs too to judge them",
+        u.rule.title,
+        u.rule.id,
+        u.groups,
+        if u.groups == 1 { "" } else { "s" },
+        values.join(", ")
+    )
 }
 
 /// The run summary on stderr: events, rules, findings by level, what was left out, and findings per rule

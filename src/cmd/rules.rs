@@ -1,5 +1,6 @@
 //! `ctscan rules`: inspect and validate rule packs — list, show, lint, and test against test events.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,7 @@ use crate::cli::rules::{PackArgs, RulesArgs, RulesCommand};
 use crate::output::{Format, Shrink, TextTable, csv_line};
 use crate::sigma::load::load_rules;
 use crate::sigma::rule::{Rule, RuleKind, load_path, parse_text};
+use crate::sigma::select::find;
 use crate::sigma::{builtin, lint, testing};
 
 fn kind(r: &Rule) -> &'static str {
@@ -183,25 +185,34 @@ fn rule_files(paths: &[PathBuf]) -> Vec<(String, PathBuf, Vec<Rule>, Vec<String>
 fn lint_cmd(paths: &[PathBuf]) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     let (mut files, mut problems) = (0, 0);
-    for (label, _, rules, failures) in rule_files(paths) {
+    let loaded = rule_files(paths);
+    // References resolve across every file linted together, as a hunt loading the folder would.
+    let all: Vec<Rule> = loaded
+        .iter()
+        .flat_map(|(_, _, rules, _)| rules.iter().cloned())
+        .collect();
+    let fed: HashSet<&str> = all
+        .iter()
+        .filter_map(|r| match &r.kind {
+            RuleKind::Correlation(c) => Some(c.rules.iter()),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|x| find(&all, x))
+        .map(|b| b.id.as_str())
+        .collect();
+    for (label, _, rules, failures) in &loaded {
         files += 1;
         for f in failures {
             problems += 1;
             writeln!(out, "{label}: error: {f}")?;
         }
-        let fed: Vec<&String> = rules
-            .iter()
-            .filter_map(|r| match &r.kind {
-                RuleKind::Correlation(c) => Some(c.rules.iter()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        for r in &rules {
-            let base = fed
-                .iter()
-                .any(|x| **x == r.id || r.name.as_deref() == Some(x.as_str()));
-            for w in lint::lint(r, !base) {
+        for r in rules {
+            let base = fed.contains(r.id.as_str());
+            for w in lint::lint(r, !base)
+                .into_iter()
+                .chain(lint::reference_warnings(r, &all))
+            {
                 problems += 1;
                 writeln!(out, "{label}: {}: {w}", r.id)?;
             }

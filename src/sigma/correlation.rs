@@ -459,6 +459,23 @@ impl Correlation {
             .unwrap_or(t);
         began < t.saturating_sub(grace) || history > t.saturating_sub(baseline)
     }
+
+    /// Whether a `first_seen` group whose first base event is at `t` cannot be judged: it was quiet before
+    /// (so it would fire), but the pass holds less than `baseline` of earlier activity of its first field, so
+    /// "never used before" cannot be told from "the logs start here".
+    pub fn first_seen_unjudged(&self, key: &[String], t: i64, activity: &FirstActivity) -> bool {
+        let grace = self.timespan_ms.unwrap_or(3_600_000).saturating_mul(1000);
+        let baseline = self.baseline_ms.saturating_mul(1000);
+        let began = activity.groups.get(key).copied().unwrap_or(t);
+        let history = key
+            .first()
+            .and_then(|h| activity.heads.get(h))
+            .copied()
+            .unwrap_or(t);
+        self.kind == CorrType::FirstSeen
+            && began >= t.saturating_sub(grace)
+            && history > t.saturating_sub(baseline)
+    }
 }
 
 /// When each group of a `first_seen` correlation was first active, from every event of the pass (not only

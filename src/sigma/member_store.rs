@@ -119,6 +119,20 @@ impl MemberStore {
         Ok(())
     }
 
+    /// The groups of a `first_seen` correlation that [`Correlation::first_seen_unjudged`] could not judge,
+    /// with the time of each one's first base event, earliest first.
+    pub fn unjudged(&self, c: &Correlation, activity: &FirstActivity) -> Vec<(Arc<[String]>, i64)> {
+        let mut out: Vec<(Arc<[String]>, i64)> = self
+            .summaries
+            .iter()
+            .zip(&self.keys)
+            .filter(|(s, k)| c.first_seen_unjudged(k, s.first, activity))
+            .map(|(s, k)| (k.clone(), s.first))
+            .collect();
+        out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
     /// The members of the groups that may fire (every other group's events could not make a finding),
     /// in the order they were gathered. `activity` is what a `first_seen` correlation needs.
     pub fn members(

@@ -26,6 +26,7 @@ pub mod load;
 pub mod member_store;
 pub mod modifier;
 pub mod name_gate;
+pub mod navigator;
 pub mod pattern;
 pub mod rule;
 pub mod select;

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::hunt_fixtures::{
-    ACCESS_DENIED_BURST, OFFENSIVE_UA, STOP_LOGGING, USER_DATA_SEQUENCE, attack_archive, findings, hunt,
+    ACCESS_DENIED_BURST, OFFENSIVE_UA, STOP_LOGGING, USER_DATA_SEQUENCE, api, attack_archive, findings, hunt,
     titles,
 };
 use crate::util::*;
@@ -289,4 +289,207 @@ detection:\n  sel:\n    userAgent|contains: kali\n    eventName: GetCallerIdenti
     let none = hunt(&["--no-builtin", src.to_str().unwrap()]);
     assert_eq!(none.code, 2);
     assert!(none.stderr.contains("no rules"), "{}", none.stderr);
+}
+
+#[test]
+fn correlations_may_name_their_rules_by_title_as_suzaku_packs_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = attack_archive(&dir.path().join("src"));
+    let rules = dir.path().join("rules");
+    let base = |title: &str, id: &str, selection: &str| {
+        format!(
+            "title: {title}\nid: {id}\nstatus: test\nlogsource: {{product: aws, service: cloudtrail}}\n\
+detection:\n  selection:\n    {selection}\n  condition: selection\nlevel: informational\n"
+        )
+    };
+    // Suzaku's layout: each base rule in a file of its own, the correlation naming it by title.
+    write(
+        &rules.join("aws_access_denied.yml"),
+        base(
+            "AWS AccessDenied Error",
+            "5ef4f1d6-0001",
+            "errorCode: AccessDenied",
+        )
+        .as_bytes(),
+    );
+    write(
+        &rules.join("correlation_access_denied.yml"),
+        b"title: Many AccessDenied Errors From One Principal\nid: 5ef4f1d6-0002\nstatus: test\n\
+correlation:\n  type: event_count\n  rules:\n    - AWS AccessDenied Error\n  group-by:\n    - userIdentity.arn\n  \
+timespan: 10m\n  condition:\n    gte: 20\nlevel: high\n",
+    );
+    // Two rules share a title: a correlation naming it is refused with both named, and neither is silenced.
+    write(
+        &rules.join("twins.yml"),
+        format!(
+            "{}---\n{}---\ntitle: Twin Burst\nid: twin-burst\ncorrelation:\n  type: event_count\n  rules: [Twin]\n  \
+group-by: [userIdentity.arn]\n  timespan: 10m\n  condition: {{gte: 1}}\nlevel: high\n",
+            base("Twin", "twin-a", "eventName: StopLogging"),
+            base("Twin", "twin-b", "eventName: StartInstances")
+        )
+        .as_bytes(),
+    );
+    // A correlation that cannot load still keeps silent the rule it does name (generate: false).
+    write(
+        &rules.join("half.yml"),
+        format!(
+            "{}---\ntitle: Half\nid: half\ncorrelation:\n  type: temporal\n  rules: [Caller Identity, Nowhere]\n  \
+group-by: [userIdentity.arn]\n  timespan: 10m\nlevel: high\n",
+            base("Caller Identity", "caller", "eventName: GetCallerIdentity")
+        )
+        .as_bytes(),
+    );
+    let r = hunt(&[
+        "--format",
+        "jsonl",
+        "--min-level",
+        "informational",
+        "--no-builtin",
+        "--rules",
+        rules.to_str().unwrap(),
+        src.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1, "two correlations were refused: {}", r.stderr);
+    let rows = jsonl(&r.stdout);
+    let by_rule = |id: &str| rows.iter().filter(|f| f["ruleId"] == id).count();
+    assert_eq!(by_rule("5ef4f1d6-0002"), 1, "{rows:?}");
+    assert_eq!(
+        by_rule("5ef4f1d6-0001"),
+        0,
+        "the base rule reports only through its correlation"
+    );
+    assert_eq!((by_rule("twin-a"), by_rule("twin-b")), (1, 1));
+    assert_eq!(by_rule("twin-burst"), 0);
+    assert_eq!((by_rule("caller"), by_rule("half")), (0, 0));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        r.stderr.contains("twin-burst")
+            && r.stderr
+                .contains("\"Twin\" is the title of 2 rules (twin-a, twin-b)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("half refers to rules that are not loaded: \"Nowhere\"")
+            && r.stderr
+                .contains("stay silent, as it asks (generate: false): caller"),
+        "{}",
+        r.stderr
+    );
+    // `rules lint` says which references lean on titles.
+    let lint = ctscan(&["rules", "lint", rules.to_str().unwrap()]);
+    assert!(
+        lint.stdout
+            .contains("5ef4f1d6-0002: refers to rule \"AWS AccessDenied Error\" by its title"),
+        "{}",
+        lint.stdout
+    );
+    assert!(
+        lint.stdout.contains("\"Twin\" is the title of 2 rules"),
+        "{}",
+        lint.stdout
+    );
+    assert!(
+        !lint.stdout.contains("5ef4f1d6-0001: no references"),
+        "a base rule needs no reporting metadata: {}",
+        lint.stdout
+    );
+}
+
+#[test]
+fn navigator_layer_scores_the_techniques_of_the_reported_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = attack_archive(&dir.path().join("src"));
+    let layer_path = dir.path().join("layer.json");
+    let r = hunt(&[
+        "--format",
+        "jsonl",
+        "--navigator",
+        layer_path.to_str().unwrap(),
+        src.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = findings(&r);
+    let layer: Value = serde_json::from_slice(&std::fs::read(&layer_path).unwrap()).unwrap();
+    assert_eq!(layer["domain"], "enterprise-attack");
+    let techniques = layer["techniques"].as_array().unwrap();
+    let by_id = |id: &str| techniques.iter().find(|t| t["techniqueID"] == id);
+    // StopLogging: one finding of the logging-stopped rule, with the detonation that reproduces it.
+    let stop = by_id("T1562.008").expect("the logging-stopped technique");
+    let stop_findings = rows
+        .iter()
+        .filter(|f| f["ruleTitle"] == "CloudTrail Logging Stopped")
+        .count() as u64;
+    assert_eq!(stop["score"].as_u64(), Some(stop_findings));
+    assert!(
+        stop["metadata"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "stratus" && m["value"] == "aws.defense-evasion.cloudtrail-stop"),
+        "{stop}"
+    );
+    assert!(by_id("T1059.009").is_some(), "user data modified: {techniques:?}");
+    // Rules left out below the level shown add nothing.
+    assert!(!rows.iter().any(|f| f["level"] == "low"));
+}
+
+/// An archive of account 111122223333: a call in us-east-1 at `first`, then a key pair imported in
+/// ap-south-1 (a region it never used) at `import`.
+fn key_pair_archive(root: &Path, first: &str, import: &str) {
+    let mut usual = api("ec2.amazonaws.com", "DescribeInstances", first, "usual-1");
+    usual["awsRegion"] = "us-east-1".into();
+    let mut key = api("ec2.amazonaws.com", "ImportKeyPair", import, "import-1");
+    key["awsRegion"] = "ap-south-1".into();
+    for (region, day, e) in [
+        ("us-east-1", &first[..10], usual),
+        ("ap-south-1", &import[..10], key),
+    ] {
+        write(
+            &log_path(
+                root,
+                "111122223333",
+                region,
+                day,
+                &format!("111122223333_CloudTrail_{region}_a.json.gz"),
+            ),
+            &delivery(&[e]),
+        );
+    }
+}
+
+#[test]
+fn a_baseline_with_too_little_history_says_so_instead_of_staying_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    // The archive's first day: the import comes 2 hours after the account's first event.
+    let young = dir.path().join("young");
+    key_pair_archive(&young, "2026-03-03T08:00:00Z", "2026-03-03T10:00:00Z");
+    let r = hunt(&["--format", "jsonl", young.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stdout.contains("Resources Created In A Region"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains(
+            "rule \"Resources Created In A Region The Account Never Used\" (8c2d4e6f-1a3b-5c7d-9e0f-2b4d6f8a0c1e): \
+1 group new in the data could not be judged: the data holds less than 24 h of earlier events of their \
+recipientAccountId (the first: recipientAccountId=111122223333, awsRegion=ap-south-1 at 2026-03-03T10:00:00Z)"
+        ),
+        "{}",
+        r.stderr
+    );
+    // With two days of history it is judged, and fires; nothing is said.
+    let old = dir.path().join("old");
+    key_pair_archive(&old, "2026-03-01T08:00:00Z", "2026-03-03T10:00:00Z");
+    let r = hunt(&["--format", "jsonl", old.to_str().unwrap()]);
+    assert!(
+        r.stdout
+            .contains("Resources Created In A Region The Account Never Used"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stderr.contains("could not be judged"), "{}", r.stderr);
 }

@@ -205,3 +205,37 @@ logsource: {{product: aws, service: cloudtrail}}\ndetection:\n  sel:\n    eventS
         r.stdout
     );
 }
+
+#[test]
+fn lint_knows_logged_events_that_are_no_api_call_and_judges_no_name_of_an_unknown_source() {
+    // Sign-in, Identity Center's directory and portal, and CloudShell log events no SDK has; a source the
+    // catalogue lacks is said, and its names are not called dead.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = [
+        ("recovery", "signin.amazonaws.com", "PasswordRecoveryRequested"),
+        ("directory", "sso-directory.amazonaws.com", "CreateUser"),
+        ("portal", "sso.amazonaws.com", "GetRoleCredentials"),
+        ("shell", "cloudshell.amazonaws.com", "CreateEnvironment"),
+        ("unknown", "newservice.amazonaws.com", "DoSomethingNew"),
+    ];
+    for (id, source, name) in rules {
+        let yaml = format!(
+            "title: Logged {id}\nid: logged-{id}\ndescription: d\nreferences: [https://example.com]\ntags: [attack.t1078]\n\
+logsource: {{product: aws, service: cloudtrail}}\ndetection:\n  sel:\n    eventSource: {source}\n    eventName: {name}\n  condition: sel\n"
+        );
+        write(&dir.path().join(format!("{id}.yml")), yaml.as_bytes());
+    }
+    let r = ctscan(&["rules", "lint", dir.path().to_str().unwrap()]);
+    assert!(!r.stdout.contains("can never fire"), "{}", r.stdout);
+    let problems: Vec<&str> = r.stdout.lines().filter(|l| l.contains(".yml: ")).collect();
+    assert_eq!(problems.len(), 1, "{}", r.stdout);
+    assert!(
+        problems[0].contains("unknown.yml")
+            && problems[0].contains(
+                "eventSource \"newservice.amazonaws.com\" is not in the catalogue of CloudTrail event sources, so its event names are not checked"
+            ),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.code, 1);
+}

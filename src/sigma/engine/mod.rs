@@ -101,6 +101,22 @@ pub struct RunStats {
     /// Events read a second time, whole, for findings (detections on partial rows, events a correlation
     /// finding lists).
     pub refetched: u64,
+    /// Baselines that had too little history to judge some groups, so the hunt can say so.
+    pub unjudged: Vec<Unjudged>,
+}
+
+/// The groups of one `first_seen` rule that were new, but with too little earlier history in the data to
+/// call them never seen before (the first day of an archive).
+#[derive(Debug, Clone)]
+pub struct Unjudged {
+    /// The rule.
+    pub rule: Arc<Rule>,
+    /// History the rule asks for, milliseconds.
+    pub baseline_ms: i64,
+    /// Groups not judged.
+    pub groups: u64,
+    /// The earliest of them: its group-by values and first base event (microseconds).
+    pub first: (Vec<(String, String)>, i64),
 }
 
 /// Rule name used in correlation aliases: the `name`, else the id.

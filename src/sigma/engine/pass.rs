@@ -19,7 +19,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde_json::Value;
 
-use super::{Engine, HuntSource, Rider, RunStats, columns_of};
+use super::{Engine, HuntSource, Rider, RunStats, Unjudged, columns_of};
 use crate::decode::gate::{NameSet, WantedNames};
 use crate::schema::OBJECT_KEY;
 use crate::sigma::correlation::{CorrType, FirstActivity, Locator, Member};
@@ -418,6 +418,19 @@ impl Engine {
                 hits.push(Vec::new());
                 continue;
             };
+            if c.kind == CorrType::FirstSeen
+                && let Some(activity) = pending.activity.get(&ci)
+            {
+                let unjudged = store.unjudged(c, activity);
+                if let Some((key, t)) = unjudged.first() {
+                    stats.unjudged.push(Unjudged {
+                        rule: plan.rule.clone(),
+                        baseline_ms: c.baseline_ms,
+                        groups: unjudged.len() as u64,
+                        first: (c.group_by.iter().cloned().zip(key.iter().cloned()).collect(), *t),
+                    });
+                }
+            }
             let members = store
                 .members(c, pending.activity.get(&ci))
                 .map_err(|e| SigmaError::Output(format!("reading correlation members back: {e}")))?;
