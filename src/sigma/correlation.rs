@@ -446,9 +446,10 @@ impl Correlation {
         }
     }
 
-    /// Whether a `first_seen` group whose first base event is at `t` does not fire: the group was active
-    /// more than `timespan` before it, or the archive holds too little earlier history of its first field.
-    fn first_seen_ruled_out(&self, key: &[String], t: i64, activity: &FirstActivity) -> bool {
+    /// For a `first_seen` group whose first base event is at `t`: whether the group was quiet before it (no
+    /// activity more than `timespan` earlier), and whether the pass holds `baseline` of earlier activity of
+    /// the group's first field (so "never used before" can be told from "the logs start here").
+    fn first_seen_state(&self, key: &[String], t: i64, activity: &FirstActivity) -> (bool, bool) {
         let grace = self.timespan_ms.unwrap_or(3_600_000).saturating_mul(1000);
         let baseline = self.baseline_ms.saturating_mul(1000);
         let began = activity.groups.get(key).copied().unwrap_or(t);
@@ -457,24 +458,24 @@ impl Correlation {
             .and_then(|h| activity.heads.get(h))
             .copied()
             .unwrap_or(t);
-        began < t.saturating_sub(grace) || history > t.saturating_sub(baseline)
+        (
+            began >= t.saturating_sub(grace),
+            history <= t.saturating_sub(baseline),
+        )
+    }
+
+    /// Whether a `first_seen` group whose first base event is at `t` does not fire: it was active before, or
+    /// the archive holds too little earlier history of its first field.
+    fn first_seen_ruled_out(&self, key: &[String], t: i64, activity: &FirstActivity) -> bool {
+        let (quiet, judged) = self.first_seen_state(key, t, activity);
+        !quiet || !judged
     }
 
     /// Whether a `first_seen` group whose first base event is at `t` cannot be judged: it was quiet before
-    /// (so it would fire), but the pass holds less than `baseline` of earlier activity of its first field, so
-    /// "never used before" cannot be told from "the logs start here".
+    /// (so it would fire), but the pass holds too little earlier history of its first field.
     pub fn first_seen_unjudged(&self, key: &[String], t: i64, activity: &FirstActivity) -> bool {
-        let grace = self.timespan_ms.unwrap_or(3_600_000).saturating_mul(1000);
-        let baseline = self.baseline_ms.saturating_mul(1000);
-        let began = activity.groups.get(key).copied().unwrap_or(t);
-        let history = key
-            .first()
-            .and_then(|h| activity.heads.get(h))
-            .copied()
-            .unwrap_or(t);
-        self.kind == CorrType::FirstSeen
-            && began >= t.saturating_sub(grace)
-            && history > t.saturating_sub(baseline)
+        let (quiet, judged) = self.first_seen_state(key, t, activity);
+        self.kind == CorrType::FirstSeen && quiet && !judged
     }
 }
 
