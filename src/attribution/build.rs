@@ -211,7 +211,8 @@ userIdentity.sessionContext.sessionIssuer.arn AS uRoleArn, \
 userIdentity.sessionContext.sessionIssuer.userName AS uRoleName, userIdentity.sessionContext.ec2RoleDelivery AS uEc2, \
 userIdentity.sessionContext.sourceIdentity AS uSourceIdentity";
 
-/// The columns of use that name actors, for lakes.
+/// The columns of use that name actors, for lakes: the identity members of [`ACTOR_PATHS`], as the SQL of a
+/// lake's read.
 const COLUMNS_OF_ACTORS: &str = "eventTime, userIdentity.type AS uType, userIdentity.arn AS uArn, \
 userIdentity.accessKeyId AS uKey";
 

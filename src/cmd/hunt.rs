@@ -97,7 +97,7 @@ the cluster may have counted some events twice, so no findings are written; run 
     }
     if !ctx.quiet {
         for u in &stats.run.unjudged {
-            eprintln!("ctscan: {}", unjudged_note(u));
+            eprintln!("ctscan: {}", unjudged_note(u, ctx.zone));
         }
     }
     if options.summary {
@@ -126,7 +126,7 @@ noisy: review or suppress",
 }
 
 /// What a `first_seen` rule could not judge, and how to let it: said, not left silent.
-fn unjudged_note(u: &crate::sigma::engine::Unjudged) -> String {
+fn unjudged_note(u: &crate::sigma::engine::Unjudged, zone: crate::timezone::Zone) -> String {
     let span = match u.baseline_ms {
         ms if ms % 3_600_000 == 0 => format!("{} h", ms / 3_600_000),
         ms if ms % 60_000 == 0 => format!("{} min", ms / 60_000),
@@ -134,9 +134,7 @@ fn unjudged_note(u: &crate::sigma::engine::Unjudged) -> String {
     };
     let (group, t) = &u.first;
     let head = group.first().map_or("group", |(field, _)| field.as_str());
-    let when = chrono::DateTime::from_timestamp_micros(*t)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default();
+    let when = zone.human(*t);
     let values: Vec<String> = group.iter().map(|(f, v)| format!("{f}={v}")).collect();
     format!(
         "rule {:?} ({}): {} group{} new in the data could not be judged: the data holds less than {span} of \

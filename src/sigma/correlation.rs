@@ -475,7 +475,7 @@ impl Correlation {
     /// (so it would fire), but the pass holds too little earlier history of its first field.
     pub fn first_seen_unjudged(&self, key: &[String], t: i64, activity: &FirstActivity) -> bool {
         let (quiet, judged) = self.first_seen_state(key, t, activity);
-        self.kind == CorrType::FirstSeen && quiet && !judged
+        quiet && !judged
     }
 }
 

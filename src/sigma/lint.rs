@@ -7,7 +7,7 @@ use super::detection::{ItemTest, Selection};
 use super::field::is_known;
 use super::pattern::{Matcher, StrOp};
 use super::rule::{Rule, RuleKind};
-use super::select::{Reference, resolve};
+use super::select::{Reference, ambiguous_title, resolve};
 
 /// Plain (wildcard-free, unmodified) values of an item, as written.
 fn literals(test: &ItemTest) -> Vec<String> {
@@ -58,11 +58,7 @@ pub fn reference_warnings(rule: &Rule, all: &[Rule]) -> Vec<String> {
                  does not (it names rules by id or name): write {}",
                 r.name.as_deref().unwrap_or(&r.id)
             )),
-            Reference::Ambiguous(rules) => Some(format!(
-                "{reference:?} is the title of {} rules ({}): refer to one by id or name",
-                rules.len(),
-                rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")
-            )),
+            Reference::Ambiguous(rules) => Some(ambiguous_title(reference, &rules)),
         })
         .collect()
 }

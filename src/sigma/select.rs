@@ -84,6 +84,16 @@ pub fn resolve<'a>(rules: &'a [Rule], reference: &str) -> Reference<'a> {
     }
 }
 
+/// Why a reference to a title several rules carry is refused, naming them all (`hunt` and `rules lint` say
+/// the same).
+pub fn ambiguous_title(reference: &str, rules: &[&Rule]) -> String {
+    format!(
+        "{reference:?} is the title of {} rules ({}): refer to one by id or name",
+        rules.len(),
+        rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")
+    )
+}
+
 /// Finds the rule a correlation refers to (see [`resolve`]); `None` when none or several could be meant.
 pub fn find<'a>(rules: &'a [Rule], reference: &str) -> Option<&'a Rule> {
     match resolve(rules, reference) {
@@ -100,11 +110,7 @@ fn unresolved(rules: &[Rule], references: &[String]) -> Option<String> {
         match resolve(rules, reference) {
             Reference::Named(_) | Reference::Titled(_) => {}
             Reference::Missing => missing.push(format!("{reference:?}")),
-            Reference::Ambiguous(all) => ambiguous.push(format!(
-                "{reference:?} is the title of {} rules ({}): refer to one by id or name",
-                all.len(),
-                all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")
-            )),
+            Reference::Ambiguous(all) => ambiguous.push(ambiguous_title(reference, &all)),
         }
     }
     let mut parts = Vec::new();

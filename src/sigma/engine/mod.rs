@@ -270,10 +270,10 @@ impl Engine {
         self.detections.len() + self.correlations.len()
     }
 
-    /// What every row needs (columns, or members of them): those of the rules that look at every event, of the suppressions, of
-    /// what correlations read, and what locates and places an event.
+    /// What every row needs (columns, or members of them): what the rules that look at every event, the
+    /// suppressions and the correlations read, and what locates and places an event.
     fn always_paths(&self) -> BTreeSet<String> {
-        let mut cols: BTreeSet<String> = [
+        let mut paths: BTreeSet<String> = [
             "eventTime",
             "eventName",
             "eventID",
@@ -285,11 +285,11 @@ impl Engine {
         .collect();
         for (e, g) in self.exprs.iter().zip(self.gates.iter()) {
             if g.is_any() {
-                cols.extend(paths_of(e));
+                paths.extend(paths_of(e));
             }
         }
         for a in &self.allows {
-            cols.extend(paths_of(&a.expr));
+            paths.extend(paths_of(&a.expr));
         }
         // `first_seen` notes the groups of every event.
         for plan in &self.correlations {
@@ -297,7 +297,7 @@ impl Engine {
                 && c.kind == CorrType::FirstSeen
             {
                 for g in &c.group_by {
-                    cols.extend(paths_of(&self.resolve(g).expr));
+                    paths.extend(paths_of(&self.resolve(g).expr));
                 }
             }
         }
@@ -310,12 +310,12 @@ impl Engine {
                 let plan = &self.correlations[ci];
                 if let RuleKind::Correlation(c) = &plan.rule.kind {
                     for f in c.fields_for(&plan.names[pos]) {
-                        cols.extend(paths_of(&self.resolve(&f).expr));
+                        paths.extend(paths_of(&self.resolve(&f).expr));
                     }
                 }
             }
         }
-        cols
+        paths
     }
 
     /// Whether a rule, suppression or correlation reads the `actor` field, which answers from credential
