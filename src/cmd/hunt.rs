@@ -125,26 +125,37 @@ noisy: review or suppress",
     })
 }
 
-/// What a `first_seen` rule could not judge, and how to let it: said, not left silent.
+/// What a baseline rule could not judge, and how to let it: said, not left silent.
 fn unjudged_note(u: &crate::sigma::engine::Unjudged, zone: crate::timezone::Zone) -> String {
-    let span = match u.baseline_ms {
-        ms if ms % 3_600_000 == 0 => format!("{} h", ms / 3_600_000),
-        ms if ms % 60_000 == 0 => format!("{} min", ms / 60_000),
-        ms => format!("{} s", ms / 1000),
-    };
+    use crate::sigma::engine::Unjudgeable;
     let (group, t) = &u.first;
-    let head = group.first().map_or("group", |(field, _)| field.as_str());
     let when = zone.human(*t);
     let values: Vec<String> = group.iter().map(|(f, v)| format!("{f}={v}")).collect();
-    format!(
-        "rule {:?} ({}): {} group{} new in the data could not be judged: the data holds less than {span} of \
-earlier events of their {head} (the first: {} at {when}); hunt over earlier logs too to judge them",
-        u.rule.title,
-        u.rule.id,
-        u.groups,
-        if u.groups == 1 { "" } else { "s" },
-        values.join(", ")
-    )
+    let plural = if u.groups == 1 { "" } else { "s" };
+    let head = format!(
+        "rule {:?} ({}): {} group{plural}",
+        u.rule.title, u.rule.id, u.groups
+    );
+    match u.why {
+        Unjudgeable::History { baseline_ms } => {
+            let span = match baseline_ms {
+                ms if ms % 3_600_000 == 0 => format!("{} h", ms / 3_600_000),
+                ms if ms % 60_000 == 0 => format!("{} min", ms / 60_000),
+                ms => format!("{} s", ms / 1000),
+            };
+            let field = group.first().map_or("group", |(field, _)| field.as_str());
+            format!(
+                "{head} new in the data could not be judged: the data holds less than {span} of earlier \
+events of their {field} (the first: {} at {when}); hunt over earlier logs too to judge them",
+                values.join(", ")
+            )
+        }
+        Unjudgeable::Roaming { cap } => format!(
+            "{head} could not be judged: each holds more than {cap} distinct values, so none of them can be \
+told rare (the first: {} from {when}); look at them with `ctscan query` or `ctscan trace`",
+            values.join(", ")
+        ),
+    }
 }
 
 /// The run summary on stderr: events, rules, findings by level, what was left out, and findings per rule

@@ -1,5 +1,5 @@
 //! Sigma correlation rules: `event_count`, `value_count`, `temporal` and `temporal_ordered`, grouped by
-//! fields and bounded by a timespan. They run after the single pass, over the events their base rules
+//! fields and bounded by a timespan, and ctscan's baselines `first_seen` and `rare_value`. They run after the single pass, over the events their base rules
 //! matched (never over the archive): a [`GroupSummary`] per group rules out the groups that cannot fire,
 //! and only the other groups' events are windowed.
 
@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::condition::CmpOp;
 use super::error::{SigmaError, invalid};
+use super::rarity::{Rarity, VALUES_PER_GROUP, Verdict};
 use super::rule::parse_timespan;
 
 /// The kind of correlation.
@@ -26,6 +27,20 @@ pub enum CorrType {
     /// A ctscan extension: a base event whose group (say account and region) had no activity at all
     /// before it, in an archive that holds enough history of the group's first field (the account).
     FirstSeen,
+    /// A ctscan extension: events bringing a value of `field` that at most a few groups of the group's
+    /// population hold (see [`super::rarity`]).
+    RareValue,
+}
+
+/// Which earlier events make a `first_seen` group active, so that its first base event is not new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Activity {
+    /// Every event of the group.
+    #[default]
+    Any,
+    /// Only events that are not read-only (`readOnly` not true): a security scanner's daily read of every
+    /// region does not make a region one the account uses.
+    Writes,
 }
 
 impl CorrType {
@@ -37,6 +52,7 @@ impl CorrType {
             "temporal" => CorrType::Temporal,
             "temporal_ordered" => CorrType::TemporalOrdered,
             "first_seen" => CorrType::FirstSeen,
+            "rare_value" => CorrType::RareValue,
             _ => return None,
         })
     }
@@ -49,6 +65,7 @@ impl CorrType {
             CorrType::Temporal => "temporal",
             CorrType::TemporalOrdered => "temporal_ordered",
             CorrType::FirstSeen => "first_seen",
+            CorrType::RareValue => "rare_value",
         }
     }
 }
@@ -74,6 +91,10 @@ pub struct Correlation {
     pub generate: bool,
     /// For `first_seen`: how much earlier history of the group's first field the archive must hold.
     pub baseline_ms: i64,
+    /// For `first_seen`: which earlier events count as the group's activity.
+    pub activity: Activity,
+    /// For `rare_value`: the population, the shared value asked for, and how addresses compare.
+    pub rarity: Rarity,
 }
 
 fn strings(v: &Yaml) -> Vec<String> {
@@ -129,8 +150,21 @@ impl Correlation {
             }
             CorrType::ValueCount if field.is_none() => return Err(invalid("value_count needs a field")),
             CorrType::FirstSeen if group_by.is_empty() => return Err(invalid("first_seen needs a group-by")),
+            CorrType::RareValue if field.is_none() => return Err(invalid("rare_value needs a field")),
+            CorrType::RareValue if group_by.is_empty() => return Err(invalid("rare_value needs a group-by")),
+            CorrType::RareValue if condition.is_empty() => condition.push((CmpOp::Lte, 1)),
             _ => {}
         }
+        let activity = match v.get("activity").and_then(Yaml::as_str) {
+            None | Some("any") => Activity::Any,
+            Some("writes") => Activity::Writes,
+            Some(other) => return Err(invalid(format!("activity is any or writes, not {other:?}"))),
+        };
+        let rarity = if kind == CorrType::RareValue {
+            Rarity::parse(v, &group_by)?
+        } else {
+            Rarity::default()
+        };
         let mut aliases = BTreeMap::new();
         if let Some(Yaml::Mapping(m)) = v.get("aliases") {
             for (alias, per_rule) in m {
@@ -154,6 +188,8 @@ impl Correlation {
             .unwrap_or(24 * 3_600_000);
         Ok(Correlation {
             baseline_ms,
+            activity,
+            rarity,
             kind,
             rules,
             group_by,
@@ -247,7 +283,7 @@ impl Correlation {
 
     fn measure(&self, window: &[Member]) -> u64 {
         match self.kind {
-            CorrType::ValueCount => {
+            CorrType::ValueCount | CorrType::RareValue => {
                 let seen: HashSet<&str> = window
                     .iter()
                     .flat_map(|m| m.values.iter().map(|v| &**v))
@@ -266,6 +302,8 @@ impl Correlation {
                     && (self.condition.is_empty() || self.holds(window.len() as u64))
             }
             CorrType::FirstSeen => false,
+            // Its members are already only the events bringing rare values.
+            CorrType::RareValue => !window.is_empty(),
             CorrType::TemporalOrdered => {
                 let mut expect = 0;
                 for m in window {
@@ -294,7 +332,9 @@ impl Correlation {
             let group: Vec<(String, String)> =
                 self.group_by.iter().cloned().zip(key.iter().cloned()).collect();
             let mut ranges: Vec<(usize, usize)> = Vec::new();
-            if matches!(self.kind, CorrType::EventCount | CorrType::ValueCount) && !self.lower_bound() {
+            let consecutive =
+                matches!(self.kind, CorrType::EventCount | CorrType::ValueCount) && !self.lower_bound();
+            if consecutive || self.kind == CorrType::RareValue {
                 // Consecutive windows from the first event.
                 let mut start = 0;
                 while start < events.len() {
@@ -358,6 +398,33 @@ impl Correlation {
     /// the last. A finding shows this event's principal, address and time.
     pub fn trigger(&self, window: &[Member]) -> usize {
         let last = window.len().saturating_sub(1);
+        match self.kind {
+            // The first event that brought a rare value.
+            CorrType::RareValue => return 0,
+            // The event that completed the set (or the sequence), not whatever followed it in the window.
+            CorrType::Temporal | CorrType::TemporalOrdered => {
+                let n = self.rules.len();
+                let mut seen = vec![false; n];
+                let mut expect = 0;
+                for (i, m) in window.iter().enumerate() {
+                    if self.kind == CorrType::TemporalOrdered {
+                        if m.rule == expect {
+                            expect += 1;
+                        }
+                        if expect == n {
+                            return i;
+                        }
+                    } else if m.rule < n {
+                        seen[m.rule] = true;
+                        if seen.iter().all(|&s| s) {
+                            return i;
+                        }
+                    }
+                }
+                return last;
+            }
+            _ => {}
+        }
         if !matches!(self.kind, CorrType::EventCount | CorrType::ValueCount) || !self.lower_bound() {
             return last;
         }
@@ -415,6 +482,10 @@ impl Correlation {
     /// How many distinct values of a group are worth keeping in its summary: one more than the largest
     /// count the condition names, past which a lower bound holds whatever more values come.
     pub fn values_worth_counting(&self) -> usize {
+        if self.kind == CorrType::RareValue {
+            // One past the cap tells a roaming group from one holding exactly the cap.
+            return VALUES_PER_GROUP + 1;
+        }
         if self.kind != CorrType::ValueCount {
             return 0;
         }
@@ -433,7 +504,8 @@ impl Correlation {
         match self.kind {
             CorrType::EventCount if self.lower_bound() => self.holds(s.count),
             CorrType::ValueCount if self.lower_bound() => self.holds(s.values.len() as u64),
-            CorrType::EventCount | CorrType::ValueCount => true,
+            // Needs the whole population: judged by the store (see [`Correlation::judge`]).
+            CorrType::EventCount | CorrType::ValueCount | CorrType::RareValue => true,
             CorrType::Temporal | CorrType::TemporalOrdered => {
                 let n = self.rules.len();
                 n > 64 || s.rules.count_ones() as usize == n
@@ -479,6 +551,37 @@ impl Correlation {
     }
 }
 
+impl Correlation {
+    /// How many holders of a value are worth counting: one past the largest count the condition names, and
+    /// the `common` count.
+    pub fn holders_worth_counting(&self) -> usize {
+        let bound = self.condition.iter().map(|(_, n)| *n as usize).max().unwrap_or(0);
+        bound.saturating_add(1).max(self.rarity.common as usize)
+    }
+
+    /// Judges a `rare_value` group by its distinct values (`values`, ids; at most
+    /// [`Correlation::values_worth_counting`] kept) and `holders`, the number of groups of its population
+    /// holding a value: a value is rare when that number meets the condition; the group fires when it holds
+    /// a rare value and, if `common` is set, also a value at least `common` groups hold.
+    pub fn judge(&self, values: &[u32], holders: impl Fn(u32) -> usize) -> Verdict {
+        if values.len() > VALUES_PER_GROUP {
+            return Verdict::Roaming;
+        }
+        let rare: Vec<u32> = values
+            .iter()
+            .copied()
+            .filter(|&v| self.holds(holders(v) as u64))
+            .collect();
+        let common = self.rarity.common as usize;
+        let shares = common == 0 || values.iter().any(|&v| holders(v) >= common);
+        if rare.is_empty() || !shares {
+            Verdict::Quiet
+        } else {
+            Verdict::Rare(rare)
+        }
+    }
+}
+
 /// When each group of a `first_seen` correlation was first active, from every event of the pass (not only
 /// its base rules' matches).
 #[derive(Debug, Default, Clone)]
@@ -490,6 +593,17 @@ pub struct FirstActivity {
 }
 
 impl FirstActivity {
+    /// Notes an event that is history of the group's first field but not activity of the group (a
+    /// read-only call, for a correlation that counts only writes).
+    pub fn note_history(&mut self, head: &str, time: i64) {
+        match self.heads.get_mut(head) {
+            Some(h) => *h = (*h).min(time),
+            None => {
+                self.heads.insert(head.to_string(), time);
+            }
+        }
+    }
+
     /// Notes one event of a group.
     pub fn note(&mut self, key: Vec<String>, time: i64) {
         if let Some(head) = key.first() {

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use super::correlation::{Correlation, FirstActivity, GroupSummary, Locator, Member};
+use super::correlation::{CorrType, Correlation, FirstActivity, GroupSummary, Locator, Member};
+use super::rarity::{Holders, Rarity, Verdict};
 use crate::interned::Interned;
 
 /// Member records held in memory, per correlation, before they go to a temporary file.
@@ -31,6 +32,16 @@ pub struct MemberStore {
     members: u64,
     key_buf: Vec<u8>,
     record: Vec<u8>,
+    /// For a `rare_value` correlation: who holds each value, per population.
+    rare: Option<RareState>,
+}
+
+/// What a `rare_value` correlation adds to the store: each group's population and the holders of values.
+struct RareState {
+    rarity: Rarity,
+    /// Per group, its population (an id of the population text).
+    populations: Vec<u32>,
+    holders: Holders,
 }
 
 impl MemberStore {
@@ -46,6 +57,11 @@ impl MemberStore {
             members: 0,
             key_buf: Vec::new(),
             record: Vec::new(),
+            rare: (c.kind == CorrType::RareValue).then(|| RareState {
+                rarity: c.rarity.clone(),
+                populations: Vec::new(),
+                holders: Holders::new(c.holders_worth_counting()),
+            }),
         }
     }
 
@@ -73,6 +89,10 @@ impl MemberStore {
         self.keys
             .push(key.iter().map(|k| k.to_string()).collect::<Vec<_>>().into());
         self.summaries.push(GroupSummary::default());
+        if let Some(rare) = &mut self.rare {
+            let population = rare.rarity.population_of(key);
+            rare.populations.push(self.texts.id(&population));
+        }
         g
     }
 
@@ -88,9 +108,19 @@ impl MemberStore {
         at: &Locator,
     ) -> std::io::Result<()> {
         let group = self.group(key);
-        let mut ids: Vec<u32> = values.iter().map(|v| self.texts.id(v)).collect();
+        let network = self.rare.as_ref().and_then(|r| r.rarity.network);
+        let mut ids: Vec<u32> = match network {
+            Some(n) => values.iter().map(|v| self.texts.id(&n.of(v))).collect(),
+            None => values.iter().map(|v| self.texts.id(v)).collect(),
+        };
         ids.sort_unstable();
         ids.dedup();
+        if let Some(rare) = &mut self.rare {
+            let population = rare.populations[group as usize];
+            for &v in &ids {
+                rare.holders.note(population, v, group);
+            }
+        }
         let cap = self.cap;
         self.summaries[group as usize].note(rule, time, &ids, cap);
         let name = name.map_or(NONE32, |n| self.texts.id(n));
@@ -133,19 +163,59 @@ impl MemberStore {
         out
     }
 
+    /// What a `rare_value` correlation makes of each group (`None` for other correlations).
+    fn verdicts(&self, c: &Correlation) -> Option<Vec<Verdict>> {
+        let rare = self.rare.as_ref()?;
+        Some(
+            self.summaries
+                .iter()
+                .zip(&rare.populations)
+                .map(|(s, &p)| c.judge(&s.values, |v| rare.holders.count(p, v)))
+                .collect(),
+        )
+    }
+
+    /// The groups of a `rare_value` correlation holding too many distinct values to be judged, with the
+    /// time of each one's first base event, earliest first.
+    pub fn roaming(&self, c: &Correlation) -> Vec<(Arc<[String]>, i64)> {
+        let Some(verdicts) = self.verdicts(c) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(Arc<[String]>, i64)> = verdicts
+            .iter()
+            .zip(self.summaries.iter().zip(&self.keys))
+            .filter(|(v, _)| **v == Verdict::Roaming)
+            .map(|(_, (s, k))| (k.clone(), s.first))
+            .collect();
+        out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
     /// The members of the groups that may fire (every other group's events could not make a finding),
-    /// in the order they were gathered. `activity` is what a `first_seen` correlation needs.
+    /// in the order they were gathered. `activity` is what a `first_seen` correlation needs. Of a
+    /// `rare_value` correlation, only the events bringing a rare value, with only their rare values.
     pub fn members(
         mut self,
         c: &Correlation,
         activity: Option<&FirstActivity>,
     ) -> std::io::Result<Vec<Member>> {
-        let may: Vec<bool> = self
-            .summaries
-            .iter()
-            .zip(&self.keys)
-            .map(|(s, k)| c.may_fire(s, k, activity))
-            .collect();
+        let rare: Option<Vec<Option<Vec<u32>>>> = self.verdicts(c).map(|vs| {
+            vs.into_iter()
+                .map(|v| match v {
+                    Verdict::Rare(values) => Some(values),
+                    _ => None,
+                })
+                .collect()
+        });
+        let may: Vec<bool> = match &rare {
+            Some(rare) => rare.iter().map(Option::is_some).collect(),
+            None => self
+                .summaries
+                .iter()
+                .zip(&self.keys)
+                .map(|(s, k)| c.may_fire(s, k, activity))
+                .collect(),
+        };
         if !may.iter().any(|&m| m) {
             return Ok(Vec::new());
         }
@@ -172,6 +242,13 @@ impl MemberStore {
             // Records of groups that cannot fire are read past, not rebuilt.
             if !may[group as usize] {
                 continue;
+            }
+            if let Some(rare) = &rare {
+                let keep = rare[group as usize].as_deref().unwrap_or_default();
+                values.retain(|v| keep.contains(v));
+                if values.is_empty() {
+                    continue;
+                }
             }
             let text = |id: u32| (id != NONE32).then(|| self.texts.text(id).cloned()).flatten();
             out.push(Member {
@@ -205,7 +282,9 @@ fn u32_of(input: &mut dyn Read) -> std::io::Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sigma::correlation::{CorrType, Hit};
+    use crate::sigma::correlation::Hit;
+    use crate::sigma::rarity::VALUES_PER_GROUP;
+    use std::collections::BTreeSet;
 
     fn corr(yaml: &str) -> Correlation {
         Correlation::parse(&serde_norway::from_str(yaml).unwrap()).unwrap()
@@ -386,5 +465,183 @@ mod tests {
         let hits = c.evaluate(kept);
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].count, 2);
+    }
+
+    const RARE: &str = "type: rare_value\nrules: [a]\ngroup-by: [acct, arn]\nfield: ip\n\
+network: {ipv4: 32, ipv6: 56}\ncondition: {lte: 1}\ncommon: 3\ntimespan: 6h";
+
+    /// Gathers `(account, session, address, seconds)` calls in a store for `c`.
+    fn gathered(c: &Correlation, calls: &[(&str, &str, &str, i64)]) -> MemberStore {
+        let mut store = MemberStore::new(c);
+        for (i, (acct, arn, ip, secs)) in calls.iter().enumerate() {
+            let at = Locator {
+                object: Some(Arc::from("o")),
+                event_id: Some(format!("e{i:03}").into()),
+                kept: None,
+            };
+            store
+                .push(0, secs * 1_000_000, &[acct, arn], &[ip], Some("X"), &at)
+                .unwrap();
+        }
+        store
+    }
+
+    /// The ids of the events of each hit, by group.
+    fn fired(c: &Correlation, store: MemberStore) -> Vec<(String, Vec<String>)> {
+        let hits = c.evaluate(store.members(c, None).unwrap());
+        hits.into_iter()
+            .map(|h| {
+                let ids = h
+                    .events
+                    .iter()
+                    .map(|m| m.at.event_id.as_deref().unwrap().to_string());
+                (h.group[1].1.clone(), ids.collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rare_value_fires_on_an_address_only_one_session_uses_beside_shared_egress() {
+        let c = corr(RARE);
+        let nat = ["52.14.7.9", "52.14.7.10", "3.90.1.2"];
+        let mut calls: Vec<(&str, &str, &str, i64)> = Vec::new();
+        // Three sessions behind one NAT gateway with three addresses, every session from each of them.
+        for (s, arn) in ["i-a", "i-b", "i-c"].iter().enumerate() {
+            for (k, ip) in nat.iter().enumerate() {
+                calls.push(("1", arn, ip, (s * 10 + k) as i64));
+            }
+        }
+        // Dual-stack: two sessions' own IPv6 addresses, in their VPC's /56.
+        calls.push(("1", "i-a", "2600:1f18:4a2b:1c02:8d3e:91f0:2b4c:7a11", 40));
+        calls.push(("1", "i-b", "2600:1f18:4a2b:1c05::b", 41));
+        // A public instance seen from two addresses of its own (stopped and started): no shared egress.
+        calls.push(("1", "i-d", "54.201.7.9", 50));
+        calls.push(("1", "i-d", "35.88.2.41", 60));
+        assert!(fired(&c, gathered(&c, &calls)).is_empty());
+
+        // The thief: session i-b's credentials from an address nobody else uses, three calls, then again
+        // a day later (a second window).
+        let mut stolen = calls.clone();
+        for t in [100, 110, 120, 100_000] {
+            stolen.push(("1", "i-b", "185.220.101.47", t));
+        }
+        // The same address in another account is another population: it is rare there too, but that
+        // account has no shared egress.
+        stolen.push(("2", "i-z", "185.220.101.47", 130));
+        let hits = fired(&c, gathered(&c, &stolen));
+        let n = calls.len();
+        let ids = |r: std::ops::Range<usize>| -> Vec<String> { r.map(|i| format!("e{i:03}")).collect() };
+        assert_eq!(
+            hits,
+            vec![
+                ("i-b".to_string(), ids(n..n + 3)),
+                ("i-b".to_string(), ids(n + 3..n + 4))
+            ]
+        );
+
+        // Two sessions from the thief's address: no longer rare under `lte: 1`.
+        let mut two = stolen.clone();
+        two.push(("1", "i-c", "185.220.101.47", 140));
+        assert!(fired(&c, gathered(&c, &two)).is_empty());
+
+        // Without `common`, the public instance's own addresses are rare too.
+        let loose = corr(&RARE.replace("common: 3\n", ""));
+        let groups: BTreeSet<String> = fired(&loose, gathered(&loose, &calls))
+            .into_iter()
+            .map(|h| h.0)
+            .collect();
+        assert_eq!(groups, BTreeSet::from(["i-d".to_string()]));
+    }
+
+    #[test]
+    fn a_group_past_the_value_cap_is_not_judged_but_counts_as_a_holder() {
+        let c = corr(RARE);
+        let roamer: Vec<String> = (0..=VALUES_PER_GROUP).map(|i| format!("198.18.0.{i}")).collect();
+        let mut calls: Vec<(&str, &str, &str, i64)> = Vec::new();
+        for (k, ip) in roamer.iter().enumerate() {
+            calls.push(("1", "proxy", ip, k as i64));
+        }
+        for arn in ["i-a", "i-b", "i-c"] {
+            calls.push(("1", arn, "52.14.7.9", 1000));
+        }
+        // i-a's second address is also one of the roamer's: held by two groups, not rare.
+        calls.push(("1", "i-a", "198.18.0.3", 1001));
+        let store = gathered(&c, &calls);
+        let roaming = store.roaming(&c);
+        assert_eq!(roaming.len(), 1);
+        assert_eq!(roaming[0].0[1], "proxy");
+        assert!(fired(&c, store).is_empty());
+        // Exactly at the cap, a group is judged.
+        let mut capped = calls.clone();
+        capped.retain(|(_, arn, ip, _)| !(*arn == "proxy" && *ip == roamer[VALUES_PER_GROUP]));
+        assert!(gathered(&c, &capped).roaming(&c).is_empty());
+    }
+
+    /// Rare values worked out from every member directly, for comparison with the store's summaries.
+    fn rare_by_brute_force(c: &Correlation, all: &[Member]) -> Vec<Member> {
+        let mut holders: HashMap<(String, String), BTreeSet<Arc<[String]>>> = HashMap::new();
+        let mut values: HashMap<Arc<[String]>, BTreeSet<String>> = HashMap::new();
+        for m in all {
+            for v in m.values.iter() {
+                holders
+                    .entry((m.key[0].clone(), v.to_string()))
+                    .or_default()
+                    .insert(m.key.clone());
+                values.entry(m.key.clone()).or_default().insert(v.to_string());
+            }
+        }
+        let count = |k: &Arc<[String]>, v: &str| holders[&(k[0].clone(), v.to_string())].len() as u64;
+        let fires = |k: &Arc<[String]>| {
+            let vs = &values[k];
+            vs.len() <= VALUES_PER_GROUP
+                && vs
+                    .iter()
+                    .any(|v| c.condition.iter().all(|(op, n)| op.holds(count(k, v), *n)))
+                && (c.rarity.common == 0 || vs.iter().any(|v| count(k, v) >= c.rarity.common))
+        };
+        all.iter()
+            .filter(|m| values.contains_key(&m.key) && fires(&m.key))
+            .filter_map(|m| {
+                let rare: Vec<Arc<str>> = m
+                    .values
+                    .iter()
+                    .filter(|v| c.condition.iter().all(|(op, n)| op.holds(count(&m.key, v), *n)))
+                    .cloned()
+                    .collect();
+                (!rare.is_empty()).then(|| Member {
+                    values: rare.into(),
+                    ..m.clone()
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rare_value_through_the_store_matches_working_it_out_from_every_member() {
+        let mut dice = Dice(0x2545_f491_4f6c_dd1d);
+        for yaml in [
+            "type: rare_value\nrules: [a]\ngroup-by: [g, h]\nfield: v\ncondition: {lte: 1}\ncommon: 2\ntimespan: 10m",
+            "type: rare_value\nrules: [a]\ngroup-by: [g, h]\nfield: v\ncondition: {lt: 3}\ntimespan: 1h",
+        ] {
+            let c = corr(yaml);
+            let mut fired = 0;
+            for round in 0..500 {
+                let n = 1 + dice.roll([8, 60][round % 2]) as usize;
+                let all = members(&c, &mut dice, n);
+                let mut store = MemberStore::new(&c);
+                for m in &all {
+                    let key: Vec<&str> = m.key.iter().map(String::as_str).collect();
+                    let values: Vec<&str> = m.values.iter().map(|v| &**v).collect();
+                    store
+                        .push(m.rule, m.time, &key, &values, m.name.as_deref(), &m.at)
+                        .unwrap();
+                }
+                let expected = summary(c.evaluate(rare_by_brute_force(&c, &all)));
+                let got = summary(c.evaluate(store.members(&c, None).unwrap()));
+                fired += usize::from(!expected.is_empty());
+                assert_eq!(got, expected, "{yaml} round {round}");
+            }
+            assert!(fired > 0, "{yaml}: no round fired");
+        }
     }
 }

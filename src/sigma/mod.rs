@@ -28,6 +28,7 @@ pub mod modifier;
 pub mod name_gate;
 pub mod navigator;
 pub mod pattern;
+pub mod rarity;
 pub mod rule;
 pub mod select;
 pub mod testing;

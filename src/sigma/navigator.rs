@@ -43,6 +43,20 @@ pub fn techniques(rule: &Rule) -> Vec<String> {
     out
 }
 
+/// The AWS Threat Technique Catalog techniques a rule is tagged with (`aws-ttc.t1562.a001` → `T1562.A001`):
+/// the AWS-specific sub-techniques AWS's incident responders name, which ATT&CK lacks.
+pub fn aws_ttc_techniques(rule: &Rule) -> Vec<String> {
+    rule.tags
+        .iter()
+        .filter_map(|t| {
+            t.trim()
+                .to_ascii_lowercase()
+                .strip_prefix("aws-ttc.")
+                .map(str::to_ascii_uppercase)
+        })
+        .collect()
+}
+
 /// The Stratus Red Team techniques a rule's references name (`aws.defense-evasion.cloudtrail-stop`): the
 /// detonations that should make it fire.
 pub fn stratus_techniques(rule: &Rule) -> Vec<String> {
@@ -82,6 +96,9 @@ pub fn layer(name: &str, fired: &[(&Rule, u64)]) -> Value {
                 metadata.push(json!({"name": "rule", "value": format!("{} ({}): {n} finding{}", rule.title, rule.id, if *n == 1 { "" } else { "s" })}));
                 for s in stratus_techniques(rule) {
                     metadata.push(json!({"name": "stratus", "value": s}));
+                }
+                for t in aws_ttc_techniques(rule) {
+                    metadata.push(json!({"name": "aws-ttc", "value": t}));
                 }
             }
             json!({
@@ -145,6 +162,13 @@ logsource: {{product: aws, service: cloudtrail}}\ndetection:\n  s: {{eventName: 
         );
         assert_eq!(techniques(&r), ["T1562.008", "T1078"]);
         assert_eq!(stratus_techniques(&r), ["aws.defense-evasion.cloudtrail-stop"]);
+        assert!(aws_ttc_techniques(&r).is_empty());
+        let g = rule("g", "attack.t1562.001, aws-ttc.t1562.a001", "");
+        assert_eq!(techniques(&g), ["T1562.001"]);
+        assert_eq!(aws_ttc_techniques(&g), ["T1562.A001"]);
+        let layer = layer("hunt", &[(&g, 1)]);
+        let metadata = &layer["techniques"][0]["metadata"];
+        assert_eq!(metadata[1], json!({"name": "aws-ttc", "value": "T1562.A001"}));
     }
 
     #[test]

@@ -238,6 +238,8 @@ pub fn parse_document(doc: &Yaml, source: &str) -> Result<Vec<Rule>, SigmaError>
         aliases: Default::default(),
         generate: false,
         baseline_ms: 0,
+        activity: Default::default(),
+        rarity: Default::default(),
     };
     let rule = metadata(doc, source, RuleKind::Correlation(corr))?;
     Ok(vec![base, rule])

@@ -6,11 +6,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::hunt_fixtures::{
-    ACCESS_DENIED_BURST, OFFENSIVE_UA, STOP_LOGGING, USER_DATA_SEQUENCE, api, attack_archive, findings, hunt,
-    titles,
+    ACCESS_DENIED_BURST, OFFENSIVE_UA, STOP_LOGGING, USER_DATA_SEQUENCE, api, at, attack_archive, findings,
+    hunt, titles,
 };
 use crate::util::*;
 
@@ -492,4 +492,118 @@ recipientAccountId (the first: recipientAccountId=111122223333, awsRegion=ap-sou
         r.stdout
     );
     assert!(!r.stderr.contains("could not be judged"), "{}", r.stderr);
+}
+
+/// A read-only sweep of every region (security tooling) does not make a region used: the import after it is
+/// still flagged, where a write there earlier makes it routine.
+#[test]
+fn a_scanners_reads_do_not_make_a_region_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = |name: &str, read_only: bool| {
+        let root = dir.path().join(name);
+        key_pair_archive(&root, "2026-03-01T08:00:00Z", "2026-03-03T10:00:00Z");
+        let mut sweep = api(
+            "ec2.amazonaws.com",
+            "DescribeKeyPairs",
+            "2026-03-02T06:00:00Z",
+            "sweep-1",
+        );
+        sweep["awsRegion"] = "ap-south-1".into();
+        sweep["readOnly"] = read_only.into();
+        write(
+            &log_path(
+                &root,
+                "111122223333",
+                "ap-south-1",
+                "2026-03-02",
+                "111122223333_CloudTrail_ap-south-1_sweep.json.gz",
+            ),
+            &delivery(&[sweep]),
+        );
+        root
+    };
+    let title = "Resources Created In A Region The Account Never Used";
+    let read = archive("read", true);
+    let r = hunt(&["--format", "jsonl", read.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        findings(&r).iter().filter(|f| f["ruleTitle"] == title).count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    let written = archive("written", false);
+    let r = hunt(&["--format", "jsonl", written.to_str().unwrap()]);
+    assert!(!r.stdout.contains(title), "{}", r.stdout);
+}
+
+/// Instance sessions behind one NAT gateway with three addresses stay quiet; a session also seen from an
+/// address no other session uses is flagged; a session seen from more addresses than the baseline keeps is
+/// named on stderr as not judged, not silently passed over.
+#[test]
+fn an_instance_session_from_an_address_no_other_uses_is_flagged_and_a_roamer_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = |instance: &str| {
+        json!({"type": "AssumedRole", "accountId": "111122223333", "principalId": format!("AROAAPP:{instance}"),
+               "arn": format!("arn:aws:sts::111122223333:assumed-role/app/{instance}"),
+               "accessKeyId": format!("ASIA{}", instance.to_uppercase().replace('-', ""))})
+    };
+    let mut records = Vec::new();
+    let mut call = |instance: &str, ip: &str, minute: usize| {
+        let id = format!("call-{}", records.len());
+        let mut e = api("ec2.amazonaws.com", "DescribeTags", &at(minute as u32, 0), &id);
+        e["userIdentity"] = session(instance);
+        e["sourceIPAddress"] = ip.into();
+        records.push(e);
+    };
+    let nat = ["52.14.7.9", "52.14.7.10", "3.90.1.2"];
+    for (i, instance) in [
+        "i-0aaaaaaaaaaaaaaa1",
+        "i-0aaaaaaaaaaaaaaa2",
+        "i-0aaaaaaaaaaaaaaa3",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (k, ip) in nat.iter().enumerate() {
+            call(instance, ip, i * 3 + k);
+        }
+    }
+    call("i-0aaaaaaaaaaaaaaa2", "185.220.101.47", 30);
+    call("i-0aaaaaaaaaaaaaaa9", "52.14.7.9", 31);
+    let roaming: Vec<String> = (0..70)
+        .map(|i| format!("198.18.{}.{}", i / 10, i % 10 + 1))
+        .collect();
+    for (i, ip) in roaming.iter().enumerate() {
+        call("i-0aaaaaaaaaaaaaaa9", ip, 32 + i % 20);
+    }
+    write(
+        &log_path(
+            dir.path(),
+            "111122223333",
+            "us-east-1",
+            "2026-03-03",
+            "111122223333_CloudTrail_us-east-1_a.json.gz",
+        ),
+        &delivery(&records),
+    );
+    let r = hunt(&["--format", "jsonl", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let flagged: Vec<Value> = findings(&r)
+        .into_iter()
+        .filter(|f| f["ruleTitle"] == "Instance Role Credentials Used From An Address No Other Workload Uses")
+        .collect();
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    assert_eq!(flagged[0]["sourceIPAddress"], "185.220.101.47");
+    assert_eq!(flagged[0]["correlation"]["count"], 1);
+    assert!(
+        r.stderr.contains(
+            "rule \"Instance Role Credentials Used From An Address No Other Workload Uses\" \
+(2f7c3b8e-5d41-5a96-8e0b-6c1d9f4a7e23): 1 group could not be judged: each holds more than 64 distinct \
+values, so none of them can be told rare (the first: recipientAccountId=111122223333, \
+userIdentity.arn=arn:aws:sts::111122223333:assumed-role/app/i-0aaaaaaaaaaaaaaa9 from"
+        ),
+        "{}",
+        r.stderr
+    );
 }

@@ -21,7 +21,7 @@ use datafusion::prelude::ident;
 
 use super::allow::Allow;
 use super::compile::detection_expr;
-use super::correlation::CorrType;
+use super::correlation::{Activity, CorrType};
 use super::error::SigmaError;
 use super::field::{FieldValues, resolve};
 use super::name_gate::{NameGate, NameIndex, NamedByRules};
@@ -30,6 +30,9 @@ use super::select::find;
 use crate::attribution::actor::{Actors, bind_actors};
 use crate::decode::gate::{AnyOf, NameSet, RowGate};
 use crate::schema::OBJECT_KEY;
+
+/// The field that tells a read-only call from a write, for baselines that count only writes.
+pub(crate) const READ_ONLY: &str = "readOnly";
 
 /// How a hunt wants its events read: an archive decoder builds costly columns only for rows the gate
 /// wants; a columnar source returns only rows the prefilter admits, decoding other columns for those only.
@@ -105,18 +108,34 @@ pub struct RunStats {
     pub unjudged: Vec<Unjudged>,
 }
 
-/// The groups of one `first_seen` rule that were new, but with too little earlier history in the data to
-/// call them never seen before (the first day of an archive).
+/// The groups of one baseline rule that it could not judge: a `first_seen` group new in the data but with
+/// too little earlier history to call it never seen before (the first day of an archive), or a
+/// `rare_value` group holding too many distinct values to tell a rare one.
 #[derive(Debug, Clone)]
 pub struct Unjudged {
     /// The rule.
     pub rule: Arc<Rule>,
-    /// History the rule asks for, milliseconds.
-    pub baseline_ms: i64,
+    /// Why they could not be judged.
+    pub why: Unjudgeable,
     /// Groups not judged.
     pub groups: u64,
     /// The earliest of them: its group-by values and first base event (microseconds).
     pub first: (Vec<(String, String)>, i64),
+}
+
+/// Why a baseline rule could not judge some groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unjudgeable {
+    /// The data holds less than this much (milliseconds) earlier history of the groups' first field.
+    History {
+        /// History the rule asks for, milliseconds.
+        baseline_ms: i64,
+    },
+    /// The groups hold more distinct values than this.
+    Roaming {
+        /// Distinct values a group may hold and be judged.
+        cap: usize,
+    },
 }
 
 /// Rule name used in correlation aliases: the `name`, else the id.
@@ -291,13 +310,16 @@ impl Engine {
         for a in &self.allows {
             paths.extend(paths_of(&a.expr));
         }
-        // `first_seen` notes the groups of every event.
+        // `first_seen` notes the groups of every event (and, counting only writes, whether it is one).
         for plan in &self.correlations {
             if let RuleKind::Correlation(c) = &plan.rule.kind
                 && c.kind == CorrType::FirstSeen
             {
                 for g in &c.group_by {
                     paths.extend(paths_of(&self.resolve(g).expr));
+                }
+                if c.activity == Activity::Writes {
+                    paths.extend(paths_of(&self.resolve(READ_ONLY).expr));
                 }
             }
         }

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, BooleanArray, Int64Array, RecordBatch, StringArray, UInt32Array, new_null_array,
+    Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, UInt32Array, new_null_array,
 };
 use datafusion::arrow::compute::{cast, take, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, Schema};
@@ -19,15 +19,16 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde_json::Value;
 
-use super::{Engine, HuntSource, Rider, RunStats, Unjudged, columns_of};
+use super::{Engine, HuntSource, READ_ONLY, Rider, RunStats, Unjudgeable, Unjudged, columns_of};
 use crate::decode::gate::{NameSet, WantedNames};
 use crate::schema::OBJECT_KEY;
-use crate::sigma::correlation::{CorrType, FirstActivity, Locator, Member};
+use crate::sigma::correlation::{Activity, CorrType, FirstActivity, Locator, Member};
 use crate::sigma::error::SigmaError;
 use crate::sigma::event::{EventRow, rows};
 use crate::sigma::finding::{CorrelationInfo, Finding, listed_positions};
 use crate::sigma::member_store::MemberStore;
 use crate::sigma::name_gate::NameIndex;
+use crate::sigma::rarity::VALUES_PER_GROUP;
 use crate::sigma::rule::RuleKind;
 use crate::sigma::udf::Values;
 
@@ -136,7 +137,10 @@ impl Engine {
                     .iter()
                     .map(|g| Compiled::new(&ctx, &schema, &self.resolve(g).expr))
                     .collect::<Result<Vec<_>, _>>()?;
-                firsts.push((ci, keys));
+                let read_only = (c.activity == Activity::Writes)
+                    .then(|| Compiled::new(&ctx, &schema, &self.resolve(READ_ONLY).expr))
+                    .transpose()?;
+                firsts.push(First { ci, keys, read_only });
             }
         }
         let mut index = NameIndex::new(self.gates.clone());
@@ -418,18 +422,28 @@ impl Engine {
                 hits.push(Vec::new());
                 continue;
             };
-            if c.kind == CorrType::FirstSeen
-                && let Some(activity) = pending.activity.get(&ci)
-            {
-                let unjudged = store.unjudged(c, activity);
-                if let Some((key, t)) = unjudged.first() {
-                    stats.unjudged.push(Unjudged {
-                        rule: plan.rule.clone(),
+            let (unjudged, why) = match (c.kind, pending.activity.get(&ci)) {
+                (CorrType::FirstSeen, Some(activity)) => (
+                    store.unjudged(c, activity),
+                    Unjudgeable::History {
                         baseline_ms: c.baseline_ms,
-                        groups: unjudged.len() as u64,
-                        first: (c.group_by.iter().cloned().zip(key.iter().cloned()).collect(), *t),
-                    });
-                }
+                    },
+                ),
+                (CorrType::RareValue, _) => (
+                    store.roaming(c),
+                    Unjudgeable::Roaming {
+                        cap: VALUES_PER_GROUP,
+                    },
+                ),
+                _ => (Vec::new(), Unjudgeable::Roaming { cap: 0 }),
+            };
+            if let Some((key, t)) = unjudged.first() {
+                stats.unjudged.push(Unjudged {
+                    rule: plan.rule.clone(),
+                    why,
+                    groups: unjudged.len() as u64,
+                    first: (c.group_by.iter().cloned().zip(key.iter().cloned()).collect(), *t),
+                });
             }
             let members = store
                 .members(c, pending.activity.get(&ci))
@@ -593,17 +607,19 @@ fn note_activity(
         .as_any()
         .downcast_ref::<Int64Array>()
         .ok_or_else(|| SigmaError::Invalid("eventTime is not a timestamp".into()))?;
-    for (ci, keys) in pass.firsts {
-        let columns = keys
-            .iter()
-            .map(|k| {
-                let v = k
-                    .expr
-                    .evaluate(&batch.project(&k.columns)?)?
-                    .into_array(batch.num_rows())?;
-                Ok(cast(&v, &DataType::Utf8)?)
-            })
-            .collect::<Result<Vec<_>, SigmaError>>()?;
+    let texts = |k: &Compiled| -> Result<ArrayRef, SigmaError> {
+        let v = k
+            .expr
+            .evaluate(&batch.project(&k.columns)?)?
+            .into_array(batch.num_rows())?;
+        Ok(cast(&v, &DataType::Utf8)?)
+    };
+    for First { ci, keys, read_only } in pass.firsts {
+        let columns = keys.iter().map(texts).collect::<Result<Vec<_>, SigmaError>>()?;
+        let read_only = read_only.as_ref().map(texts).transpose()?;
+        let read_only = read_only
+            .as_ref()
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>());
         let columns: Vec<&StringArray> = columns
             .iter()
             .filter_map(|c| c.as_any().downcast_ref::<StringArray>())
@@ -615,6 +631,7 @@ fn note_activity(
         }
         // A batch holds few groups: find each one's earliest time here, then note it once.
         let mut earliest: HashMap<Vec<&str>, i64> = HashMap::new();
+        let mut history: HashMap<&str, i64> = HashMap::new();
         for row in 0..batch.num_rows() {
             if times.is_null(row) {
                 continue;
@@ -624,11 +641,19 @@ fn note_activity(
                 .map(|c| if c.is_null(row) { "" } else { c.value(row) })
                 .collect();
             let t = times.value(row);
+            if read_only.is_some_and(|r| r.is_valid(row) && r.value(row).eq_ignore_ascii_case("true")) {
+                let head = key.first().copied().unwrap_or_default();
+                history.entry(head).and_modify(|e| *e = (*e).min(t)).or_insert(t);
+                continue;
+            }
             earliest.entry(key).and_modify(|e| *e = (*e).min(t)).or_insert(t);
         }
         let seen = activity.entry(*ci).or_default();
         for (key, t) in earliest {
             seen.note(key.into_iter().map(String::from).collect(), t);
+        }
+        for (head, t) in history {
+            seen.note_history(head, t);
         }
     }
     Ok(())
@@ -682,6 +707,17 @@ fn event_id(event: &Value) -> Option<Box<str>> {
         .map(Box::from)
 }
 
+/// A `first_seen` correlation, as the pass notes its activity.
+struct First {
+    /// Index among the engine's correlations.
+    ci: usize,
+    /// Its group-by expressions.
+    keys: Vec<Compiled>,
+    /// For one counting only writes: the `readOnly` expression (a read-only event is history of the
+    /// group's first field, not activity of the group).
+    read_only: Option<Compiled>,
+}
+
 /// What one pass evaluates with.
 struct Pass<'a> {
     /// Whether the read is gated: rows some name-gated rule (or the rider) wants are whole, the others
@@ -693,8 +729,8 @@ struct Pass<'a> {
     allows: &'a [Compiled],
     name_col: usize,
     time_col: usize,
-    /// `first_seen` correlations (by index) with their group-by expressions.
-    firsts: &'a [(usize, Vec<Compiled>)],
+    /// `first_seen` correlations with their group-by expressions.
+    firsts: &'a [First],
     /// Per correlation and base rule: the fields it reads (group-by fields, then the counted field).
     corr_fields: &'a [Vec<Vec<Compiled>>],
     /// Per column of the schema: whether the work on matched rows reads it (ids, objects, times, names,
