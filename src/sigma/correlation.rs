@@ -730,6 +730,12 @@ mod tests {
         let t = corr("type: temporal\nrules: [stop, modify, start]\ntimespan: 10m");
         let m = |rule, secs| member(&t, &names, rule, secs, "a", "");
         assert_eq!(t.evaluate(vec![m(2, 0), m(1, 10), m(0, 20)]).len(), 1);
+        // A finding shows the event that completed the set or the sequence, not what followed it.
+        let hits = t.evaluate(vec![m(2, 0), m(1, 10), m(0, 20), m(2, 30), m(1, 40)]);
+        assert_eq!((hits.len(), t.trigger(&hits[0].events)), (1, 2));
+        let m = |rule, secs| member(&o, &names, rule, secs, "a", "");
+        let hits = o.evaluate(vec![m(0, 0), m(2, 5), m(1, 10), m(2, 20), m(2, 30)]);
+        assert_eq!((hits.len(), o.trigger(&hits[0].events)), (1, 3));
     }
 
     #[test]
