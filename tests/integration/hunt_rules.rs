@@ -524,14 +524,19 @@ fn a_scanners_reads_do_not_make_a_region_used() {
     };
     let title = "Resources Created In A Region The Account Never Used";
     let read = archive("read", true);
-    let r = hunt(&["--format", "jsonl", read.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(
-        findings(&r).iter().filter(|f| f["ruleTitle"] == title).count(),
-        1,
-        "{}",
-        r.stdout
-    );
+    let lake = dir.path().join("lake");
+    let made = ctscan(&["export", read.to_str().unwrap(), "--out", lake.to_str().unwrap()]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    for source in [&read, &lake] {
+        let r = hunt(&["--format", "jsonl", source.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            findings(&r).iter().filter(|f| f["ruleTitle"] == title).count(),
+            1,
+            "{}",
+            r.stdout
+        );
+    }
     let written = archive("written", false);
     let r = hunt(&["--format", "jsonl", written.to_str().unwrap()]);
     assert!(!r.stdout.contains(title), "{}", r.stdout);
@@ -587,7 +592,22 @@ fn an_instance_session_from_an_address_no_other_uses_is_flagged_and_a_roamer_is_
         ),
         &delivery(&records),
     );
-    let r = hunt(&["--format", "jsonl", dir.path().to_str().unwrap()]);
+    let lake = tempfile::tempdir().unwrap();
+    let lake = lake.path().join("lake");
+    let made = ctscan(&[
+        "export",
+        dir.path().to_str().unwrap(),
+        "--out",
+        lake.to_str().unwrap(),
+    ]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    for source in [dir.path(), lake.as_path()] {
+        rare_address_found(source);
+    }
+}
+
+fn rare_address_found(source: &Path) {
+    let r = hunt(&["--format", "jsonl", source.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let flagged: Vec<Value> = findings(&r)
         .into_iter()

@@ -6,6 +6,7 @@
 //! need rather than every matched event. This module compiles the pack and plans the read; [`pass`] runs
 //! it.
 
+mod activity;
 mod pass;
 
 use std::collections::BTreeSet;

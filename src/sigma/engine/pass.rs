@@ -157,6 +157,9 @@ impl Engine {
                 .collect(),
             ..Pending::default()
         };
+        if !gated && !firsts.is_empty() {
+            pending.activity = self.activity_by_query(source, &plan).await?;
+        }
         let mut corr_fields = Vec::new();
         for plan in &self.correlations {
             let RuleKind::Correlation(c) = &plan.rule.kind else {
@@ -226,7 +229,10 @@ impl Engine {
         pending: &mut Pending,
         sink: &mut dyn FnMut(Finding) -> Result<(), SigmaError>,
     ) -> Result<(), SigmaError> {
-        note_activity(batch, pass, &mut pending.activity)?;
+        if pass.gated {
+            // A prefiltered read sees only candidates: its activity comes from the source as a whole.
+            note_activity(batch, pass, &mut pending.activity)?;
+        }
         let names = cast(batch.column(pass.name_col), &DataType::Utf8)?;
         let names = names
             .as_any()
