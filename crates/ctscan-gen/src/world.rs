@@ -1,23 +1,23 @@
 //! The realistic world (`ctscan-gen --world realistic`): the benign traffic of a coherent organization, so
 //! that hunts tuned on generated archives meet the noise of real ones. Per account: EC2 fleets behind NAT
-//! gateways and an S3 gateway endpoint ([`fleet`]), CI/CD pipelines federated from GitHub Actions
+//! gateways with several Elastic IPs, in VPCs some of which are dual-stack or reach services through
+//! interface endpoints ([`fleet`], [`vpc`], [`egress`]), CI/CD pipelines federated from GitHub Actions
 //! ([`cicd`]), people through IAM Identity Center, SAML and an identity broker ([`people`], [`logins`]), AWS
-//! services scanning and acting ([`services`]), applications reading their own secrets ([`apps`]);
-//! delivered in objects whose sizes vary like real trails ([`plan`]), with a daily rhythm. Deterministic by
-//! seed and written in parallel, like the uniform world. `--attacks` adds four scenarios ([`planted`]) to
-//! the ten.
+//! services scanning and acting ([`services`]), applications reading their own secrets ([`apps`]); delivered
+//! in objects whose sizes vary like real trails ([`plan`]), with a daily rhythm. Deterministic by seed and
+//! written in parallel, like the uniform world. `--attacks` adds four scenarios ([`planted`]) to the ten.
 //!
 //! The modules use each other in one direction only. From the bottom up, each line uses only lines above
 //! it (and the crate root):
 //! - [`common`] (hashing, ids, the record envelope), [`episode`] (what happens at one moment);
-//! - [`net`]: where calls come from;
+//! - [`net`], [`vpc`]: where calls come from;
 //! - [`apps`], [`fleet`], [`people`]: who is there, built from the seed alone;
 //! - [`org`]: one archive's organization, holding its fleets, people and their sessions;
-//! - [`shapes`]: the parameters and responses of calls, naming the organization's resources;
+//! - [`egress`], [`shapes`]: the route of an instance's call; the parameters and responses of calls,
+//!   naming the organization's resources;
 //! - [`fleet_calls`], [`lambda_calls`], [`people_calls`], [`logins`]: what each kind of actor does;
 //! - [`services`]: AWS itself, which also assumes the functions' and the instances' roles;
-//! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`planted`] (the four
-//!   attacks);
+//! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`planted`] (the four attacks);
 //! - [`plan`]: which object holds what;
 //! - `delivery`: the records and key of one object, which this module writes.
 
@@ -25,6 +25,7 @@ pub mod apps;
 pub mod cicd;
 pub mod common;
 mod delivery;
+pub mod egress;
 pub mod episode;
 pub mod fleet;
 pub mod fleet_calls;
@@ -40,6 +41,7 @@ pub mod services;
 pub mod shapes;
 #[cfg(test)]
 mod tests;
+pub mod vpc;
 
 use std::path::Path;
 

@@ -77,7 +77,7 @@ fn cover(rng: &mut SmallRng, org: &Org) -> Vec<Value> {
     let at = planted::stolen_at(org);
     [-90, -10, 30, 100]
         .iter()
-        .map(|&s| fleet_calls::own_call(rng, org, 0, 0, inst, at + Duration::seconds(s)))
+        .map(|&s| fleet_calls::own_call(rng, org, inst, at + Duration::seconds(s)))
         .collect()
 }
 

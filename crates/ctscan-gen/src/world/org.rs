@@ -51,8 +51,13 @@ impl Org {
         let accounts = account_ids(opts.accounts.max(1));
         let regions = region_names(opts.regions.max(1));
         let seed = opts.seed;
+        let days = opts.days.max(1);
         let fleets = (0..accounts.len())
-            .map(|a| (0..regions.len()).map(|r| fleet::build(seed, a, r)).collect())
+            .map(|a| {
+                (0..regions.len())
+                    .map(|r| fleet::build(seed, a, r, days))
+                    .collect()
+            })
             .collect();
         Org {
             seed,
@@ -61,7 +66,7 @@ impl Org {
             accounts,
             regions,
             start: opts.start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-            days: opts.days.max(1),
+            days,
             fleets,
         }
     }
@@ -69,6 +74,11 @@ impl Org {
     /// The instant after the archive's last second.
     pub fn end(&self) -> DateTime<Utc> {
         self.start + Duration::days(i64::from(self.days))
+    }
+
+    /// The instance of account `a` in region `r` with id `id`.
+    pub fn instance(&self, a: usize, r: usize, id: &str) -> Option<&Instance> {
+        self.fleets[a][r].iter().find(|i| i.id == id)
     }
 
     /// Bucket `kind` of account `a` in region `r`.

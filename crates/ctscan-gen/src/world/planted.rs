@@ -108,7 +108,8 @@ fn attacker(identity: Value, agent: &str) -> Who {
     }
 }
 
-/// The instance whose credentials are stolen: the first private one of the first account's first region.
+/// The instance whose credentials are stolen: the first private one (behind a NAT gateway, so its own calls
+/// leave from the gateway's Elastic IPs) of the first account's first region.
 pub fn stolen_instance(org: &Org) -> &Instance {
     let fleet = &org.fleets[0][0];
     fleet.iter().find(|i| !i.public).unwrap_or(&fleet[0])
