@@ -3,13 +3,15 @@
 //! gateways with several Elastic IPs, in VPCs some of which are dual-stack or reach services through
 //! interface endpoints ([`fleet`], [`vpc`], [`egress`]), CI/CD pipelines federated from GitHub Actions
 //! ([`cicd`]), people through IAM Identity Center, SAML and an identity broker ([`people`], [`logins`]), AWS
-//! services scanning and acting ([`services`]), applications reading their own secrets ([`apps`]); delivered
-//! in objects whose sizes vary like real trails ([`plan`]), with a daily rhythm. Deterministic by seed and
-//! written in parallel, like the uniform world. `--attacks` adds four scenarios ([`planted`]) to the ten.
+//! services scanning and acting ([`services`]), a third-party scanner sweeping every commercial region daily
+//! ([`scanner`]), applications reading their own secrets ([`apps`]); delivered in objects whose sizes vary
+//! like real trails ([`plan`]), with a daily rhythm. Deterministic by seed and written in parallel, like the
+//! uniform world. `--attacks` adds four scenarios ([`planted`]) to the ten.
 //!
 //! The modules use each other in one direction only. From the bottom up, each line uses only lines above
 //! it (and the crate root):
-//! - [`common`] (hashing, ids, the record envelope), [`episode`] (what happens at one moment);
+//! - [`common`] (hashing, ids, the record envelope), [`episode`] (what happens at one moment),
+//!   [`objects`] (delivery objects and room in them);
 //! - [`net`], [`vpc`]: where calls come from;
 //! - [`apps`], [`fleet`], [`people`]: who is there, built from the seed alone;
 //! - [`org`]: one archive's organization, holding its fleets, people and their sessions;
@@ -17,7 +19,8 @@
 //!   naming the organization's resources;
 //! - [`fleet_calls`], [`lambda_calls`], [`people_calls`], [`logins`]: what each kind of actor does;
 //! - [`services`]: AWS itself, which also assumes the functions' and the instances' roles;
-//! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`planted`] (the four attacks);
+//! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`scanner`], [`planted`] (the
+//!   four attacks);
 //! - [`plan`]: which object holds what;
 //! - `delivery`: the records and key of one object, which this module writes.
 
@@ -32,11 +35,13 @@ pub mod fleet_calls;
 pub mod lambda_calls;
 pub mod logins;
 pub mod net;
+pub mod objects;
 pub mod org;
 pub mod people;
 pub mod people_calls;
 pub mod plan;
 pub mod planted;
+pub mod scanner;
 pub mod services;
 pub mod shapes;
 #[cfg(test)]
@@ -54,12 +59,11 @@ pub use planted::{
 };
 
 use crate::{GenOptions, GenSummary, write_gz};
-use common::rng_of;
-use delivery::{deliver, last_time, object_path};
+use delivery::{deliver, deliver_outside};
 use org::Org;
 
 /// The ground truth of the four realistic-only scenarios `opts` plants (with `opts.attacks`), computed
-/// without writing anything: account and region indexes, first event time and the events themselves.
+/// without writing anything: account and region, first event time and the events themselves.
 pub fn planted(opts: &GenOptions) -> Vec<Scenario> {
     planted::scenarios(&Org::new(opts))
 }
@@ -80,12 +84,10 @@ pub fn write_logs(opts: &GenOptions, root: &Path) -> std::io::Result<GenSummary>
             Ok((records.len(), planted))
         })
         .collect::<std::io::Result<_>>()?;
-    if let Some((a, records)) = &plan.new_region {
-        let mut rng = rng_of(&[opts.seed, 199]);
-        let last = last_time(records, org.start);
-        let path = object_path(opts, &mut rng, *a, &org.accounts[*a], NEW_REGION, last);
+    for (k, o) in plan.outside.iter().enumerate() {
+        let (path, records, planted) = deliver_outside(opts, org, o, k);
         write_gz(root, &path, &serde_json::to_vec(&json!({ "Records": records }))?)?;
-        written.push((records.len(), records.len()));
+        written.push((records.len(), planted));
     }
     Ok(GenSummary {
         log_files: written.len(),

@@ -1,6 +1,7 @@
 //! One delivery object of the realistic world: the records its plan entry calls for, in time order (its
 //! episodes, background calls by fleets, functions, AWS services and whoever of the account's people is at
-//! work in its window, and with `--attacks` the planted ones), and the key CloudTrail would write it under.
+//! work in its window, and with `--attacks` the planted ones), and the key CloudTrail would write it under;
+//! and the objects of regions outside the organization's, which hold only their own records.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -8,9 +9,9 @@ use rand::rngs::SmallRng;
 use serde_json::Value;
 
 use super::common::{self, rng_of, weighted};
+use super::objects::{FilePlan, Outside, WINDOW};
 use super::org::Org;
 use super::people::Session;
-use super::plan::{FilePlan, WINDOW};
 use super::{fleet_calls, lambda_calls, people_calls, planted, services};
 use crate::{GenOptions, attacks, day_dir, service_dir};
 
@@ -25,9 +26,9 @@ enum Actor {
 }
 
 /// The background records of object `f`: `n` calls spread over its window by fleets, functions, services
-/// and whoever of the account's people is working.
+/// and whoever of the account's people is working; CloudTrail's own call first.
 fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Value> {
-    let window_end = f.slot + Duration::seconds(WINDOW);
+    let window_end = f.end();
     let working: Vec<(&Session, u32)> = org.sessions[f.a]
         .iter()
         .filter(|s| s.start < window_end && s.end > f.slot)
@@ -46,9 +47,9 @@ fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Valu
         (Actor::Person, people_weight),
     ];
     let mut out = Vec::with_capacity(n);
-    for i in 0..n {
+    while out.len() < n {
         let t: DateTime<Utc> = f.slot + Duration::seconds(rng.random_range(0..WINDOW));
-        if i == 0 && n >= 3 {
+        if out.is_empty() && n >= 3 {
             out.push(services::cloudtrail_data_key(rng, org, f.a, f.r, t));
             continue;
         }
@@ -113,6 +114,22 @@ pub(super) fn last_time(records: &[Value], fallback: DateTime<Utc>) -> DateTime<
         .and_then(|r| r["eventTime"].as_str())
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map_or(fallback, |t| t.with_timezone(&Utc))
+}
+
+/// Object `k` of the objects outside the organization's regions: its path, records and how many of them are
+/// planted.
+pub(super) fn deliver_outside(
+    opts: &GenOptions,
+    org: &Org,
+    o: &Outside,
+    k: usize,
+) -> (String, Vec<Value>, usize) {
+    let mut rng = rng_of(&[opts.seed, 199, k as u64]);
+    let mut records = o.records.clone();
+    by_time(&mut records);
+    let last = last_time(&records, org.start);
+    let path = object_path(opts, &mut rng, o.a, &org.accounts[o.a], &o.region, last);
+    (path, records, o.planted)
 }
 
 /// Object `i` of `files`: its path, records and how many of them are planted.

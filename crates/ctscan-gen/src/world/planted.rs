@@ -38,7 +38,8 @@ pub const STOLEN_CREDENTIAL_EVENTS: usize = 3;
 pub const REALISTIC_ATTACK_EVENTS: usize =
     SECRETS_BURST_EVENTS + ANONYMOUS_S3_EVENTS + NEW_REGION_EVENTS + STOLEN_CREDENTIAL_EVENTS;
 
-/// The region the new-region scenario launches in (never one of [`crate::region_names`]).
+/// The region the new-region scenario launches in (never one of [`crate::region_names`]; the scanner's
+/// read-only sweeps read there, nothing else of the organization does).
 pub const NEW_REGION: &str = "ap-south-1";
 
 /// The attacker's tools.
@@ -82,8 +83,10 @@ pub struct Scenario {
     pub name: &'static str,
     /// Account index.
     pub a: usize,
-    /// Region index, or `None` for [`NEW_REGION`].
+    /// Region index, or `None` for a region outside the organization's (see `region`).
     pub r: Option<usize>,
+    /// The region's name.
+    pub region: String,
     /// When its first event happens.
     pub time: DateTime<Utc>,
     /// Its events.
@@ -161,6 +164,7 @@ fn secrets_burst(rng: &mut SmallRng, org: &Org) -> Scenario {
         name: "secrets_burst",
         a,
         r: Some(r),
+        region: org.regions[r].clone(),
         time,
         events,
     }
@@ -192,6 +196,7 @@ fn anonymous_s3(rng: &mut SmallRng, org: &Org) -> Scenario {
         name: "anonymous_s3",
         a,
         r: Some(r),
+        region: org.regions[r].clone(),
         time,
         events,
     }
@@ -243,6 +248,7 @@ fn new_region(rng: &mut SmallRng, org: &Org) -> Scenario {
         name: "new_region",
         a,
         r: None,
+        region: NEW_REGION.to_string(),
         time,
         events,
     }
@@ -294,6 +300,7 @@ fn stolen_credentials(rng: &mut SmallRng, org: &Org) -> Scenario {
         name: "stolen_instance_credentials",
         a,
         r: Some(r),
+        region: org.regions[r].clone(),
         time,
         events,
     }

@@ -1,7 +1,7 @@
 //! The realistic world as a whole: deterministic by seed, counted right, and shaped like real trails
 //! (instances calling from their own or their NAT gateway's shared addresses, object sizes, event sizes, who
 //! calls what), with the four realistic attacks where their ground truth says. What real organizations add
-//! (dual-stack and interface endpoints) is tested in [`wide`].
+//! (dual-stack, interface endpoints and a multi-region scanner) is tested in [`wide`].
 
 mod wide;
 
@@ -42,12 +42,8 @@ fn objects(opts: &GenOptions) -> Vec<(String, Vec<Value>, usize)> {
         .enumerate()
         .map(|(i, f)| deliver(opts, &org, f, i, files))
         .collect();
-    if let Some((a, records)) = plan.new_region {
-        let mut rng = rng_of(&[opts.seed, 199]);
-        let last = last_time(&records, org.start);
-        let path = object_path(opts, &mut rng, a, &org.accounts[a], NEW_REGION, last);
-        let n = records.len();
-        out.push((path, records, n));
+    for (k, o) in plan.outside.iter().enumerate() {
+        out.push(deliver_outside(opts, &org, o, k));
     }
     out
 }
@@ -127,7 +123,13 @@ fn summary_counts_what_is_written() {
             .iter()
             .all(|e| s(e, "/sourceIPAddress") != attacks::ATTACKER_IP)
     );
-    assert!(records(&all).iter().all(|e| s(e, "/awsRegion") != NEW_REGION));
+    // Nothing of the organization but the scanner's read-only sweeps goes there.
+    for e in records(&all) {
+        if s(e, "/awsRegion") == NEW_REGION {
+            assert_eq!(e["readOnly"], json!(true), "{e}");
+            assert!(scanner::ADDRESSES.contains(&s(e, "/sourceIPAddress")), "{e}");
+        }
+    }
 }
 
 #[test]
@@ -238,7 +240,10 @@ fn object_sizes_span_one_to_over_a_thousand_around_the_median() {
     let mut org = Org::new(&o);
     let plan = plan::build(&o, &mut org);
     let mut sizes: Vec<usize> = plan.files.iter().map(|f| f.count).collect();
-    assert_eq!(sizes.iter().sum::<usize>(), 450_000);
+    // The scanner's objects of the regions the organization does not use hold the rest.
+    let outside: usize = plan.outside.iter().map(|o| o.records.len()).sum();
+    assert!(plan.outside.iter().all(|o| o.planted == 0));
+    assert_eq!(sizes.iter().sum::<usize>() + outside, 450_000);
     assert!(sizes.len() > 2000, "{} objects", sizes.len());
     sizes.sort_unstable();
     let median = sizes[sizes.len() / 2];
@@ -416,11 +421,12 @@ fn the_four_realistic_attacks_are_planted_with_their_shapes() {
     assert_eq!((buckets.len(), keys.len()), (1, 200));
     assert!(span(&anon) <= Duration::minutes(5));
 
-    // c. ImportKeyPair then RunInstances in a region the account never uses, on the last day.
+    // c. ImportKeyPair then RunInstances in a region the account never uses (but for the scanner's
+    // read-only sweeps), on the last day.
     let fresh: Vec<&Value> = all
         .iter()
         .copied()
-        .filter(|e| s(e, "/awsRegion") == NEW_REGION)
+        .filter(|e| s(e, "/awsRegion") == NEW_REGION && e["readOnly"] == json!(false))
         .collect();
     assert_eq!(fresh.len(), NEW_REGION_EVENTS);
     assert_eq!(
@@ -440,7 +446,7 @@ fn the_four_realistic_attacks_are_planted_with_their_shapes() {
     assert!(time(fresh[0]) - first > Duration::days(1));
     let holder = objs
         .iter()
-        .find(|o| o.1.iter().any(|e| s(e, "/awsRegion") == NEW_REGION))
+        .find(|o| o.1.iter().any(|e| s(e, "/awsRegion") == NEW_REGION && o.2 > 0))
         .unwrap();
     assert!(
         holder.0.contains(&format!("/CloudTrail/{NEW_REGION}/")),

@@ -1,5 +1,5 @@
 //! What real organizations have beyond the fleets, people and pipelines, each with its real shape:
-//! dual-stack VPCs and interface endpoints.
+//! dual-stack VPCs, interface endpoints, a third-party scanner sweeping every region.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
@@ -11,6 +11,11 @@ fn place(org: &Org, e: &Value) -> (usize, usize) {
     let a = org.accounts.iter().position(|x| x == s(e, "/recipientAccountId"));
     let r = org.regions.iter().position(|x| x == s(e, "/awsRegion"));
     (a.unwrap(), r.unwrap())
+}
+
+fn scanner_event(e: &Value) -> bool {
+    s(e, "/userIdentity/arn").contains(&format!(":assumed-role/{}/", scanner::ROLE))
+        || s(e, "/userIdentity/accountId") == scanner::VENDOR_ACCOUNT
 }
 
 #[test]
@@ -98,4 +103,66 @@ fn some_vpcs_reach_some_services_through_interface_endpoints() {
         through >= 20 && around >= 20,
         "{through} through endpoints, {around} not"
     );
+}
+
+#[test]
+fn the_scanner_reads_every_region_of_every_account_daily() {
+    let o = opts(12_000, 3, false);
+    let org = Org::new(&o);
+    let objs = objects(&o);
+    let mut regions: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut days: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
+    for e in records(&objs) {
+        let region = s(e, "/awsRegion");
+        if !org.regions.iter().any(|r| r == region) {
+            assert!(
+                scanner_event(e),
+                "not the scanner outside the organization's regions: {e}"
+            );
+        }
+        if !scanner_event(e) {
+            continue;
+        }
+        assert_eq!(e["readOnly"], json!(true), "{e}");
+        assert!(scanner::ADDRESSES.contains(&s(e, "/sourceIPAddress")), "{e}");
+        assert_eq!(s(e, "/userAgent"), scanner::AGENT);
+        let name = s(e, "/eventName");
+        assert!(
+            ["Describe", "List", "Get", "AssumeRole"]
+                .iter()
+                .any(|p| name.starts_with(p)),
+            "{name}"
+        );
+        let account = s(e, "/recipientAccountId");
+        regions.entry(account).or_default().insert(region);
+        days.entry(account)
+            .or_default()
+            .insert((time(e) - org.start).num_days());
+    }
+    assert_eq!(regions.len(), org.accounts.len());
+    for (account, seen) in &regions {
+        let want: BTreeSet<&str> = scanner::REGIONS.iter().copied().collect();
+        assert_eq!(seen, &want, "{account}");
+        assert!(seen.contains(NEW_REGION) && seen.contains("sa-east-1"));
+    }
+    for (account, d) in &days {
+        assert_eq!(d.len(), 2, "{account} swept on days {d:?}");
+    }
+    // Regions outside the organization's get objects of their own, under their name.
+    for (path, records, _) in &objs {
+        let region = s(&records[0], "/awsRegion");
+        assert!(path.contains(&format!("/CloudTrail/{region}/")), "{path}");
+    }
+}
+
+#[test]
+fn any_budget_is_met_exactly_and_the_same_seed_gives_the_same_world() {
+    for events in [40, 400, 1_500, 5_000] {
+        for attacks in [false, true] {
+            let objs = objects(&opts(events, 11, attacks));
+            let planted: usize = objs.iter().map(|o| o.2).sum();
+            assert_eq!(records(&objs).len() - planted, events, "{events} {attacks}");
+        }
+    }
+    assert_eq!(objects(&opts(6_000, 13, true)), objects(&opts(6_000, 13, true)));
 }
