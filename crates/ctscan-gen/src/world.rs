@@ -1,12 +1,13 @@
 //! The realistic world (`ctscan-gen --world realistic`): the benign traffic of a coherent organization, so
 //! that hunts tuned on generated archives meet the noise of real ones. Per account: EC2 fleets behind NAT
 //! gateways with several Elastic IPs, in VPCs some of which are dual-stack or reach services through
-//! interface endpoints ([`fleet`], [`vpc`], [`egress`]), CI/CD pipelines federated from GitHub Actions
-//! ([`cicd`]), people through IAM Identity Center, SAML and an identity broker ([`people`], [`logins`]), AWS
-//! services scanning and acting ([`services`]), a third-party scanner sweeping every commercial region daily
-//! ([`scanner`]), applications reading their own secrets ([`apps`]); delivered in objects whose sizes vary
-//! like real trails ([`plan`]), with a daily rhythm. Deterministic by seed and written in parallel, like the
-//! uniform world. `--attacks` adds four scenarios ([`planted`]) to the ten.
+//! interface endpoints ([`fleet`], [`vpc`], [`egress`]), an Auto Scaling group of short-lived workers
+//! ([`asg`]), CI/CD pipelines federated from GitHub Actions ([`cicd`]), people through IAM Identity Center,
+//! SAML and an identity broker ([`people`], [`logins`]), AWS services scanning and acting ([`services`]), a
+//! third-party scanner sweeping every commercial region daily ([`scanner`]), applications reading their own
+//! secrets ([`apps`]); delivered in objects whose sizes vary like real trails ([`plan`]), with a daily
+//! rhythm. Deterministic by seed and written in parallel, like the uniform world. `--attacks` adds four
+//! scenarios ([`planted`]) to the ten.
 //!
 //! The modules use each other in one direction only. From the bottom up, each line uses only lines above
 //! it (and the crate root):
@@ -14,17 +15,18 @@
 //!   [`objects`] (delivery objects and room in them);
 //! - [`net`], [`vpc`]: where calls come from;
 //! - [`apps`], [`fleet`], [`people`]: who is there, built from the seed alone;
-//! - [`org`]: one archive's organization, holding its fleets, people and their sessions;
+//! - [`org`]: one archive's organization, holding its fleets, workers, people and their sessions;
 //! - [`egress`], [`shapes`]: the route of an instance's call; the parameters and responses of calls,
 //!   naming the organization's resources;
 //! - [`fleet_calls`], [`lambda_calls`], [`people_calls`], [`logins`]: what each kind of actor does;
 //! - [`services`]: AWS itself, which also assumes the functions' and the instances' roles;
-//! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`scanner`], [`planted`] (the
-//!   four attacks);
+//! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`asg`], [`scanner`],
+//!   [`planted`] (the four attacks);
 //! - [`plan`]: which object holds what;
 //! - `delivery`: the records and key of one object, which this module writes.
 
 pub mod apps;
+pub mod asg;
 pub mod cicd;
 pub mod common;
 mod delivery;

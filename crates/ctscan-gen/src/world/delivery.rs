@@ -1,16 +1,17 @@
 //! One delivery object of the realistic world: the records its plan entry calls for, in time order (its
-//! episodes, background calls by fleets, functions, AWS services and whoever of the account's people is at
-//! work in its window, and with `--attacks` the planted ones), and the key CloudTrail would write it under;
-//! and the objects of regions outside the organization's, which hold only their own records.
+//! episodes, background calls by fleets, Auto Scaling workers, functions, AWS services and whoever of the
+//! account's people is at work in its window, and with `--attacks` the planted ones), and the key
+//! CloudTrail would write it under; and the objects of regions outside the organization's, which hold only
+//! their own records.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use rand::rngs::SmallRng;
 use serde_json::Value;
 
-use super::common::{self, rng_of, weighted};
+use super::common::{self, pick, rng_of, weighted};
 use super::objects::{FilePlan, Outside, WINDOW};
-use super::org::Org;
+use super::org::{Org, Worker};
 use super::people::Session;
 use super::{fleet_calls, lambda_calls, people_calls, planted, services};
 use crate::{GenOptions, attacks, day_dir, service_dir};
@@ -19,14 +20,32 @@ use crate::{GenOptions, attacks, day_dir, service_dir};
 #[derive(Debug, Clone, Copy)]
 enum Actor {
     Fleet,
+    Worker,
     Lambda,
     Linked,
     ServiceAssumeRole,
     Person,
 }
 
-/// The background records of object `f`: `n` calls spread over its window by fleets, functions, services
-/// and whoever of the account's people is working; CloudTrail's own call first.
+/// How long after its launch a worker makes its first background call, in seconds.
+const WORKER_BOOT: i64 = 120;
+
+/// One background call by a worker of `workers` at a moment of `f`'s window when it runs (a fleet
+/// instance's when none runs long enough in it).
+fn worker_call(rng: &mut SmallRng, org: &Org, f: &FilePlan, workers: &[&Worker]) -> Value {
+    let w = *pick(rng, workers);
+    let from = f.slot.max(w.start + Duration::seconds(WORKER_BOOT));
+    let to = f.end().min(w.end);
+    if to <= from {
+        let t = f.slot + Duration::seconds(rng.random_range(0..WINDOW));
+        return fleet_calls::call(rng, org, f.a, f.r, t);
+    }
+    let t = from + Duration::seconds(rng.random_range(0..(to - from).num_seconds().max(1)));
+    fleet_calls::own_call(rng, org, &w.inst, t)
+}
+
+/// The background records of object `f`: `n` calls spread over its window by fleets, workers, functions,
+/// services and whoever of the account's people is working; CloudTrail's own call first.
 fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Value> {
     let window_end = f.end();
     let working: Vec<(&Session, u32)> = org.sessions[f.a]
@@ -39,8 +58,13 @@ fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Valu
     } else {
         8 * working.len().min(3) as u32
     };
+    let workers: Vec<&Worker> = org.workers[f.a][f.r]
+        .iter()
+        .filter(|w| w.start + Duration::seconds(WORKER_BOOT) < window_end && w.end > f.slot)
+        .collect();
     let actors = [
         (Actor::Fleet, 36),
+        (Actor::Worker, if workers.is_empty() { 0 } else { 8 }),
         (Actor::Lambda, 12),
         (Actor::Linked, 20),
         (Actor::ServiceAssumeRole, 3),
@@ -63,6 +87,7 @@ fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Valu
                 }
             }
             Actor::Fleet => fleet_calls::call(rng, org, f.a, f.r, t),
+            Actor::Worker => worker_call(rng, org, f, &workers),
             Actor::Lambda => lambda_calls::call(rng, org, f.a, f.r, t),
             Actor::Linked => services::linked_call(rng, org, f.a, f.r, t),
             Actor::ServiceAssumeRole => services::assume_role_call(rng, org, f.a, f.r, t),

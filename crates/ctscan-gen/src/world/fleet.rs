@@ -1,10 +1,11 @@
 //! EC2 fleets: a few dozen instances per account and region, each calling AWS with its instance role's
-//! session (`assumed-role/<role>/i-...`, `ec2RoleDelivery` 2.0, credentials that change every few hours).
-//! Where an instance's calls leave from ([`super::egress`]): its own public address (a few web and tooling
-//! hosts; about a quarter of them get a new one when stopped and started during the archive), or one of its
-//! zone's NAT gateway Elastic IPs (most instances, each EIP shared with every private instance of the zone);
-//! its own IPv6 address in dual-stack VPCs for some services; its private 10.x address through the VPC's
-//! interface endpoints, or through the S3 gateway endpoint its subnet routes S3 to.
+//! session (`assumed-role/<role>/i-...`, `ec2RoleDelivery` 2.0, credentials that change every few hours),
+//! and the short-lived workers Auto Scaling launches beside them ([`worker`]). Where an instance's calls
+//! leave from ([`super::egress`]): its own public address (a few web and tooling hosts; about a quarter of
+//! them get a new one when stopped and started during the archive), or one of its zone's NAT gateway
+//! Elastic IPs (most instances, each EIP shared with every private instance of the zone); its own IPv6
+//! address in dual-stack VPCs for some services; its private 10.x address through the VPC's interface
+//! endpoints, or through the S3 gateway endpoint its subnet routes S3 to.
 
 use rand::Rng;
 
@@ -132,7 +133,30 @@ pub const ROLES: &[FleetRole] = &[
         ],
         agent: "aws-cli/2.15.40 Python/3.11.8 Linux/6.1.84-99.169.amzn2023.x86_64 source/x86_64.amzn.2023 prompt/off command/cloudwatch.get-metric-data",
     },
+    FleetRole {
+        name: WORKER_ROLE,
+        app: Some("batch-etl"),
+        share: 0,
+        public: 0.0,
+        calls: &[
+            (("s3.amazonaws.com", "GetObject"), 16),
+            (("s3.amazonaws.com", "PutObject"), 10),
+            (("s3.amazonaws.com", "HeadObject"), 4),
+            (("dynamodb.amazonaws.com", "GetItem"), 6),
+            (("dynamodb.amazonaws.com", "PutItem"), 6),
+            (("kms.amazonaws.com", "Decrypt"), 5),
+            (("kms.amazonaws.com", "GenerateDataKey"), 4),
+            (("sts.amazonaws.com", "GetCallerIdentity"), 1),
+            (("ssm.amazonaws.com", "UpdateInstanceInformation"), 2),
+            (("logs.amazonaws.com", "CreateLogStream"), 2),
+            (("ec2.amazonaws.com", "DescribeTags"), 2),
+        ],
+        agent: "aws-sdk-go-v2/1.26.1 os/linux lang/go#1.22.2 md/GOOS#linux md/GOARCH#amd64 api/s3#1.53.1 batch-worker/3.8.2",
+    },
 ];
+
+/// The instance role of the Auto Scaling group's workers (never part of a fleet).
+pub const WORKER_ROLE: &str = "batch-worker-asg";
 
 /// One instance: its id, role, network placement and credential rotation.
 #[derive(Debug, Clone)]
@@ -184,7 +208,7 @@ struct Placement {
     seed: u64,
     a: usize,
     r: usize,
-    /// Its number among the fleet's instances.
+    /// Its number among the VPC's instances (fleet instances first, then the workers).
     n: usize,
     zone: usize,
     public: bool,
@@ -261,4 +285,21 @@ pub fn build(seed: u64, a: usize, r: usize, days: u32) -> Vec<Instance> {
             inst
         })
         .collect()
+}
+
+/// Worker `k` of the Auto Scaling group of account `a` in region `r`: a private instance of
+/// [`WORKER_ROLE`] in one of the zones, behind that zone's NAT gateway.
+pub fn worker(seed: u64, a: usize, r: usize, k: usize) -> Instance {
+    let mut rng = rng_of(&[seed, 211, a as u64, r as u64, k as u64]);
+    let id = format!("i-0{:016x}", key(&[seed, 213, a as u64, r as u64, k as u64]) >> 4);
+    let role = ROLES.iter().position(|x| x.name == WORKER_ROLE).unwrap_or(0);
+    let p = Placement {
+        seed,
+        a,
+        r,
+        n: 200 + k % 2800,
+        zone: k % net::ZONES,
+        public: false,
+    };
+    place(&mut rng, &p, id, role)
 }

@@ -1,6 +1,6 @@
-//! What the instances of the fleets ([`super::fleet`]) call, and as whom: their instance role's session, with
-//! credentials that change every few hours, from where the VPC routes each call ([`super::egress`]); KMS
-//! logs the decryptions S3 makes for them as S3's.
+//! What the instances of the fleets ([`super::fleet`]) and the Auto Scaling workers call, and as whom: their
+//! instance role's session, with credentials that change every few hours, from where the VPC routes each
+//! call ([`super::egress`]); KMS logs the decryptions S3 makes for them as S3's.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;

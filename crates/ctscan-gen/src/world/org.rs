@@ -43,6 +43,20 @@ pub struct Org {
     pub people: Vec<Person>,
     /// People's working sessions by account, sorted by start (filled by the plan, which may thin them).
     pub sessions: Vec<Vec<Session>>,
+    /// The Auto Scaling group's workers by account, then region, sorted by launch (filled by the plan,
+    /// which launches them as the event budget allows).
+    pub workers: Vec<Vec<Vec<Worker>>>,
+}
+
+/// One short-lived Auto Scaling worker: the instance and the span it runs.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    /// The instance.
+    pub inst: Instance,
+    /// When Auto Scaling launched it.
+    pub start: DateTime<Utc>,
+    /// When Auto Scaling terminated it (10 to 60 minutes later).
+    pub end: DateTime<Utc>,
 }
 
 impl Org {
@@ -63,6 +77,7 @@ impl Org {
             seed,
             people: people::roster(seed, accounts.len()),
             sessions: vec![Vec::new(); accounts.len()],
+            workers: vec![vec![Vec::new(); regions.len()]; accounts.len()],
             accounts,
             regions,
             start: opts.start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
@@ -76,9 +91,12 @@ impl Org {
         self.start + Duration::days(i64::from(self.days))
     }
 
-    /// The instance of account `a` in region `r` with id `id`.
+    /// The instance of account `a` in region `r` with id `id`: a fleet instance or a worker.
     pub fn instance(&self, a: usize, r: usize, id: &str) -> Option<&Instance> {
-        self.fleets[a][r].iter().find(|i| i.id == id)
+        let fleet = self.fleets[a][r].iter();
+        fleet
+            .chain(self.workers[a][r].iter().map(|w| &w.inst))
+            .find(|i| i.id == id)
     }
 
     /// Bucket `kind` of account `a` in region `r`.

@@ -4,8 +4,9 @@
 //! are enough, and one wherever an episode (a login, a deployment, a planted attack) happens. The budget of
 //! `--events` goes to episodes first (logins and deployments thinned to about 12%), to the scanner's objects
 //! in regions the organization does not use ([`scanner::SHARE`] with its sweeps elsewhere), and the rest to
-//! background objects; then the scanner's sweeps in the organization's regions take room in objects near
-//! their moment. Sequential and cheap; the records themselves are written in parallel afterwards.
+//! background objects; then the scanner's sweeps in the organization's regions and the Auto Scaling launches
+//! ([`asg::SHARE`]) take room in objects near their moment. Sequential and cheap; the records themselves are
+//! written in parallel afterwards.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +19,7 @@ use super::episode::Part;
 use super::objects::{COVER_CALLS, FilePlan, Outside, WINDOW};
 use super::org::Org;
 use super::planted::{self, Scenario};
-use super::{cicd, logins, scanner};
+use super::{asg, cicd, logins, scanner};
 use crate::GenOptions;
 
 /// Everything to write.
@@ -178,11 +179,15 @@ impl Forced {
     }
 }
 
-/// Plans the archive of `opts` and fills `org.sessions` with the sessions whose logins it keeps.
+/// Plans the archive of `opts`: fills `org.sessions` with the sessions whose logins it keeps and
+/// `org.workers` with the Auto Scaling workers it launches.
 pub fn build(opts: &GenOptions, org: &mut Org) -> Plan {
     let parts = thinned_episodes(opts, org);
     let mut plan = layout(opts, org, parts);
     scanner::attach(org, opts.events, &mut plan.files);
+    let launches = asg::book(org, opts.events, &plan.files);
+    org.workers = asg::workers(org, &launches);
+    asg::write(org, &launches, &mut plan.files);
     plan
 }
 

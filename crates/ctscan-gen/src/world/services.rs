@@ -3,6 +3,7 @@
 //! and user agent the service principal, `invokedBy` set); Auto Scaling and Elastic Load Balancing act
 //! through theirs; services assume roles (`AssumeRole` by `AWSService` principals: Lambda for functions, EC2
 //! for instance profiles, the scanners for their roles); CloudTrail asks KMS for a data key per log file.
+//! Auto Scaling's launches and terminations of its workers are [`super::asg`]'s.
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -173,8 +174,6 @@ pub const LINKED: &[Linked] = &[
         calls: &[
             ((EC2, "DescribeInstanceStatus"), 10),
             ((EC2, "DescribeInstances"), 4),
-            ((EC2, "RunInstances"), 1),
-            ((EC2, "TerminateInstances"), 1),
             ((EC2, "CreateTags"), 1),
         ],
     },

@@ -1,5 +1,5 @@
 //! What real organizations have beyond the fleets, people and pipelines, each with its real shape:
-//! dual-stack VPCs, interface endpoints, a third-party scanner sweeping every region.
+//! dual-stack VPCs, interface endpoints, Auto Scaling churn, a third-party scanner sweeping every region.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
@@ -153,6 +153,74 @@ fn the_scanner_reads_every_region_of_every_account_daily() {
         let region = s(&records[0], "/awsRegion");
         assert!(path.contains(&format!("/CloudTrail/{region}/")), "{path}");
     }
+}
+
+#[test]
+fn auto_scaling_workers_are_many_short_lived_and_launched_by_auto_scaling() {
+    let o = opts(20_000, 5, false);
+    let org = Org::new(&o);
+    let objs = objects(&o);
+    let mut launched: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let mut ended: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let mut calls: BTreeMap<String, (DateTime<Utc>, DateTime<Utc>, usize)> = BTreeMap::new();
+    let mut nat: BTreeSet<String> = BTreeSet::new();
+    for a in 0..org.accounts.len() {
+        for r in 0..org.regions.len() {
+            for z in 0..net::ZONES {
+                nat.extend(net::nat_ips(o.seed, a, r, z));
+            }
+        }
+    }
+    for e in records(&objs) {
+        let name = s(e, "/eventName");
+        if s(e, "/userIdentity/invokedBy") == "autoscaling.amazonaws.com"
+            && matches!(name, "RunInstances" | "TerminateInstances")
+        {
+            assert_eq!(s(e, "/sourceIPAddress"), "autoscaling.amazonaws.com");
+            assert_eq!(s(e, "/userAgent"), "autoscaling.amazonaws.com");
+            assert!(s(e, "/userIdentity/arn").contains(":assumed-role/AWSServiceRoleForAutoScaling/"));
+            let id = s(e, "/responseElements/instancesSet/items/0/instanceId").to_string();
+            if name == "RunInstances" {
+                launched.insert(id, time(e));
+            } else {
+                ended.insert(id, time(e));
+            }
+            continue;
+        }
+        if !worker_session(e) {
+            continue;
+        }
+        let id = s(e, "/userIdentity/arn").rsplit('/').next().unwrap().to_string();
+        let c = calls.entry(id).or_insert((time(e), time(e), 0));
+        c.0 = c.0.min(time(e));
+        c.1 = c.1.max(time(e));
+        c.2 += 1;
+        let ip = s(e, "/sourceIPAddress");
+        if is_ip(ip) && !ip.contains(':') && e.get("vpcEndpointId").is_none() {
+            assert!(nat.contains(ip), "a worker outside its NAT gateway: {ip}");
+        }
+    }
+    assert!(launched.len() >= 150, "{} launches", launched.len());
+    assert!(calls.len() >= 150, "{} worker sessions", calls.len());
+    assert!(
+        ended.len() >= launched.len() / 4,
+        "{} of {} terminated",
+        ended.len(),
+        launched.len()
+    );
+    for (id, (first, last, _)) in &calls {
+        let start = launched[id];
+        assert!(*first > start && *last - start <= Duration::minutes(60), "{id}");
+        if let Some(end) = ended.get(id) {
+            let life = *end - start;
+            assert!(
+                life >= Duration::minutes(10) && life <= Duration::minutes(60),
+                "{id} lived {life}"
+            );
+            assert!(last < end, "{id} called after its termination");
+        }
+    }
+    assert!(calls.values().filter(|c| c.2 > 2).count() >= 20);
 }
 
 #[test]
