@@ -5,9 +5,9 @@
 //! ([`asg`]), CI/CD pipelines federated from GitHub Actions ([`cicd`]), people through IAM Identity Center,
 //! SAML and an identity broker ([`people`], [`logins`]), AWS services scanning and acting ([`services`]), a
 //! third-party scanner sweeping every commercial region daily ([`scanner`]), applications reading their own
-//! secrets ([`apps`]); delivered in objects whose sizes vary like real trails ([`plan`]), with a daily
-//! rhythm. Deterministic by seed and written in parallel, like the uniform world. `--attacks` adds four
-//! scenarios ([`planted`]) to the ten.
+//! secrets ([`apps`]), a public bucket read anonymously from hundreds of addresses ([`visitors`]); delivered
+//! in objects whose sizes vary like real trails ([`plan`]), with a daily rhythm. Deterministic by seed and
+//! written in parallel, like the uniform world. `--attacks` adds four scenarios ([`planted`]) to the ten.
 //!
 //! The modules use each other in one direction only. From the bottom up, each line uses only lines above
 //! it (and the crate root):
@@ -18,7 +18,8 @@
 //! - [`org`]: one archive's organization, holding its fleets, workers, people and their sessions;
 //! - [`egress`], [`shapes`]: the route of an instance's call; the parameters and responses of calls,
 //!   naming the organization's resources;
-//! - [`fleet_calls`], [`lambda_calls`], [`people_calls`], [`logins`]: what each kind of actor does;
+//! - [`fleet_calls`], [`lambda_calls`], [`people_calls`], [`logins`], [`visitors`]: what each kind of
+//!   actor does;
 //! - [`services`]: AWS itself, which also assumes the functions' and the instances' roles;
 //! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`asg`], [`scanner`],
 //!   [`planted`] (the four attacks);
@@ -48,6 +49,7 @@ pub mod services;
 pub mod shapes;
 #[cfg(test)]
 mod tests;
+pub mod visitors;
 pub mod vpc;
 
 use std::path::Path;
@@ -68,6 +70,17 @@ use org::Org;
 /// without writing anything: account and region, first event time and the events themselves.
 pub fn planted(opts: &GenOptions) -> Vec<Scenario> {
     planted::scenarios(&Org::new(opts))
+}
+
+/// The organization trail's log bucket of the world `opts` describes (its name says nothing of logs),
+/// which CloudTrail checks.
+pub fn log_bucket(opts: &GenOptions) -> String {
+    Org::new(opts).log_bucket()
+}
+
+/// The deliberately public bucket of the world `opts` describes, read anonymously all along the archive.
+pub fn public_bucket(opts: &GenOptions) -> String {
+    Org::new(opts).public_bucket()
 }
 
 /// Writes the delivery objects of the realistic world under `root`.

@@ -1,8 +1,8 @@
 //! One delivery object of the realistic world: the records its plan entry calls for, in time order (its
-//! episodes, background calls by fleets, Auto Scaling workers, functions, AWS services and whoever of the
-//! account's people is at work in its window, and with `--attacks` the planted ones), and the key
-//! CloudTrail would write it under; and the objects of regions outside the organization's, which hold only
-//! their own records.
+//! episodes, background calls by fleets, Auto Scaling workers, functions, AWS services, the public bucket's
+//! visitors and whoever of the account's people is at work in its window, and with `--attacks` the planted
+//! ones), and the key CloudTrail would write it under; and the objects of regions outside the
+//! organization's, which hold only their own records.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -13,7 +13,7 @@ use super::common::{self, pick, rng_of, weighted};
 use super::objects::{FilePlan, Outside, WINDOW};
 use super::org::{Org, Worker};
 use super::people::Session;
-use super::{fleet_calls, lambda_calls, people_calls, planted, services};
+use super::{fleet_calls, lambda_calls, people_calls, planted, services, visitors};
 use crate::{GenOptions, attacks, day_dir, service_dir};
 
 /// Who makes a background call.
@@ -25,6 +25,7 @@ enum Actor {
     Linked,
     ServiceAssumeRole,
     Person,
+    Visitor,
 }
 
 /// How long after its launch a worker makes its first background call, in seconds.
@@ -45,7 +46,8 @@ fn worker_call(rng: &mut SmallRng, org: &Org, f: &FilePlan, workers: &[&Worker])
 }
 
 /// The background records of object `f`: `n` calls spread over its window by fleets, workers, functions,
-/// services and whoever of the account's people is working; CloudTrail's own call first.
+/// services, the public bucket's visitors (in its account and region) and whoever of the account's people
+/// is working; CloudTrail's own calls first.
 fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Value> {
     let window_end = f.end();
     let working: Vec<(&Session, u32)> = org.sessions[f.a]
@@ -62,6 +64,8 @@ fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Valu
         .iter()
         .filter(|w| w.start + Duration::seconds(WORKER_BOOT) < window_end && w.end > f.slot)
         .collect();
+    let public = f.a == 0 && f.r == 0;
+    let log_bucket_home = f.a == org.log_account() && f.r == 0;
     let actors = [
         (Actor::Fleet, 36),
         (Actor::Worker, if workers.is_empty() { 0 } else { 8 }),
@@ -69,12 +73,24 @@ fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Valu
         (Actor::Linked, 20),
         (Actor::ServiceAssumeRole, 3),
         (Actor::Person, people_weight),
+        (Actor::Visitor, if public { 4 } else { 0 }),
     ];
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let t: DateTime<Utc> = f.slot + Duration::seconds(rng.random_range(0..WINDOW));
         if out.is_empty() && n >= 3 {
             out.push(services::cloudtrail_data_key(rng, org, f.a, f.r, t));
+            continue;
+        }
+        // CloudTrail checks its bucket's ACL a few times an hour: once or twice in each of the bucket
+        // account's objects.
+        let check = match out.len() {
+            1 => n >= 4,
+            2 => n >= 12 && rng.random_bool(0.5),
+            _ => false,
+        };
+        if check && log_bucket_home {
+            out.push(services::cloudtrail_bucket_check(rng, org, t));
             continue;
         }
         let e = match weighted(rng, &actors) {
@@ -85,6 +101,11 @@ fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Valu
                 } else {
                     fleet_calls::call(rng, org, f.a, f.r, t)
                 }
+            }
+            Actor::Visitor => {
+                let start = f.slot + Duration::seconds(rng.random_range(0..WINDOW - 60));
+                out.extend(visitors::visit(rng, org, start, n - out.len()));
+                continue;
             }
             Actor::Fleet => fleet_calls::call(rng, org, f.a, f.r, t),
             Actor::Worker => worker_call(rng, org, f, &workers),

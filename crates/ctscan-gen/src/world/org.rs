@@ -99,6 +99,24 @@ impl Org {
             .find(|i| i.id == id)
     }
 
+    /// The account holding the organization's CloudTrail log bucket (the last one: a log archive account
+    /// apart from the others, when there are several).
+    pub fn log_account(&self) -> usize {
+        self.accounts.len() - 1
+    }
+
+    /// The organization trail's log bucket (in `us-east-1` of [`Org::log_account`]), named like many real
+    /// ones without "trail", "log" or "audit" in the name.
+    pub fn log_bucket(&self) -> String {
+        format!("acme-org-evidence-{}", self.accounts[self.log_account()])
+    }
+
+    /// The organization's deliberately public bucket (open data and static assets anyone may read), in the
+    /// first account's first region.
+    pub fn public_bucket(&self) -> String {
+        format!("acme-open-data-{}", self.accounts[0])
+    }
+
     /// Bucket `kind` of account `a` in region `r`.
     pub fn bucket(&self, a: usize, r: usize, kind: &str) -> String {
         let acct = &self.accounts[a];

@@ -1,5 +1,6 @@
 //! What real organizations have beyond the fleets, people and pipelines, each with its real shape:
-//! dual-stack VPCs, interface endpoints, Auto Scaling churn, a third-party scanner sweeping every region.
+//! dual-stack VPCs, interface endpoints, Auto Scaling churn, a third-party scanner sweeping every region,
+//! a public bucket, CloudTrail checking its bucket.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
@@ -221,6 +222,77 @@ fn auto_scaling_workers_are_many_short_lived_and_launched_by_auto_scaling() {
         }
     }
     assert!(calls.values().filter(|c| c.2 > 2).count() >= 20);
+}
+
+#[test]
+fn the_public_bucket_is_read_anonymously_by_hundreds_of_addresses() {
+    let o = opts(40_000, 6, false);
+    let org = Org::new(&o);
+    let objs = objects(&o);
+    let mut by_address: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
+    for e in records(&objs) {
+        if s(e, "/userIdentity/accountId") != "anonymous" {
+            continue;
+        }
+        assert_eq!(s(e, "/requestParameters/bucketName"), org.public_bucket());
+        assert_eq!(
+            e["userIdentity"],
+            json!({"type": "AWSAccount", "principalId": "", "accountId": "anonymous"})
+        );
+        assert_eq!(
+            (s(e, "/eventName"), s(e, "/eventCategory")),
+            ("GetObject", "Data")
+        );
+        by_address
+            .entry(s(e, "/sourceIPAddress"))
+            .or_default()
+            .push(time(e));
+    }
+    assert!(by_address.len() >= 150, "{} addresses", by_address.len());
+    let first = by_address.values().flatten().min().unwrap();
+    assert!(*first - org.start <= Duration::hours(6), "first read at {first}");
+    for (ip, times) in &mut by_address {
+        assert_ne!(*ip, attacks::ATTACKER_IP);
+        times.sort();
+        for (i, t) in times.iter().enumerate() {
+            let within = times[i..]
+                .iter()
+                .take_while(|u| **u - *t <= Duration::minutes(15))
+                .count();
+            assert!(within <= 10, "{ip} read {within} objects in 15 minutes");
+        }
+    }
+}
+
+#[test]
+fn cloudtrail_checks_its_log_bucket_a_few_times_an_hour() {
+    let o = opts(40_000, 6, false);
+    let org = Org::new(&o);
+    let bucket = log_bucket(&o);
+    for word in ["trail", "log", "audit"] {
+        assert!(!bucket.contains(word), "{bucket}");
+    }
+    let objs = objects(&o);
+    let checks: Vec<&Value> = records(&objs)
+        .into_iter()
+        .filter(|e| {
+            s(e, "/eventName") == "GetBucketAcl"
+                && s(e, "/userIdentity/invokedBy") == "cloudtrail.amazonaws.com"
+        })
+        .collect();
+    assert!(checks.len() >= 24, "{} checks", checks.len());
+    for e in &checks {
+        assert_eq!(
+            e["userIdentity"],
+            json!({"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"})
+        );
+        assert_eq!(s(e, "/sourceIPAddress"), "cloudtrail.amazonaws.com");
+        assert_eq!(s(e, "/userAgent"), "cloudtrail.amazonaws.com");
+        assert_eq!(s(e, "/requestParameters/bucketName"), bucket);
+        assert_eq!(e["requestParameters"]["acl"], json!(""));
+        assert!(e["requestParameters"]["Host"].is_string());
+        assert_eq!(s(e, "/recipientAccountId"), org.accounts[org.log_account()]);
+    }
 }
 
 #[test]
