@@ -2,12 +2,13 @@
 //! that hunts tuned on generated archives meet the noise of real ones. Per account: EC2 fleets behind NAT
 //! gateways with several Elastic IPs, in VPCs some of which are dual-stack or reach services through
 //! interface endpoints ([`fleet`], [`vpc`], [`egress`]), an Auto Scaling group of short-lived workers
-//! ([`asg`]), CI/CD pipelines federated from GitHub Actions ([`cicd`]), people through IAM Identity Center,
-//! SAML and an identity broker ([`people`], [`logins`]), AWS services scanning and acting ([`services`]), a
-//! third-party scanner sweeping every commercial region daily ([`scanner`]), applications reading their own
-//! secrets ([`apps`]), a public bucket read anonymously from hundreds of addresses ([`visitors`]); delivered
-//! in objects whose sizes vary like real trails ([`plan`]), with a daily rhythm. Deterministic by seed and
-//! written in parallel, like the uniform world. `--attacks` adds four scenarios ([`planted`]) to the ten.
+//! ([`asg`]), CI/CD pipelines federated from GitHub Actions ([`cicd`]) and infrastructure runs touching
+//! hundreds of resources in minutes ([`iac`]), people through IAM Identity Center, SAML and an identity
+//! broker ([`people`], [`logins`]), AWS services scanning and acting ([`services`]), a third-party scanner
+//! sweeping every commercial region daily ([`scanner`]), applications reading their own secrets ([`apps`]), a
+//! public bucket read anonymously from hundreds of addresses ([`visitors`]); delivered in objects whose sizes
+//! vary like real trails ([`plan`]), with a daily rhythm. Deterministic by seed and written in parallel, like
+//! the uniform world. `--attacks` adds four scenarios ([`planted`]) to the ten.
 //!
 //! The modules use each other in one direction only. From the bottom up, each line uses only lines above
 //! it (and the crate root):
@@ -22,7 +23,8 @@
 //!   actor does;
 //! - [`services`]: AWS itself, which also assumes the functions' and the instances' roles;
 //! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`asg`], [`scanner`],
-//!   [`planted`] (the four attacks);
+//!   [`iac_calls`], [`planted`] (the four attacks);
+//! - [`iac`];
 //! - [`plan`]: which object holds what;
 //! - `delivery`: the records and key of one object, which this module writes.
 
@@ -35,6 +37,8 @@ pub mod egress;
 pub mod episode;
 pub mod fleet;
 pub mod fleet_calls;
+pub mod iac;
+pub mod iac_calls;
 pub mod lambda_calls;
 pub mod logins;
 pub mod net;
@@ -73,7 +77,7 @@ pub fn planted(opts: &GenOptions) -> Vec<Scenario> {
 }
 
 /// The organization trail's log bucket of the world `opts` describes (its name says nothing of logs),
-/// which CloudTrail checks.
+/// which CloudTrail checks and an infrastructure run keeps 365 days.
 pub fn log_bucket(opts: &GenOptions) -> String {
     Org::new(opts).log_bucket()
 }

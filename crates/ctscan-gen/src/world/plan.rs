@@ -1,12 +1,13 @@
-//! The delivery plan of the realistic world: how many records each object holds (a lognormal-like spread from
-//! 1 to ~13 times `--per-file`, whose median is `--per-file`), and which account, region and 5-minute window
-//! each object covers: densest in working hours, at least one object per account, region and hour when there
-//! are enough, and one wherever an episode (a login, a deployment, a planted attack) happens. The budget of
-//! `--events` goes to episodes first (logins and deployments thinned to about 12%), to the scanner's objects
-//! in regions the organization does not use ([`scanner::SHARE`] with its sweeps elsewhere), and the rest to
-//! background objects; then the scanner's sweeps in the organization's regions and the Auto Scaling launches
-//! ([`asg::SHARE`]) take room in objects near their moment. Sequential and cheap; the records themselves are
-//! written in parallel afterwards.
+//! The delivery plan of the realistic world: how many records each object holds (a lognormal-like spread
+//! from 1 to ~13 times `--per-file`, whose median is `--per-file`), and which account, region and 5-minute
+//! window each object covers: densest in working hours, at least one object per account, region and hour
+//! when there are enough, and one wherever an episode (a login, a deployment, an infrastructure run, a
+//! planted attack) happens. The budget of `--events` goes to episodes first (logins and deployments
+//! thinned to about 12%, infrastructure runs up to [`iac::SHARE`]), to the scanner's objects in regions the
+//! organization does not use ([`scanner::SHARE`] with its sweeps elsewhere), and the rest to background
+//! objects; then the scanner's sweeps in the organization's regions and the Auto Scaling launches
+//! ([`asg::SHARE`]) take room in objects near their moment. Sequential and cheap; the records themselves
+//! are written in parallel afterwards.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,7 @@ use super::episode::Part;
 use super::objects::{COVER_CALLS, FilePlan, Outside, WINDOW};
 use super::org::Org;
 use super::planted::{self, Scenario};
-use super::{asg, cicd, logins, scanner};
+use super::{asg, cicd, iac, logins, scanner};
 use crate::GenOptions;
 
 /// Everything to write.
@@ -191,12 +192,13 @@ pub fn build(opts: &GenOptions, org: &mut Org) -> Plan {
     plan
 }
 
-/// Lays out the objects: the forced ones around `parts` (and with `--attacks` the planted scenarios), the
-/// scanner's outside the organization's regions, and the background ones over every account, region and
-/// hour; sized to `--events` benign records in all.
-fn layout(opts: &GenOptions, org: &Org, parts: Vec<Part>) -> Plan {
+/// Lays out the objects: the forced ones around `parts` (and the infrastructure runs and, with
+/// `--attacks`, the planted scenarios), the scanner's outside the organization's regions, and the
+/// background ones over every account, region and hour; sized to `--events` benign records in all.
+fn layout(opts: &GenOptions, org: &Org, mut parts: Vec<Part>) -> Plan {
     let mut rng = rng_of(&[opts.seed, 193]);
     let median = opts.events_per_file.max(1);
+    parts.extend(iac::schedule(org, opts.events));
     let mut outside = scanner::outside(org, opts.events);
     let outside_benign: usize = outside.iter().map(|o| o.records.len()).sum();
 

@@ -1,6 +1,6 @@
 //! What real organizations have beyond the fleets, people and pipelines, each with its real shape:
 //! dual-stack VPCs, interface endpoints, Auto Scaling churn, a third-party scanner sweeping every region,
-//! a public bucket, CloudTrail checking its bucket.
+//! infrastructure runs, a public bucket, CloudTrail checking its bucket.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
@@ -222,6 +222,60 @@ fn auto_scaling_workers_are_many_short_lived_and_launched_by_auto_scaling() {
         }
     }
     assert!(calls.values().filter(|c| c.2 > 2).count() >= 20);
+}
+
+#[test]
+fn infrastructure_runs_touch_hundreds_of_resources_in_minutes() {
+    let o = opts(40_000, 6, false);
+    let org = Org::new(&o);
+    let objs = objects(&o);
+    let mut runs: BTreeMap<(&str, &str), Vec<&Value>> = BTreeMap::new();
+    let (mut cfn_writes, mut log_retention, mut other_lifecycles) = (0, 0, 0);
+    for e in records(&objs) {
+        if s(e, "/userAgent") == iac::TERRAFORM_AGENT {
+            let k = (s(e, "/recipientAccountId"), s(e, "/userIdentity/accessKeyId"));
+            runs.entry(k).or_default().push(e);
+        }
+        if s(e, "/userIdentity/invokedBy") == "cloudformation.amazonaws.com"
+            && s(e, "/sourceIPAddress") == "cloudformation.amazonaws.com"
+            && e["readOnly"] == json!(false)
+        {
+            cfn_writes += 1;
+        }
+        if s(e, "/eventName") == "PutBucketLifecycle" && s(e, "/sourceIPAddress") != attacks::ATTACKER_IP {
+            let days = &e["requestParameters"]["LifecycleConfiguration"]["Rule"]["Expiration"]["Days"];
+            if s(e, "/requestParameters/bucketName") == org.log_bucket() {
+                assert_eq!(days, &json!(365));
+                log_retention += 1;
+            } else {
+                assert!(days.as_u64().unwrap() >= 30);
+                other_lifecycles += 1;
+            }
+        }
+    }
+    assert!(runs.len() >= 3, "{} Terraform runs", runs.len());
+    for (k, events) in &runs {
+        let first = events.iter().map(|e| time(e)).min().unwrap();
+        let last = events.iter().map(|e| time(e)).max().unwrap();
+        let writes = events.iter().filter(|e| e["readOnly"] == json!(false)).count();
+        assert!(
+            events.len() >= 200 && writes >= 20,
+            "{k:?}: {} calls, {writes} writes",
+            events.len()
+        );
+        assert!(
+            last - first <= Duration::minutes(6),
+            "{k:?} from {first} to {last}"
+        );
+        assert!(
+            events
+                .iter()
+                .all(|e| net::CI_RUNNERS.contains(&s(e, "/sourceIPAddress")))
+        );
+    }
+    assert!(cfn_writes >= 20, "{cfn_writes} CloudFormation changes");
+    assert_eq!(log_retention, 1);
+    assert!(other_lifecycles >= 2);
 }
 
 #[test]
