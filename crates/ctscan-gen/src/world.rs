@@ -3,12 +3,13 @@
 //! gateways with several Elastic IPs, in VPCs some of which are dual-stack or reach services through
 //! interface endpoints ([`fleet`], [`vpc`], [`egress`]), an Auto Scaling group of short-lived workers
 //! ([`asg`]), CI/CD pipelines federated from GitHub Actions ([`cicd`]) and infrastructure runs touching
-//! hundreds of resources in minutes ([`iac`]), people through IAM Identity Center, SAML and an identity
-//! broker ([`people`], [`logins`]), AWS services scanning and acting ([`services`]), a third-party scanner
-//! sweeping every commercial region daily ([`scanner`]), applications reading their own secrets ([`apps`]), a
-//! public bucket read anonymously from hundreds of addresses ([`visitors`]); delivered in objects whose sizes
-//! vary like real trails ([`plan`]), with a daily rhythm. Deterministic by seed and written in parallel, like
-//! the uniform world. `--attacks` adds four scenarios ([`planted`]) to the ten.
+//! hundreds of resources in minutes ([`iac`]), a nightly data job reading thousands of objects ([`datajob`]),
+//! people through IAM Identity Center, SAML and an identity broker ([`people`], [`logins`]), AWS services
+//! scanning and acting ([`services`]), a third-party scanner sweeping every commercial region daily
+//! ([`scanner`]), applications reading their own secrets ([`apps`]), a public bucket read anonymously from
+//! hundreds of addresses ([`visitors`]); delivered in objects whose sizes vary like real trails ([`plan`]),
+//! with a daily rhythm. Deterministic by seed and written in parallel, like the uniform world. `--attacks`
+//! adds four scenarios ([`planted`]) to the ten.
 //!
 //! The modules use each other in one direction only. From the bottom up, each line uses only lines above
 //! it (and the crate root):
@@ -23,7 +24,7 @@
 //!   actor does;
 //! - [`services`]: AWS itself, which also assumes the functions' and the instances' roles;
 //! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`asg`], [`scanner`],
-//!   [`iac_calls`], [`planted`] (the four attacks);
+//!   [`datajob`], [`iac_calls`], [`planted`] (the four attacks);
 //! - [`iac`];
 //! - [`plan`]: which object holds what;
 //! - `delivery`: the records and key of one object, which this module writes.
@@ -32,6 +33,7 @@ pub mod apps;
 pub mod asg;
 pub mod cicd;
 pub mod common;
+pub mod datajob;
 mod delivery;
 pub mod egress;
 pub mod episode;

@@ -1,9 +1,10 @@
 //! The delivery plan of the realistic world: how many records each object holds (a lognormal-like spread
 //! from 1 to ~13 times `--per-file`, whose median is `--per-file`), and which account, region and 5-minute
 //! window each object covers: densest in working hours, at least one object per account, region and hour
-//! when there are enough, and one wherever an episode (a login, a deployment, an infrastructure run, a
-//! planted attack) happens. The budget of `--events` goes to episodes first (logins and deployments
-//! thinned to about 12%, infrastructure runs up to [`iac::SHARE`]), to the scanner's objects in regions the
+//! when there are enough, and one wherever an episode (a login, a deployment, an infrastructure run, the
+//! nightly data job, a planted attack) happens, several side by side when an episode is large. The budget
+//! of `--events` goes to episodes first (logins and deployments thinned to about 12%, infrastructure runs
+//! up to [`iac::SHARE`], the data job up to [`datajob::SHARE`]), to the scanner's objects in regions the
 //! organization does not use ([`scanner::SHARE`] with its sweeps elsewhere), and the rest to background
 //! objects; then the scanner's sweeps in the organization's regions and the Auto Scaling launches
 //! ([`asg::SHARE`]) take room in objects near their moment. Sequential and cheap; the records themselves
@@ -20,7 +21,7 @@ use super::episode::Part;
 use super::objects::{COVER_CALLS, FilePlan, Outside, WINDOW};
 use super::org::Org;
 use super::planted::{self, Scenario};
-use super::{asg, cicd, iac, logins, scanner};
+use super::{asg, cicd, datajob, iac, logins, scanner};
 use crate::GenOptions;
 
 /// Everything to write.
@@ -125,6 +126,9 @@ fn keep(seed: u64, n: u64, fraction: f64) -> bool {
     fraction >= 1.0 || (key(&[seed, 191, n]) % 1_000_000) as f64 / 1e6 < fraction
 }
 
+/// Objects side by side in one window hold up to this many times `--per-file` episode records each.
+const LANE: usize = 6;
+
 /// The logins and deployments of the archive, thinned so that small archives stay mostly background; the
 /// sessions of the logins kept go into `org.sessions`.
 fn thinned_episodes(opts: &GenOptions, org: &mut Org) -> Vec<Part> {
@@ -160,18 +164,33 @@ fn thinned_episodes(opts: &GenOptions, org: &mut Org) -> Vec<Part> {
     parts
 }
 
-/// The objects that must exist, keyed by account, region and window: one per window holding episode or
-/// planted records.
+/// The objects that must exist, keyed by account, region, window and lane: one per window holding
+/// episode or planted records, more side by side when a window's episodes exceed `cap` records.
 #[derive(Default)]
 struct Forced {
-    files: BTreeMap<(usize, usize, i64), FilePlan>,
+    files: BTreeMap<(usize, usize, i64, usize), FilePlan>,
+    lanes: BTreeMap<(usize, usize, i64), (usize, usize)>,
 }
 
 impl Forced {
-    /// The object of account `a`, region `r` at `t`.
-    fn entry(&mut self, org: &Org, a: usize, r: usize, t: DateTime<Utc>) -> &mut FilePlan {
+    /// The object of account `a`, region `r` at `t` taking `records` more episode records.
+    fn entry(
+        &mut self,
+        org: &Org,
+        a: usize,
+        r: usize,
+        t: DateTime<Utc>,
+        records: usize,
+        cap: usize,
+    ) -> &mut FilePlan {
         let s = slot_of(org, t);
-        self.files.entry((a, r, s)).or_insert_with(|| FilePlan {
+        let (lane, load) = self.lanes.entry((a, r, s)).or_insert((0, 0));
+        if *load > 0 && *load + records > cap {
+            *lane += 1;
+            *load = 0;
+        }
+        *load += records;
+        self.files.entry((a, r, s, *lane)).or_insert_with(|| FilePlan {
             a,
             r,
             slot: org.start + Duration::seconds(s * WINDOW),
@@ -192,19 +211,25 @@ pub fn build(opts: &GenOptions, org: &mut Org) -> Plan {
     plan
 }
 
-/// Lays out the objects: the forced ones around `parts` (and the infrastructure runs and, with
-/// `--attacks`, the planted scenarios), the scanner's outside the organization's regions, and the
+/// Lays out the objects: the forced ones around `parts` (and the infrastructure runs, the data job and,
+/// with `--attacks`, the planted scenarios), the scanner's outside the organization's regions, and the
 /// background ones over every account, region and hour; sized to `--events` benign records in all.
 fn layout(opts: &GenOptions, org: &Org, mut parts: Vec<Part>) -> Plan {
     let mut rng = rng_of(&[opts.seed, 193]);
     let median = opts.events_per_file.max(1);
     parts.extend(iac::schedule(org, opts.events));
+    parts.extend(datajob::schedule(org, opts.events));
     let mut outside = scanner::outside(org, opts.events);
     let outside_benign: usize = outside.iter().map(|o| o.records.len()).sum();
 
+    let cap = LANE * median;
     let mut forced = Forced::default();
     for p in parts {
-        forced.entry(org, p.a, p.r, p.time).episodes.extend(p.events);
+        let n = p.events.len();
+        forced
+            .entry(org, p.a, p.r, p.time, n, cap)
+            .episodes
+            .extend(p.events);
     }
     if opts.attacks {
         for Scenario {
@@ -218,13 +243,13 @@ fn layout(opts: &GenOptions, org: &Org, mut parts: Vec<Part>) -> Plan {
         {
             match r {
                 Some(r) => {
-                    let f = forced.entry(org, a, r, time);
+                    let f = forced.entry(org, a, r, time, 0, cap);
                     f.attacks.extend(events);
                     f.cover |= name == "stolen_instance_credentials";
                 }
                 None => {
                     // However sparse the archive, the account has history from its first hour on.
-                    forced.entry(org, a, 0, org.start + Duration::seconds(WINDOW));
+                    forced.entry(org, a, 0, org.start + Duration::seconds(WINDOW), 0, cap);
                     outside.push(Outside {
                         a,
                         region,

@@ -1,8 +1,8 @@
 //! The realistic world as a whole: deterministic by seed, counted right, and shaped like real trails
 //! (instances calling from their own or their NAT gateway's shared addresses, object sizes, event sizes, who
 //! calls what), with the four realistic attacks where their ground truth says. What real organizations add
-//! (dual-stack, interface endpoints, Auto Scaling churn, a multi-region scanner, infrastructure runs, a
-//! public bucket and CloudTrail's own checks) is tested in [`wide`].
+//! (dual-stack, interface endpoints, Auto Scaling churn, a multi-region scanner, infrastructure runs, a data
+//! job, a public bucket and CloudTrail's own checks) is tested in [`wide`].
 
 mod wide;
 

@@ -1,6 +1,6 @@
 //! What real organizations have beyond the fleets, people and pipelines, each with its real shape:
 //! dual-stack VPCs, interface endpoints, Auto Scaling churn, a third-party scanner sweeping every region,
-//! infrastructure runs, a public bucket, CloudTrail checking its bucket.
+//! infrastructure runs, a nightly data job, a public bucket, CloudTrail checking its bucket.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
@@ -276,6 +276,41 @@ fn infrastructure_runs_touch_hundreds_of_resources_in_minutes() {
     assert!(cfn_writes >= 20, "{cfn_writes} CloudFormation changes");
     assert_eq!(log_retention, 1);
     assert!(other_lifecycles >= 2);
+}
+
+#[test]
+fn a_data_job_reads_thousands_of_distinct_objects_in_minutes() {
+    let o = opts(40_000, 6, false);
+    let org = Org::new(&o);
+    let objs = objects(&o);
+    let mut by_day: BTreeMap<i64, Vec<&Value>> = BTreeMap::new();
+    for e in records(&objs) {
+        if s(e, "/userIdentity/arn").ends_with(&format!("/{}/{}", datajob::ROLE, datajob::SESSION))
+            && s(e, "/eventName") == "GetObject"
+        {
+            by_day
+                .entry((time(e) - org.start).num_days())
+                .or_default()
+                .push(e);
+        }
+    }
+    assert_eq!(by_day.len(), 2);
+    for reads in by_day.values() {
+        let keys: BTreeSet<&str> = reads.iter().map(|e| s(e, "/requestParameters/key")).collect();
+        let buckets: BTreeSet<&str> = reads
+            .iter()
+            .map(|e| s(e, "/requestParameters/bucketName"))
+            .collect();
+        assert!(
+            keys.len() >= 1000 && keys.len() == reads.len(),
+            "{} reads",
+            reads.len()
+        );
+        assert_eq!(buckets.len(), 1);
+        let first = reads.iter().map(|e| time(e)).min().unwrap();
+        let last = reads.iter().map(|e| time(e)).max().unwrap();
+        assert!(last - first <= Duration::minutes(10));
+    }
 }
 
 #[test]
