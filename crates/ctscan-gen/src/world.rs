@@ -9,7 +9,7 @@
 //! ([`scanner`]), applications reading their own secrets ([`apps`]), a public bucket read anonymously from
 //! hundreds of addresses ([`visitors`]); delivered in objects whose sizes vary like real trails ([`plan`]),
 //! with a daily rhythm. Deterministic by seed and written in parallel, like the uniform world. `--attacks`
-//! adds four scenarios ([`planted`]) to the ten.
+//! adds seven scenarios ([`planted`], [`quiet`]) to the ten.
 //!
 //! The modules use each other in one direction only. From the bottom up, each line uses only lines above
 //! it (and the crate root):
@@ -24,8 +24,8 @@
 //!   actor does;
 //! - [`services`]: AWS itself, which also assumes the functions' and the instances' roles;
 //! - [`cicd`] (deployments, which CloudFormation's service role carries on), [`asg`], [`scanner`],
-//!   [`datajob`], [`iac_calls`], [`planted`] (the four attacks);
-//! - [`iac`];
+//!   [`datajob`], [`iac_calls`], [`intrusion`] (what planted attacks share);
+//! - [`iac`], [`quiet`] (the three small attacks), then [`planted`] (all seven);
 //! - [`plan`]: which object holds what;
 //! - `delivery`: the records and key of one object, which this module writes.
 
@@ -41,6 +41,7 @@ pub mod fleet;
 pub mod fleet_calls;
 pub mod iac;
 pub mod iac_calls;
+pub mod intrusion;
 pub mod lambda_calls;
 pub mod logins;
 pub mod net;
@@ -50,6 +51,7 @@ pub mod people;
 pub mod people_calls;
 pub mod plan;
 pub mod planted;
+pub mod quiet;
 pub mod scanner;
 pub mod services;
 pub mod shapes;
@@ -64,22 +66,23 @@ use rayon::prelude::*;
 use serde_json::json;
 
 pub use planted::{
-    ANONYMOUS_S3_EVENTS, NEW_REGION, NEW_REGION_EVENTS, REALISTIC_ATTACK_EVENTS, REALISTIC_SCENARIOS,
-    SECRETS_BURST_EVENTS, STOLEN_CREDENTIAL_EVENTS, Scenario,
+    ANONYMOUS_S3_EVENTS, ANONYMOUS_S3_SMALL_EVENTS, NEW_REGION, NEW_REGION_EVENTS,
+    NEW_REGION_KEY_ONLY_EVENTS, REALISTIC_ATTACK_EVENTS, REALISTIC_SCENARIOS, SECRETS_BURST_EVENTS,
+    STOLEN_CREDENTIAL_EVENTS, Scenario, TRAIL_LIFECYCLE_EVENTS,
 };
 
 use crate::{GenOptions, GenSummary, write_gz};
 use delivery::{deliver, deliver_outside};
 use org::Org;
 
-/// The ground truth of the four realistic-only scenarios `opts` plants (with `opts.attacks`), computed
+/// The ground truth of the seven realistic-only scenarios `opts` plants (with `opts.attacks`), computed
 /// without writing anything: account and region, first event time and the events themselves.
 pub fn planted(opts: &GenOptions) -> Vec<Scenario> {
     planted::scenarios(&Org::new(opts))
 }
 
 /// The organization trail's log bucket of the world `opts` describes (its name says nothing of logs),
-/// which CloudTrail checks and an infrastructure run keeps 365 days.
+/// which CloudTrail checks, an infrastructure run keeps 365 days and a planted attack expires after one.
 pub fn log_bucket(opts: &GenOptions) -> String {
     Org::new(opts).log_bucket()
 }
@@ -87,6 +90,12 @@ pub fn log_bucket(opts: &GenOptions) -> String {
 /// The deliberately public bucket of the world `opts` describes, read anonymously all along the archive.
 pub fn public_bucket(opts: &GenOptions) -> String {
     Org::new(opts).public_bucket()
+}
+
+/// The region of the key-only planted scenario (`sa-east-1` unless `opts` uses it): one only the scanner's
+/// read-only sweeps touch otherwise.
+pub fn quiet_region(opts: &GenOptions) -> &'static str {
+    planted::quiet_region(&Org::new(opts))
 }
 
 /// Writes the delivery objects of the realistic world under `root`.

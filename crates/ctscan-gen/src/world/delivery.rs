@@ -198,9 +198,17 @@ pub(super) fn deliver(
     by_time(&mut records);
     let mut planted = 0;
     if opts.attacks {
+        // The classic scenarios take their time from the object's first record: a benign one, or in a
+        // budget too tiny for any here, a planted one.
+        let bare = records.is_empty();
+        if bare {
+            records.extend(f.attacks.iter().cloned());
+        }
         planted += attacks::plant(&mut rng, i, files, &mut records, account, region);
         planted += f.attacks.len();
-        records.extend(f.attacks.iter().cloned());
+        if !bare {
+            records.extend(f.attacks.iter().cloned());
+        }
         by_time(&mut records);
     }
     let last = last_time(&records, f.slot);

@@ -269,13 +269,24 @@ fn layout(opts: &GenOptions, org: &Org, mut parts: Vec<Part>) -> Plan {
     }
     let budget = opts.events.saturating_sub(outside_benign);
     let mut total: usize = forced.iter().map(|f| f.count).sum();
-    for f in forced.iter_mut().rev() {
-        if total <= budget {
-            break;
+    // In a tiny budget, objects carrying planted records may hold no benign record at all.
+    let bare = |f: &FilePlan| {
+        let carried = f.episodes.len() + if f.cover { COVER_CALLS } else { 0 };
+        if f.attacks.is_empty() {
+            carried.max(1)
+        } else {
+            carried
         }
-        let cut = (total - budget).min(f.count - minimum(f));
-        f.count -= cut;
-        total -= cut;
+    };
+    for floor in [&minimum as &dyn Fn(&FilePlan) -> usize, &bare] {
+        for f in forced.iter_mut().rev() {
+            if total <= budget {
+                break;
+            }
+            let cut = (total - budget).min(f.count - floor(f));
+            f.count -= cut;
+            total -= cut;
+        }
     }
     let remaining = budget.saturating_sub(total);
     let mut sizes = Vec::new();

@@ -1,6 +1,7 @@
 //! What real organizations have beyond the fleets, people and pipelines, each with its real shape:
 //! dual-stack VPCs, interface endpoints, Auto Scaling churn, a third-party scanner sweeping every region,
-//! infrastructure runs, a nightly data job, a public bucket, CloudTrail checking its bucket.
+//! infrastructure runs, a nightly data job, a public bucket, CloudTrail checking its bucket; and the three
+//! quiet planted attacks among them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
@@ -385,7 +386,120 @@ fn cloudtrail_checks_its_log_bucket_a_few_times_an_hour() {
 }
 
 #[test]
+fn the_three_quiet_attacks_are_small_and_where_their_truth_says() {
+    let o = opts(12_000, 21, true);
+    let org = Org::new(&o);
+    let objs = objects(&o);
+    let all = records(&objs);
+    let truth = planted(&o);
+    let names: Vec<&str> = truth.iter().map(|t| t.name).collect();
+    assert_eq!(
+        names[4..],
+        [
+            "anonymous_s3_small",
+            "new_region_key_only",
+            "lifecycle_on_trail_bucket"
+        ]
+    );
+    let attacker: Vec<&Value> = all
+        .iter()
+        .copied()
+        .filter(|e| s(e, "/sourceIPAddress") == attacks::ATTACKER_IP)
+        .collect();
+
+    // 20 anonymous reads of distinct keys of a private bucket nobody else reads anonymously, after a day.
+    let small = &truth[4];
+    let bucket = s(&small.events[0], "/requestParameters/bucketName");
+    assert_ne!(bucket, org.public_bucket());
+    let reads: Vec<&Value> = all
+        .iter()
+        .copied()
+        .filter(|e| {
+            s(e, "/requestParameters/bucketName") == bucket && s(e, "/userIdentity/accountId") == "anonymous"
+        })
+        .collect();
+    assert_eq!(reads.len(), ANONYMOUS_S3_SMALL_EVENTS);
+    assert!(
+        reads
+            .iter()
+            .all(|e| s(e, "/sourceIPAddress") == attacks::ATTACKER_IP)
+    );
+    let keys: BTreeSet<&str> = reads.iter().map(|e| s(e, "/requestParameters/key")).collect();
+    assert_eq!(keys.len(), 20);
+    let first = reads.iter().map(|e| time(e)).min().unwrap();
+    let last = reads.iter().map(|e| time(e)).max().unwrap();
+    assert!(last - first <= Duration::minutes(5));
+    assert!(first - org.start >= Duration::hours(24));
+
+    // A lone ImportKeyPair where only the scanner has read before.
+    let region = quiet_region(&o);
+    assert_eq!(region, "sa-east-1");
+    assert!(!org.regions.iter().any(|r| r == region));
+    let there: Vec<&Value> = all
+        .iter()
+        .copied()
+        .filter(|e| s(e, "/awsRegion") == region)
+        .collect();
+    let writes: Vec<&&Value> = there.iter().filter(|e| e["readOnly"] == json!(false)).collect();
+    assert_eq!(writes.len(), NEW_REGION_KEY_ONLY_EVENTS);
+    assert_eq!(s(writes[0], "/eventName"), "ImportKeyPair");
+    assert!(s(writes[0], "/userIdentity/arn").ends_with(":user/mallory"));
+    let account = s(writes[0], "/recipientAccountId");
+    assert!(
+        there
+            .iter()
+            .any(|e| scanner_event(e) && s(e, "/recipientAccountId") == account && time(e) < time(writes[0]))
+    );
+    assert!(
+        there
+            .iter()
+            .all(|e| scanner_event(e) || s(e, "/sourceIPAddress") == attacks::ATTACKER_IP)
+    );
+
+    // A one-day lifecycle on the log bucket.
+    let lifecycle: Vec<&Value> = attacker
+        .iter()
+        .copied()
+        .filter(|e| s(e, "/eventName") == "PutBucketLifecycle")
+        .collect();
+    assert_eq!(lifecycle.len(), TRAIL_LIFECYCLE_EVENTS);
+    let p = &lifecycle[0]["requestParameters"];
+    assert_eq!(p["bucketName"], json!(log_bucket(&o)));
+    assert_eq!(p["lifecycle"], json!(""));
+    assert_eq!(
+        p["LifecycleConfiguration"]["xmlns"],
+        json!("http://s3.amazonaws.com/doc/2006-03-01/")
+    );
+    assert_eq!(
+        p["LifecycleConfiguration"]["Rule"]["Expiration"],
+        json!({"Days": 1})
+    );
+    assert_eq!(
+        p["LifecycleConfiguration"]["Rule"]["Filter"],
+        json!({"Prefix": ""})
+    );
+    assert!(time(lifecycle[0]) - org.start >= Duration::hours(36));
+
+    // Every planted event is counted, and each scenario is where its truth says.
+    assert_eq!(
+        truth.iter().map(|t| t.events.len()).sum::<usize>(),
+        REALISTIC_ATTACK_EVENTS
+    );
+    for t in &truth {
+        for e in &t.events {
+            assert_eq!(s(e, "/awsRegion"), t.region);
+            assert_eq!(s(e, "/recipientAccountId"), org.accounts[t.a]);
+        }
+    }
+}
+
+#[test]
 fn any_budget_is_met_exactly_and_the_same_seed_gives_the_same_world() {
+    // Objects carrying planted records may hold no benign one when the budget is that small.
+    let tiny = objects(&opts(7, 1, true));
+    let planted: usize = tiny.iter().map(|o| o.2).sum();
+    assert_eq!(records(&tiny).len() - planted, 7);
+    assert_eq!(planted, super::CLASSIC_EVENTS + REALISTIC_ATTACK_EVENTS);
     for events in [40, 400, 1_500, 5_000] {
         for attacks in [false, true] {
             let objs = objects(&opts(events, 11, attacks));
@@ -394,4 +508,9 @@ fn any_budget_is_met_exactly_and_the_same_seed_gives_the_same_world() {
         }
     }
     assert_eq!(objects(&opts(6_000, 13, true)), objects(&opts(6_000, 13, true)));
+    let six = GenOptions {
+        regions: 6,
+        ..opts(1_000, 1, true)
+    };
+    assert_eq!(quiet_region(&six), "eu-north-1");
 }
