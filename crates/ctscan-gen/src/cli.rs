@@ -53,7 +53,7 @@ pub struct Args {
     /// committed testdata/digest-test-key/list-public-keys.json).
     #[arg(long = "keys-out", value_name = "FILE")]
     keys_out: Option<PathBuf>,
-    /// Also plant attack scenarios (from 185.220.101.47, user mallory; ten, fourteen in the realistic world)
+    /// Also plant attack scenarios (from 185.220.101.47, user mallory; ten, seventeen in the realistic world)
     /// and six credential chains with known attribution (eventIDs starting c4a1).
     #[arg(long)]
     attacks: bool,

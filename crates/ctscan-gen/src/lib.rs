@@ -76,7 +76,7 @@ pub struct GenOptions {
     /// Also write signed digest chains with their metadata sidecars ([`digests`]); the siblings then leave
     /// out their unsigned digest.
     pub digests: bool,
-    /// Also plant a handful of attack scenarios (see [`attacks`]; the realistic world adds four more, see
+    /// Also plant a handful of attack scenarios (see [`attacks`]; the realistic world adds seven more, see
     /// [`world::planted`]) and six credential chains with known attribution (see [`chains`]).
     pub attacks: bool,
     /// Which benign world to generate.

@@ -97,11 +97,18 @@ fn web_identity(
     record(rng, time, account, &org.regions[r], &who, api)
 }
 
-/// One deployment by a workflow of `repo` in account `a`, region `r`, starting at `start`.
-fn deploy(rng: &mut SmallRng, org: &Org, a: usize, r: usize, start: DateTime<Utc>) -> Part {
-    let account = org.accounts[a].clone();
-    let region = org.regions[r].clone();
-    let &(repo, deploys) = pick(rng, REPOS);
+/// A workflow of `repo` signing in to account `a` in region `r` at `start`: its
+/// `AssumeRoleWithWebIdentity` record and the `ci-deploy` session it gets, calling from one of the
+/// runners with the CLI.
+pub fn ci_session(
+    rng: &mut SmallRng,
+    org: &Org,
+    a: usize,
+    r: usize,
+    repo: &str,
+    start: DateTime<Utc>,
+) -> (Value, Who) {
+    let account = &org.accounts[a];
     let ip = net::CI_RUNNERS
         [(key(&[org.seed, 163, start.timestamp() as u64]) % net::CI_RUNNERS.len() as u64) as usize];
     let key_id = id(
@@ -109,12 +116,30 @@ fn deploy(rng: &mut SmallRng, org: &Org, a: usize, r: usize, start: DateTime<Utc
         "ASIA",
         16,
     );
-    let mut t = start;
-    let mut events = vec![web_identity(rng, org, a, r, repo, ip, &key_id, t)];
+    let login = web_identity(rng, org, a, r, repo, ip, &key_id, start);
     let role_id = org.role_id(a, ROLE);
-    let mut ctx_json = role_context(role_issuer(&account, "/", ROLE, &role_id), start, false);
-    ctx_json["webIdFederationData"] = json!({"federatedProvider": oidc_arn(&account), "attributes": {}});
-    let identity = assumed_role(&account, ROLE, &role_id, SESSION, &key_id, ctx_json);
+    let mut ctx_json = role_context(role_issuer(account, "/", ROLE, &role_id), start, false);
+    ctx_json["webIdFederationData"] = json!({"federatedProvider": oidc_arn(account), "attributes": {}});
+    let identity = assumed_role(account, ROLE, &role_id, SESSION, &key_id, ctx_json);
+    let who = Who {
+        identity,
+        ip: ip.to_string(),
+        agent: CLI_AGENT.to_string(),
+        vpce: None,
+        console: false,
+        service: false,
+    };
+    (login, who)
+}
+
+/// One deployment by a workflow of `repo` in account `a`, region `r`, starting at `start`.
+fn deploy(rng: &mut SmallRng, org: &Org, a: usize, r: usize, start: DateTime<Utc>) -> Part {
+    let account = org.accounts[a].clone();
+    let region = org.regions[r].clone();
+    let &(repo, deploys) = pick(rng, REPOS);
+    let mut t = start;
+    let (login, who) = ci_session(rng, org, a, r, repo, start);
+    let mut events = vec![login];
     let app: Option<&'static App> = match deploys {
         Deploys::Image(n) | Deploys::Function(n) => Some(apps::app(n)),
         Deploys::Stack(_) => None,
@@ -161,14 +186,6 @@ fn deploy(rng: &mut SmallRng, org: &Org, a: usize, r: usize, start: DateTime<Utc
         calls.push(("cloudformation.amazonaws.com", "DescribeStacks"));
     }
     calls.push(("cloudformation.amazonaws.com", "DescribeStackEvents"));
-    let who = Who {
-        identity,
-        ip: ip.to_string(),
-        agent: CLI_AGENT.to_string(),
-        vpce: None,
-        console: false,
-        service: false,
-    };
     let mut cfn_at = None;
     for (source, name) in calls {
         t += Duration::seconds(rng.random_range(2..=9));
@@ -187,7 +204,7 @@ fn deploy(rng: &mut SmallRng, org: &Org, a: usize, r: usize, start: DateTime<Utc
             cfn_at = Some(t);
         }
         let mut w = who.clone();
-        w.agent = format!("{CLI_AGENT} command/{}", command(source, name));
+        w.agent = cli_agent(source, name);
         events.push(record(rng, t, &account, &region, &w, api));
     }
     if let Some(at) = cfn_at {
@@ -199,6 +216,11 @@ fn deploy(rng: &mut SmallRng, org: &Org, a: usize, r: usize, start: DateTime<Utc
         time: start,
         events,
     }
+}
+
+/// The CLI's user agent on a runner when it calls `source`/`name`.
+pub fn cli_agent(source: &str, name: &str) -> String {
+    format!("{CLI_AGENT} command/{}", command(source, name))
 }
 
 fn command(source: &str, name: &str) -> String {
@@ -221,18 +243,21 @@ fn command(source: &str, name: &str) -> String {
     }
 }
 
-/// CloudFormation rolling out a change: it assumes its execution role, then acts through it.
-fn cloudformation_acts(rng: &mut SmallRng, org: &Org, a: usize, r: usize, at: DateTime<Utc>) -> Vec<Value> {
+/// The role CloudFormation acts through.
+pub const CFN_ROLE: &str = "cfn-exec-role";
+
+/// CloudFormation taking its execution role in account `a`, region `r` at `t`: the `AssumeRole` record and
+/// the session it then acts as (`invokedBy`, source address and user agent `cloudformation.amazonaws.com`).
+pub fn cfn_session(rng: &mut SmallRng, org: &Org, a: usize, r: usize, t: DateTime<Utc>) -> (Value, Who) {
     let account = &org.accounts[a];
-    let role = "cfn-exec-role";
+    let role = CFN_ROLE;
     let role_arn = org.role_arn(a, "/", role);
     let key_id = id(
-        &mut rng_of(&[org.seed, 173, a as u64, at.timestamp() as u64]),
+        &mut rng_of(&[org.seed, 173, a as u64, t.timestamp() as u64]),
         "ASIA",
         16,
     );
-    let mut t = at + Duration::seconds(2);
-    let mut out = vec![services::service_assume_role(
+    let assume = services::service_assume_role(
         rng,
         org,
         a,
@@ -242,7 +267,7 @@ fn cloudformation_acts(rng: &mut SmallRng, org: &Org, a: usize, r: usize, at: Da
         &role_arn,
         "AWSCloudFormation",
         &key_id,
-    )];
+    );
     let role_id = org.role_id(a, role);
     let mut identity = assumed_role(
         account,
@@ -261,6 +286,15 @@ fn cloudformation_acts(rng: &mut SmallRng, org: &Org, a: usize, r: usize, at: Da
         console: false,
         service: true,
     };
+    (assume, who)
+}
+
+/// CloudFormation rolling out a change: it assumes its execution role, then acts through it.
+fn cloudformation_acts(rng: &mut SmallRng, org: &Org, a: usize, r: usize, at: DateTime<Utc>) -> Vec<Value> {
+    let account = &org.accounts[a];
+    let mut t = at + Duration::seconds(2);
+    let (assume, who) = cfn_session(rng, org, a, r, t);
+    let mut out = vec![assume];
     let ctx = Ctx {
         org,
         a,

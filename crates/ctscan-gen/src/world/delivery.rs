@@ -1,33 +1,55 @@
 //! One delivery object of the realistic world: the records its plan entry calls for, in time order (its
-//! episodes, background calls by fleets, functions, AWS services and whoever of the account's people is at
-//! work in its window, and with `--attacks` the planted ones), and the key CloudTrail would write it under.
+//! episodes, background calls by fleets, Auto Scaling workers, functions, AWS services, the public bucket's
+//! visitors and whoever of the account's people is at work in its window, and with `--attacks` the planted
+//! ones), and the key CloudTrail would write it under; and the objects of regions outside the
+//! organization's, which hold only their own records.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use rand::rngs::SmallRng;
 use serde_json::Value;
 
-use super::common::{self, rng_of, weighted};
-use super::org::Org;
+use super::common::{self, pick, rng_of, weighted};
+use super::objects::{FilePlan, Outside, WINDOW};
+use super::org::{Org, Worker};
 use super::people::Session;
-use super::plan::{FilePlan, WINDOW};
-use super::{fleet_calls, lambda_calls, people_calls, planted, services};
+use super::{fleet_calls, lambda_calls, people_calls, planted, services, visitors};
 use crate::{GenOptions, attacks, day_dir, service_dir};
 
 /// Who makes a background call.
 #[derive(Debug, Clone, Copy)]
 enum Actor {
     Fleet,
+    Worker,
     Lambda,
     Linked,
     ServiceAssumeRole,
     Person,
+    Visitor,
 }
 
-/// The background records of object `f`: `n` calls spread over its window by fleets, functions, services
-/// and whoever of the account's people is working.
+/// How long after its launch a worker makes its first background call, in seconds.
+const WORKER_BOOT: i64 = 120;
+
+/// One background call by a worker of `workers` at a moment of `f`'s window when it runs (a fleet
+/// instance's when none runs long enough in it).
+fn worker_call(rng: &mut SmallRng, org: &Org, f: &FilePlan, workers: &[&Worker]) -> Value {
+    let w = *pick(rng, workers);
+    let from = f.slot.max(w.start + Duration::seconds(WORKER_BOOT));
+    let to = f.end().min(w.end);
+    if to <= from {
+        let t = f.slot + Duration::seconds(rng.random_range(0..WINDOW));
+        return fleet_calls::call(rng, org, f.a, f.r, t);
+    }
+    let t = from + Duration::seconds(rng.random_range(0..(to - from).num_seconds().max(1)));
+    fleet_calls::own_call(rng, org, &w.inst, t)
+}
+
+/// The background records of object `f`: `n` calls spread over its window by fleets, workers, functions,
+/// services, the public bucket's visitors (in its account and region) and whoever of the account's people
+/// is working; CloudTrail's own calls first.
 fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Value> {
-    let window_end = f.slot + Duration::seconds(WINDOW);
+    let window_end = f.end();
     let working: Vec<(&Session, u32)> = org.sessions[f.a]
         .iter()
         .filter(|s| s.start < window_end && s.end > f.slot)
@@ -38,18 +60,37 @@ fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Valu
     } else {
         8 * working.len().min(3) as u32
     };
+    let workers: Vec<&Worker> = org.workers[f.a][f.r]
+        .iter()
+        .filter(|w| w.start + Duration::seconds(WORKER_BOOT) < window_end && w.end > f.slot)
+        .collect();
+    let public = f.a == 0 && f.r == 0;
+    let log_bucket_home = f.a == org.log_account() && f.r == 0;
     let actors = [
         (Actor::Fleet, 36),
+        (Actor::Worker, if workers.is_empty() { 0 } else { 8 }),
         (Actor::Lambda, 12),
         (Actor::Linked, 20),
         (Actor::ServiceAssumeRole, 3),
         (Actor::Person, people_weight),
+        (Actor::Visitor, if public { 4 } else { 0 }),
     ];
     let mut out = Vec::with_capacity(n);
-    for i in 0..n {
+    while out.len() < n {
         let t: DateTime<Utc> = f.slot + Duration::seconds(rng.random_range(0..WINDOW));
-        if i == 0 && n >= 3 {
+        if out.is_empty() && n >= 3 {
             out.push(services::cloudtrail_data_key(rng, org, f.a, f.r, t));
+            continue;
+        }
+        // CloudTrail checks its bucket's ACL a few times an hour: once or twice in each of the bucket
+        // account's objects.
+        let check = match out.len() {
+            1 => n >= 4,
+            2 => n >= 12 && rng.random_bool(0.5),
+            _ => false,
+        };
+        if check && log_bucket_home {
+            out.push(services::cloudtrail_bucket_check(rng, org, t));
             continue;
         }
         let e = match weighted(rng, &actors) {
@@ -61,7 +102,13 @@ fn background(rng: &mut SmallRng, org: &Org, f: &FilePlan, n: usize) -> Vec<Valu
                     fleet_calls::call(rng, org, f.a, f.r, t)
                 }
             }
+            Actor::Visitor => {
+                let start = f.slot + Duration::seconds(rng.random_range(0..WINDOW - 60));
+                out.extend(visitors::visit(rng, org, start, n - out.len()));
+                continue;
+            }
             Actor::Fleet => fleet_calls::call(rng, org, f.a, f.r, t),
+            Actor::Worker => worker_call(rng, org, f, &workers),
             Actor::Lambda => lambda_calls::call(rng, org, f.a, f.r, t),
             Actor::Linked => services::linked_call(rng, org, f.a, f.r, t),
             Actor::ServiceAssumeRole => services::assume_role_call(rng, org, f.a, f.r, t),
@@ -77,7 +124,7 @@ fn cover(rng: &mut SmallRng, org: &Org) -> Vec<Value> {
     let at = planted::stolen_at(org);
     [-90, -10, 30, 100]
         .iter()
-        .map(|&s| fleet_calls::own_call(rng, org, 0, 0, inst, at + Duration::seconds(s)))
+        .map(|&s| fleet_calls::own_call(rng, org, inst, at + Duration::seconds(s)))
         .collect()
 }
 
@@ -115,6 +162,22 @@ pub(super) fn last_time(records: &[Value], fallback: DateTime<Utc>) -> DateTime<
         .map_or(fallback, |t| t.with_timezone(&Utc))
 }
 
+/// Object `k` of the objects outside the organization's regions: its path, records and how many of them are
+/// planted.
+pub(super) fn deliver_outside(
+    opts: &GenOptions,
+    org: &Org,
+    o: &Outside,
+    k: usize,
+) -> (String, Vec<Value>, usize) {
+    let mut rng = rng_of(&[opts.seed, 199, k as u64]);
+    let mut records = o.records.clone();
+    by_time(&mut records);
+    let last = last_time(&records, org.start);
+    let path = object_path(opts, &mut rng, o.a, &org.accounts[o.a], &o.region, last);
+    (path, records, o.planted)
+}
+
 /// Object `i` of `files`: its path, records and how many of them are planted.
 pub(super) fn deliver(
     opts: &GenOptions,
@@ -135,9 +198,17 @@ pub(super) fn deliver(
     by_time(&mut records);
     let mut planted = 0;
     if opts.attacks {
+        // The classic scenarios take their time from the object's first record: a benign one, or in a
+        // budget too tiny for any here, a planted one.
+        let bare = records.is_empty();
+        if bare {
+            records.extend(f.attacks.iter().cloned());
+        }
         planted += attacks::plant(&mut rng, i, files, &mut records, account, region);
         planted += f.attacks.len();
-        records.extend(f.attacks.iter().cloned());
+        if !bare {
+            records.extend(f.attacks.iter().cloned());
+        }
         by_time(&mut records);
     }
     let last = last_time(&records, f.slot);

@@ -1,14 +1,16 @@
 //! EC2 fleets: a few dozen instances per account and region, each calling AWS with its instance role's
-//! session (`assumed-role/<role>/i-...`, `ec2RoleDelivery` 2.0, credentials that change every few hours).
-//! Each instance has exactly one address for its own calls: its own public address (a few web and tooling
-//! hosts), or its zone's NAT gateway (most, shared with every private instance of the zone). Private
-//! instances in subnets routed through the S3 gateway endpoint reach S3 from their private 10.x address
-//! with `vpcEndpointId` set.
+//! session (`assumed-role/<role>/i-...`, `ec2RoleDelivery` 2.0, credentials that change every few hours),
+//! and the short-lived workers Auto Scaling launches beside them ([`worker`]). Where an instance's calls
+//! leave from ([`super::egress`]): its own public address (a few web and tooling hosts; about a quarter of
+//! them get a new one when stopped and started during the archive), or one of its zone's NAT gateway
+//! Elastic IPs (most instances, each EIP shared with every private instance of the zone); its own IPv6
+//! address in dual-stack VPCs for some services; its private 10.x address through the VPC's interface
+//! endpoints, or through the S3 gateway endpoint its subnet routes S3 to.
 
 use rand::Rng;
 
 use super::common::{Call, key, rng_of, weighted};
-use super::net;
+use super::{net, vpc};
 
 /// One instance role: the app its instances run, how many of a fleet have it, and what they call.
 #[derive(Debug)]
@@ -131,7 +133,30 @@ pub const ROLES: &[FleetRole] = &[
         ],
         agent: "aws-cli/2.15.40 Python/3.11.8 Linux/6.1.84-99.169.amzn2023.x86_64 source/x86_64.amzn.2023 prompt/off command/cloudwatch.get-metric-data",
     },
+    FleetRole {
+        name: WORKER_ROLE,
+        app: Some("batch-etl"),
+        share: 0,
+        public: 0.0,
+        calls: &[
+            (("s3.amazonaws.com", "GetObject"), 16),
+            (("s3.amazonaws.com", "PutObject"), 10),
+            (("s3.amazonaws.com", "HeadObject"), 4),
+            (("dynamodb.amazonaws.com", "GetItem"), 6),
+            (("dynamodb.amazonaws.com", "PutItem"), 6),
+            (("kms.amazonaws.com", "Decrypt"), 5),
+            (("kms.amazonaws.com", "GenerateDataKey"), 4),
+            (("sts.amazonaws.com", "GetCallerIdentity"), 1),
+            (("ssm.amazonaws.com", "UpdateInstanceInformation"), 2),
+            (("logs.amazonaws.com", "CreateLogStream"), 2),
+            (("ec2.amazonaws.com", "DescribeTags"), 2),
+        ],
+        agent: "aws-sdk-go-v2/1.26.1 os/linux lang/go#1.22.2 md/GOOS#linux md/GOARCH#amd64 api/s3#1.53.1 batch-worker/3.8.2",
+    },
 ];
+
+/// The instance role of the Auto Scaling group's workers (never part of a fleet).
+pub const WORKER_ROLE: &str = "batch-worker-asg";
 
 /// One instance: its id, role, network placement and credential rotation.
 #[derive(Debug, Clone)]
@@ -142,12 +167,25 @@ pub struct Instance {
     pub role: usize,
     /// Availability zone (0..[`net::ZONES`]).
     pub zone: usize,
+    /// Account index.
+    pub a: usize,
+    /// Region index.
+    pub r: usize,
     /// Private address in the VPC.
     pub private_ip: String,
-    /// The one address its own calls come from: its own public address or its zone's NAT gateway.
-    pub address: String,
-    /// Whether `address` is the instance's own (public subnet) rather than a NAT gateway's.
+    /// Whether it is in a public subnet with an address of its own rather than behind a NAT gateway.
     pub public: bool,
+    /// Its own public address (public instances only).
+    pub public_ip: Option<String>,
+    /// For some public instances: when (seconds after the archive's start) a stop and start gave it a new
+    /// public address, and that address (its own too).
+    pub moved: Option<(i64, String)>,
+    /// The Elastic IPs of its zone's NAT gateway (private instances only).
+    pub nat: Vec<String>,
+    /// Its own IPv6 address, in dual-stack VPCs.
+    pub ipv6: Option<String>,
+    /// Percentage (20 to 40) of its calls to dual-stack endpoints that go over IPv6.
+    pub ipv6_percent: u64,
     /// The S3 gateway endpoint its subnet routes S3 through, if any.
     pub endpoint: Option<String>,
     /// The VPC the instance runs in.
@@ -165,8 +203,58 @@ impl Instance {
     }
 }
 
-/// The fleet of account `a` in region `r`: 24 to 48 instances.
-pub fn build(seed: u64, a: usize, r: usize) -> Vec<Instance> {
+/// Where an instance sits in its VPC: what [`place`] needs to give it its addresses.
+struct Placement {
+    seed: u64,
+    a: usize,
+    r: usize,
+    /// Its number among the VPC's instances (fleet instances first, then the workers).
+    n: usize,
+    zone: usize,
+    public: bool,
+}
+
+/// An instance of `role` at `p` with id `id`, its addresses and credential rotation drawn from `rng`
+/// (not yet moved).
+fn place(rng: &mut impl Rng, p: &Placement, id: String, role: usize) -> Instance {
+    let &Placement {
+        seed,
+        a,
+        r,
+        n,
+        zone,
+        public,
+    } = p;
+    let endpoint = (!public && rng.random_bool(0.7)).then(|| net::s3_endpoint(seed, a, r));
+    let period = rng.random_range(3 * 3600..=6 * 3600);
+    let phase = rng.random_range(0..period);
+    let ipv6 = vpc::dual_stack(seed, a, r).then(|| vpc::ipv6_address(seed, a, r, zone, &id));
+    Instance {
+        role,
+        zone,
+        a,
+        r,
+        private_ip: net::private_ip(a, r, zone, n),
+        public,
+        public_ip: public.then(|| net::instance_public_ip(seed, a, r, n)),
+        moved: None,
+        nat: if public {
+            Vec::new()
+        } else {
+            net::nat_ips(seed, a, r, zone)
+        },
+        ipv6,
+        ipv6_percent: rng.random_range(20..=40),
+        endpoint,
+        vpc: net::vpc_id(seed, a, r),
+        period,
+        phase,
+        id,
+    }
+}
+
+/// The fleet of account `a` in region `r` in an archive of `days` days: 24 to 48 instances.
+pub fn build(seed: u64, a: usize, r: usize, days: u32) -> Vec<Instance> {
     let mut rng = rng_of(&[seed, 61, a as u64, r as u64]);
     let n = rng.random_range(24..=48);
     let shares: Vec<(usize, u32)> = ROLES
@@ -174,30 +262,44 @@ pub fn build(seed: u64, a: usize, r: usize) -> Vec<Instance> {
         .enumerate()
         .map(|(i, role)| (i, role.share))
         .collect();
+    let span = i64::from(days.max(1)) * 86_400;
     (0..n)
         .map(|i| {
             let role = *weighted(&mut rng, &shares);
             let zone = rng.random_range(0..net::ZONES);
             let public = rng.random_bool(ROLES[role].public);
-            let private_ip = net::private_ip(a, r, zone, i);
-            let endpoint = (!public && rng.random_bool(0.7)).then(|| net::s3_endpoint(seed, a, r));
-            let period = rng.random_range(3 * 3600..=6 * 3600);
-            Instance {
-                id: format!("i-0{:016x}", key(&[seed, 67, a as u64, r as u64, i as u64]) >> 4),
-                role,
+            let id = format!("i-0{:016x}", key(&[seed, 67, a as u64, r as u64, i as u64]) >> 4);
+            let p = Placement {
+                seed,
+                a,
+                r,
+                n: i,
                 zone,
-                address: if public {
-                    net::instance_public_ip(seed, a, r, i)
-                } else {
-                    net::nat_ip(seed, a, r, zone)
-                },
                 public,
-                private_ip,
-                endpoint,
-                vpc: net::vpc_id(seed, a, r),
-                period,
-                phase: rng.random_range(0..period),
+            };
+            let mut inst = place(&mut rng, &p, id, role);
+            if public && rng.random_bool(0.25) {
+                let at = rng.random_range(span * 15 / 100..span * 85 / 100);
+                inst.moved = Some((at, net::instance_new_public_ip(seed, a, r, i)));
             }
+            inst
         })
         .collect()
+}
+
+/// Worker `k` of the Auto Scaling group of account `a` in region `r`: a private instance of
+/// [`WORKER_ROLE`] in one of the zones, behind that zone's NAT gateway.
+pub fn worker(seed: u64, a: usize, r: usize, k: usize) -> Instance {
+    let mut rng = rng_of(&[seed, 211, a as u64, r as u64, k as u64]);
+    let id = format!("i-0{:016x}", key(&[seed, 213, a as u64, r as u64, k as u64]) >> 4);
+    let role = ROLES.iter().position(|x| x.name == WORKER_ROLE).unwrap_or(0);
+    let p = Placement {
+        seed,
+        a,
+        r,
+        n: 200 + k % 2800,
+        zone: k % net::ZONES,
+        public: false,
+    };
+    place(&mut rng, &p, id, role)
 }

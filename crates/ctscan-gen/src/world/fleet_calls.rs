@@ -1,6 +1,6 @@
-//! What the instances of the fleets ([`super::fleet`]) call, and as whom: their instance role's session,
-//! with credentials that change every few hours, from the one address each instance has (or its private one
-//! through the S3 gateway endpoint); KMS logs the decryptions S3 makes for them as S3's.
+//! What the instances of the fleets ([`super::fleet`]) and the Auto Scaling workers call, and as whom: their
+//! instance role's session, with credentials that change every few hours, from where the VPC routes each
+//! call ([`super::egress`]); KMS logs the decryptions S3 makes for them as S3's.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -8,7 +8,10 @@ use rand::rngs::SmallRng;
 use serde_json::{Value, json};
 
 use super::apps::{self, App};
-use super::common::{Who, assumed_role, id, pick, record, rng_of, role_context, role_issuer, text, weighted};
+use super::common::{
+    Call, Who, assumed_role, id, pick, record, rng_of, role_context, role_issuer, text, weighted,
+};
+use super::egress;
 use super::fleet::Instance;
 use super::org::Org;
 use super::shapes::{self, Ctx};
@@ -42,8 +45,7 @@ pub fn identity(org: &Org, a: usize, r: usize, inst: &Instance, time: DateTime<U
     assumed_role(account, role, &role_id, &inst.id, &key, ctx)
 }
 
-/// Who `inst` is when it calls `source` at `time`: S3 through the gateway endpoint comes from its private
-/// address, everything else from [`Instance::address`].
+/// Who `inst` is when it calls `source` at `time`, from where its VPC routes the call ([`egress::route`]).
 pub fn instance_who(
     org: &Org,
     a: usize,
@@ -52,16 +54,12 @@ pub fn instance_who(
     time: DateTime<Utc>,
     source: &str,
 ) -> Who {
-    let via_endpoint = source == "s3.amazonaws.com" && inst.endpoint.is_some();
+    let route = egress::route(org, inst, time, source);
     Who {
         identity: identity(org, a, r, inst, time),
-        ip: if via_endpoint {
-            inst.private_ip.clone()
-        } else {
-            inst.address.clone()
-        },
+        ip: route.ip,
         agent: inst.fleet_role().agent.to_string(),
-        vpce: if via_endpoint { inst.endpoint.clone() } else { None },
+        vpce: route.vpce,
         console: false,
         service: false,
     }
@@ -85,20 +83,25 @@ pub fn via_service(who: &Who, service: &str) -> Who {
 /// One call by a random instance of the fleet of account `a` in region `r`.
 pub fn call(rng: &mut SmallRng, org: &Org, a: usize, r: usize, time: DateTime<Utc>) -> Value {
     let inst = pick(rng, &org.fleets[a][r]);
-    own_call(rng, org, a, r, inst, time)
+    own_call(rng, org, inst, time)
 }
 
 /// One call by instance `inst` at `time`.
-pub fn own_call(
+pub fn own_call(rng: &mut SmallRng, org: &Org, inst: &Instance, time: DateTime<Utc>) -> Value {
+    let call = *weighted(rng, inst.fleet_role().calls);
+    named_call(rng, org, inst, time, call)
+}
+
+/// Call `call` by instance `inst` at `time`.
+pub fn named_call(
     rng: &mut SmallRng,
     org: &Org,
-    a: usize,
-    r: usize,
     inst: &Instance,
     time: DateTime<Utc>,
+    (source, name): Call,
 ) -> Value {
+    let (a, r) = (inst.a, inst.r);
     let role = inst.fleet_role();
-    let &(source, name) = weighted(rng, role.calls);
     let app: Option<&'static App> = role.app.map(apps::app);
     let ctx = Ctx {
         org,

@@ -1,8 +1,10 @@
-//! Where calls come from in the realistic world: VPC address plans, NAT gateways (one public address per
-//! VPC and availability zone, shared by every private instance behind it), instances' own public addresses,
-//! gateway VPC endpoints, CI runners, offices and homes, and the AWS-owned addresses Lambda and IAM Identity
-//! Center call from. All public addresses are public-looking (no documentation ranges, which the uniform
-//! world uses) and none is [`crate::attacks::ATTACKER_IP`].
+//! Where calls come from in the realistic world (IPv4): VPC address plans, NAT gateways (one per VPC and
+//! availability zone, each with two or three Elastic IPs shared by every private instance behind it, a
+//! connection leaving from any of them), instances' own public addresses (and the new one a stop and start
+//! gives some of them), gateway VPC endpoints, CI runners, offices and homes, and the AWS-owned addresses
+//! Lambda and IAM Identity Center call from. All public addresses are public-looking (no documentation
+//! ranges, which the uniform world uses) and none is [`crate::attacks::ATTACKER_IP`]. IPv6 and interface
+//! endpoints are per-VPC choices: [`super::vpc`].
 
 use super::common::key;
 
@@ -76,12 +78,25 @@ pub fn private_ip(a: usize, region: usize, zone: usize, i: usize) -> String {
     )
 }
 
-/// The NAT gateway address of account `a`'s VPC in `region`, zone `zone`: every private instance of the
-/// zone reaches public endpoints from it.
-pub fn nat_ip(seed: u64, a: usize, region: usize, zone: usize) -> String {
+/// How many Elastic IPs the NAT gateway of account `a`'s VPC in `region`, zone `zone` has: 2 or 3 (a
+/// gateway with many connections to the same endpoints needs more than one address's ports).
+pub fn nat_eips(seed: u64, a: usize, region: usize, zone: usize) -> usize {
+    2 + (key(&[seed, 12, a as u64, region as u64, zone as u64]) % 2) as usize
+}
+
+/// Elastic IP `k` (0..[`nat_eips`]) of the NAT gateway of account `a`'s VPC in `region`, zone `zone`:
+/// every private instance of the zone reaches public endpoints from one of them, connection by connection.
+pub fn nat_ip(seed: u64, a: usize, region: usize, zone: usize, k: usize) -> String {
     let [b0, b1] = region_block(region);
-    let (x, y) = tail(&[seed, 11, a as u64, region as u64, zone as u64]);
+    let (x, y) = tail(&[seed, 11, a as u64, region as u64, zone as u64, k as u64]);
     format!("{b0}.{}.{x}.{y}", b1.wrapping_add(1))
+}
+
+/// Every Elastic IP of the NAT gateway of account `a`'s VPC in `region`, zone `zone`.
+pub fn nat_ips(seed: u64, a: usize, region: usize, zone: usize) -> Vec<String> {
+    (0..nat_eips(seed, a, region, zone))
+        .map(|k| nat_ip(seed, a, region, zone, k))
+        .collect()
 }
 
 /// The public (elastic) address of a public instance: its own, used by nothing else.
@@ -89,6 +104,14 @@ pub fn instance_public_ip(seed: u64, a: usize, region: usize, i: usize) -> Strin
     let [b0, b1] = region_block(region);
     let (x, y) = tail(&[seed, 13, a as u64, region as u64, i as u64]);
     format!("{b0}.{b1}.{x}.{y}")
+}
+
+/// The address a public instance without an Elastic IP gets when it is stopped and started again: from
+/// another block of the region's pool, its own too.
+pub fn instance_new_public_ip(seed: u64, a: usize, region: usize, i: usize) -> String {
+    let [b0, b1] = region_block(region);
+    let (x, y) = tail(&[seed, 14, a as u64, region as u64, i as u64]);
+    format!("{b0}.{}.{x}.{y}", b1.wrapping_add(2))
 }
 
 /// The S3 gateway endpoint of account `a`'s VPC in `region`.
@@ -133,10 +156,13 @@ mod tests {
         for a in 0..12 {
             for r in 0..10 {
                 for z in 0..ZONES {
-                    all.push(nat_ip(3, a, r, z));
+                    let eips = nat_ips(3, a, r, z);
+                    assert!((2..=3).contains(&eips.len()));
+                    all.extend(eips);
                 }
                 for i in 0..60 {
                     all.push(instance_public_ip(3, a, r, i));
+                    all.push(instance_new_public_ip(3, a, r, i));
                 }
                 all.push(lambda_egress(r, a as u64));
             }

@@ -43,6 +43,20 @@ pub struct Org {
     pub people: Vec<Person>,
     /// People's working sessions by account, sorted by start (filled by the plan, which may thin them).
     pub sessions: Vec<Vec<Session>>,
+    /// The Auto Scaling group's workers by account, then region, sorted by launch (filled by the plan,
+    /// which launches them as the event budget allows).
+    pub workers: Vec<Vec<Vec<Worker>>>,
+}
+
+/// One short-lived Auto Scaling worker: the instance and the span it runs.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    /// The instance.
+    pub inst: Instance,
+    /// When Auto Scaling launched it.
+    pub start: DateTime<Utc>,
+    /// When Auto Scaling terminated it (10 to 60 minutes later).
+    pub end: DateTime<Utc>,
 }
 
 impl Org {
@@ -51,17 +65,23 @@ impl Org {
         let accounts = account_ids(opts.accounts.max(1));
         let regions = region_names(opts.regions.max(1));
         let seed = opts.seed;
+        let days = opts.days.max(1);
         let fleets = (0..accounts.len())
-            .map(|a| (0..regions.len()).map(|r| fleet::build(seed, a, r)).collect())
+            .map(|a| {
+                (0..regions.len())
+                    .map(|r| fleet::build(seed, a, r, days))
+                    .collect()
+            })
             .collect();
         Org {
             seed,
             people: people::roster(seed, accounts.len()),
             sessions: vec![Vec::new(); accounts.len()],
+            workers: vec![vec![Vec::new(); regions.len()]; accounts.len()],
             accounts,
             regions,
             start: opts.start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-            days: opts.days.max(1),
+            days,
             fleets,
         }
     }
@@ -69,6 +89,32 @@ impl Org {
     /// The instant after the archive's last second.
     pub fn end(&self) -> DateTime<Utc> {
         self.start + Duration::days(i64::from(self.days))
+    }
+
+    /// The instance of account `a` in region `r` with id `id`: a fleet instance or a worker.
+    pub fn instance(&self, a: usize, r: usize, id: &str) -> Option<&Instance> {
+        let fleet = self.fleets[a][r].iter();
+        fleet
+            .chain(self.workers[a][r].iter().map(|w| &w.inst))
+            .find(|i| i.id == id)
+    }
+
+    /// The account holding the organization's CloudTrail log bucket (the last one: a log archive account
+    /// apart from the others, when there are several).
+    pub fn log_account(&self) -> usize {
+        self.accounts.len() - 1
+    }
+
+    /// The organization trail's log bucket (in `us-east-1` of [`Org::log_account`]), named like many real
+    /// ones without "trail", "log" or "audit" in the name.
+    pub fn log_bucket(&self) -> String {
+        format!("acme-org-evidence-{}", self.accounts[self.log_account()])
+    }
+
+    /// The organization's deliberately public bucket (open data and static assets anyone may read), in the
+    /// first account's first region.
+    pub fn public_bucket(&self) -> String {
+        format!("acme-open-data-{}", self.accounts[0])
     }
 
     /// Bucket `kind` of account `a` in region `r`.

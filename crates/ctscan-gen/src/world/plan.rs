@@ -1,63 +1,44 @@
 //! The delivery plan of the realistic world: how many records each object holds (a lognormal-like spread
 //! from 1 to ~13 times `--per-file`, whose median is `--per-file`), and which account, region and 5-minute
 //! window each object covers: densest in working hours, at least one object per account, region and hour
-//! when there are enough, and one wherever an episode (a login, a deployment, a planted attack) happens.
-//! Sequential and cheap; the records themselves are written in parallel afterwards.
+//! when there are enough, and one wherever an episode (a login, a deployment, an infrastructure run, the
+//! nightly data job, a planted attack) happens, several side by side when an episode is large. The budget
+//! of `--events` goes to episodes first (logins and deployments thinned to about 12%, infrastructure runs
+//! up to [`iac::SHARE`], the data job up to [`datajob::SHARE`]), to the scanner's objects in regions the
+//! organization does not use ([`scanner::SHARE`] with its sweeps elsewhere), and the rest to background
+//! objects; then the scanner's sweeps in the organization's regions and the Auto Scaling launches
+//! ([`asg::SHARE`]) take room in objects near their moment. Sequential and cheap; the records themselves
+//! are written in parallel afterwards.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
 use rand::Rng;
 use rand::rngs::SmallRng;
-use serde_json::Value;
 
-use super::cicd;
 use super::common::{key, rng_of};
 use super::episode::Part;
-use super::logins;
+use super::objects::{COVER_CALLS, FilePlan, Outside, WINDOW};
 use super::org::Org;
 use super::planted::{self, Scenario};
+use super::{asg, cicd, datajob, iac, logins, scanner};
 use crate::GenOptions;
-
-/// One delivery object to write.
-#[derive(Debug, Clone, Default)]
-pub struct FilePlan {
-    /// Account index.
-    pub a: usize,
-    /// Region index.
-    pub r: usize,
-    /// Start of the 5-minute window its background records fall in.
-    pub slot: DateTime<Utc>,
-    /// Benign records in it (episode records included).
-    pub count: usize,
-    /// Episode records it carries.
-    pub episodes: Vec<Value>,
-    /// Whether it carries the stolen instance's own calls around the theft.
-    pub cover: bool,
-    /// Planted records it carries (beyond `count`).
-    pub attacks: Vec<Value>,
-}
 
 /// Everything to write.
 #[derive(Debug, Default)]
 pub struct Plan {
     /// The delivery objects, in time order.
     pub files: Vec<FilePlan>,
-    /// The planted launch in a never-used region (account index and records), written to its own object.
-    pub new_region: Option<(usize, Vec<Value>)>,
+    /// The objects of regions outside the organization's: the scanner's sweeps there, and the planted
+    /// events there (each planted scenario outside in an object of its own).
+    pub outside: Vec<Outside>,
 }
-
-/// Length of one delivery window.
-pub const WINDOW: i64 = 300;
 
 /// Share of `--per-file`-sized objects' lognormal spread (sigma of the log).
 const SIGMA: f64 = 1.1;
 
 /// Share of tiny objects (1 to 5 records: a quiet region's lone call).
 const TINY: f64 = 0.03;
-
-/// Benign records the stolen instance makes in the window of the theft.
-pub const COVER_CALLS: usize = 4;
 
 fn normal(rng: &mut SmallRng) -> f64 {
     let u1: f64 = rng.random_range(f64::EPSILON..1.0);
@@ -145,13 +126,14 @@ fn keep(seed: u64, n: u64, fraction: f64) -> bool {
     fraction >= 1.0 || (key(&[seed, 191, n]) % 1_000_000) as f64 / 1e6 < fraction
 }
 
-/// Plans the archive of `opts` and fills `org.sessions` with the sessions whose logins it keeps.
-pub fn build(opts: &GenOptions, org: &mut Org) -> Plan {
-    let mut rng = rng_of(&[opts.seed, 193]);
+/// Objects side by side in one window hold up to this many times `--per-file` episode records each.
+const LANE: usize = 6;
+
+/// The logins and deployments of the archive, thinned so that small archives stay mostly background; the
+/// sessions of the logins kept go into `org.sessions`.
+fn thinned_episodes(opts: &GenOptions, org: &mut Org) -> Vec<Part> {
     let median = opts.events_per_file.max(1);
     let estimate = (opts.events as f64 / (median as f64 * MEAN_OVER_MEDIAN)).max(1.0);
-
-    // Episodes, thinned so that small archives stay mostly background.
     let logins = logins::schedule(org);
     let deploys = cicd::schedule(org);
     let episode_events: usize = logins
@@ -179,73 +161,134 @@ pub fn build(opts: &GenOptions, org: &mut Org) -> Plan {
     for sessions in &mut org.sessions {
         sessions.sort_by_key(|s| s.start);
     }
-    let org: &Org = org;
+    parts
+}
 
-    // Objects that must exist: one per (account, region, window) holding episode or planted records.
-    let mut forced: BTreeMap<(usize, usize, i64), FilePlan> = BTreeMap::new();
-    let mut entry = |org: &Org, a: usize, r: usize, t: DateTime<Utc>| -> (usize, usize, i64) {
+/// The objects that must exist, keyed by account, region, window and lane: one per window holding
+/// episode or planted records, more side by side when a window's episodes exceed `cap` records.
+#[derive(Default)]
+struct Forced {
+    files: BTreeMap<(usize, usize, i64, usize), FilePlan>,
+    lanes: BTreeMap<(usize, usize, i64), (usize, usize)>,
+}
+
+impl Forced {
+    /// The object of account `a`, region `r` at `t` taking `records` more episode records.
+    fn entry(
+        &mut self,
+        org: &Org,
+        a: usize,
+        r: usize,
+        t: DateTime<Utc>,
+        records: usize,
+        cap: usize,
+    ) -> &mut FilePlan {
         let s = slot_of(org, t);
-        forced.entry((a, r, s)).or_insert_with(|| FilePlan {
+        let (lane, load) = self.lanes.entry((a, r, s)).or_insert((0, 0));
+        if *load > 0 && *load + records > cap {
+            *lane += 1;
+            *load = 0;
+        }
+        *load += records;
+        self.files.entry((a, r, s, *lane)).or_insert_with(|| FilePlan {
             a,
             r,
             slot: org.start + Duration::seconds(s * WINDOW),
             ..FilePlan::default()
-        });
-        (a, r, s)
-    };
-    let mut keys = Vec::new();
-    for p in &parts {
-        keys.push((entry(org, p.a, p.r, p.time), p));
+        })
     }
-    let mut new_region = None;
-    let mut planted_keys = Vec::new();
+}
+
+/// Plans the archive of `opts`: fills `org.sessions` with the sessions whose logins it keeps and
+/// `org.workers` with the Auto Scaling workers it launches.
+pub fn build(opts: &GenOptions, org: &mut Org) -> Plan {
+    let parts = thinned_episodes(opts, org);
+    let mut plan = layout(opts, org, parts);
+    scanner::attach(org, opts.events, &mut plan.files);
+    let launches = asg::book(org, opts.events, &plan.files);
+    org.workers = asg::workers(org, &launches);
+    asg::write(org, &launches, &mut plan.files);
+    plan
+}
+
+/// Lays out the objects: the forced ones around `parts` (and the infrastructure runs, the data job and,
+/// with `--attacks`, the planted scenarios), the scanner's outside the organization's regions, and the
+/// background ones over every account, region and hour; sized to `--events` benign records in all.
+fn layout(opts: &GenOptions, org: &Org, mut parts: Vec<Part>) -> Plan {
+    let mut rng = rng_of(&[opts.seed, 193]);
+    let median = opts.events_per_file.max(1);
+    parts.extend(iac::schedule(org, opts.events));
+    parts.extend(datajob::schedule(org, opts.events));
+    let mut outside = scanner::outside(org, opts.events);
+    let outside_benign: usize = outside.iter().map(|o| o.records.len()).sum();
+
+    let cap = LANE * median;
+    let mut forced = Forced::default();
+    for p in parts {
+        let n = p.events.len();
+        forced
+            .entry(org, p.a, p.r, p.time, n, cap)
+            .episodes
+            .extend(p.events);
+    }
     if opts.attacks {
         for Scenario {
             a,
             r,
+            region,
             time,
             events,
             name,
         } in planted::scenarios(org)
         {
             match r {
-                Some(r) => planted_keys.push((entry(org, a, r, time), events, name)),
+                Some(r) => {
+                    let f = forced.entry(org, a, r, time, 0, cap);
+                    f.attacks.extend(events);
+                    f.cover |= name == "stolen_instance_credentials";
+                }
                 None => {
                     // However sparse the archive, the account has history from its first hour on.
-                    entry(org, a, 0, org.start + Duration::seconds(WINDOW));
-                    new_region = Some((a, events));
+                    forced.entry(org, a, 0, org.start + Duration::seconds(WINDOW), 0, cap);
+                    outside.push(Outside {
+                        a,
+                        region,
+                        planted: events.len(),
+                        records: events,
+                    });
                 }
             }
         }
     }
-    for (k, p) in keys {
-        if let Some(f) = forced.get_mut(&k) {
-            f.episodes.extend(p.events.iter().cloned());
-        }
-    }
-    for (k, events, name) in planted_keys {
-        if let Some(f) = forced.get_mut(&k) {
-            f.attacks.extend(events);
-            f.cover |= name == "stolen_instance_credentials";
-        }
-    }
 
     // Sizes: forced objects first (at least what they carry), then the background objects.
-    let mut forced: Vec<FilePlan> = forced.into_values().collect();
+    let mut forced: Vec<FilePlan> = forced.files.into_values().collect();
     let minimum = |f: &FilePlan| (f.episodes.len() + if f.cover { COVER_CALLS } else { 0 }).max(1);
     for f in &mut forced {
         f.count = draw_size(&mut rng, median).max(minimum(f));
     }
+    let budget = opts.events.saturating_sub(outside_benign);
     let mut total: usize = forced.iter().map(|f| f.count).sum();
-    for f in forced.iter_mut().rev() {
-        if total <= opts.events {
-            break;
+    // In a tiny budget, objects carrying planted records may hold no benign record at all.
+    let bare = |f: &FilePlan| {
+        let carried = f.episodes.len() + if f.cover { COVER_CALLS } else { 0 };
+        if f.attacks.is_empty() {
+            carried.max(1)
+        } else {
+            carried
         }
-        let cut = (total - opts.events).min(f.count - minimum(f));
-        f.count -= cut;
-        total -= cut;
+    };
+    for floor in [&minimum as &dyn Fn(&FilePlan) -> usize, &bare] {
+        for f in forced.iter_mut().rev() {
+            if total <= budget {
+                break;
+            }
+            let cut = (total - budget).min(f.count - floor(f));
+            f.count -= cut;
+            total -= cut;
+        }
     }
-    let remaining = opts.events.saturating_sub(total);
+    let remaining = budget.saturating_sub(total);
     let mut sizes = Vec::new();
     let mut sum = 0;
     while sum < remaining {
@@ -312,7 +355,7 @@ pub fn build(opts: &GenOptions, org: &mut Org) -> Plan {
         .chain(forced)
         .collect();
     files.sort_by_key(|f| (f.slot, f.a, f.r));
-    Plan { files, new_region }
+    Plan { files, outside }
 }
 
 #[cfg(test)]

@@ -1,25 +1,31 @@
-//! The four attacks only the realistic world plants (`--world realistic --attacks`), on top of the ten of
+//! The seven attacks only the realistic world plants (`--world realistic --attacks`), on top of the ten of
 //! [`crate::attacks`]. Each needs the coherent world around it to mean anything: a burst of distinct
 //! secrets (where apps read one to three each), anonymous bulk S3 reads, a launch in a region the account
-//! never uses, and instance credentials used from outside while the instance keeps working. Every planted
-//! event comes from [`ATTACKER_IP`].
+//! never uses, and instance credentials used from outside while the instance keeps working (a private
+//! instance, whose own calls leave from its NAT gateway's addresses); and three as small as real quiet
+//! intrusions ([`super::quiet`]). Every planted event comes from [`crate::attacks::ATTACKER_IP`].
 
-use chrono::{DateTime, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use rand::rngs::SmallRng;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::common::{
-    Api, Who, alnum, assumed_role, hex, record, rng_of, role_context, role_issuer, s3_object_resources, uuid,
+    Api, alnum, assumed_role, hex, record, rng_of, role_context, role_issuer, s3_object_resources, uuid,
 };
 use super::fleet::Instance;
 use super::fleet_calls;
+use super::intrusion::{KALI_CLI, anonymous, at_fraction, attacker, mallory_user};
+pub use super::intrusion::{NEW_REGION, Scenario};
 use super::logins;
 use super::org::Org;
-use crate::attacks::ATTACKER_IP;
+use super::quiet;
+pub use super::quiet::{
+    ANONYMOUS_S3_SMALL_EVENTS, NEW_REGION_KEY_ONLY_EVENTS, TRAIL_LIFECYCLE_EVENTS, quiet_region,
+};
 
 /// Number of scenarios only the realistic world plants.
-pub const REALISTIC_SCENARIOS: usize = 4;
+pub const REALISTIC_SCENARIOS: usize = 7;
 
 /// `GetSecretValue` calls of the secrets burst (25 distinct secrets within 3 minutes).
 pub const SECRETS_BURST_EVENTS: usize = 25;
@@ -34,15 +40,14 @@ pub const NEW_REGION_EVENTS: usize = 2;
 /// `ListBuckets`).
 pub const STOLEN_CREDENTIAL_EVENTS: usize = 3;
 
-/// All events the four scenarios plant.
-pub const REALISTIC_ATTACK_EVENTS: usize =
-    SECRETS_BURST_EVENTS + ANONYMOUS_S3_EVENTS + NEW_REGION_EVENTS + STOLEN_CREDENTIAL_EVENTS;
-
-/// The region the new-region scenario launches in (never one of [`crate::region_names`]).
-pub const NEW_REGION: &str = "ap-south-1";
-
-/// The attacker's tools.
-const KALI_CLI: &str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-kali3-amd64 exe/x86_64.kali.2024";
+/// All events the seven scenarios plant.
+pub const REALISTIC_ATTACK_EVENTS: usize = SECRETS_BURST_EVENTS
+    + ANONYMOUS_S3_EVENTS
+    + NEW_REGION_EVENTS
+    + STOLEN_CREDENTIAL_EVENTS
+    + ANONYMOUS_S3_SMALL_EVENTS
+    + NEW_REGION_KEY_ONLY_EVENTS
+    + TRAIL_LIFECYCLE_EVENTS;
 
 /// The secrets the burst reads: the apps' own and others nobody reads routinely.
 const SECRETS: &[&str] = &[
@@ -75,40 +80,8 @@ const SECRETS: &[&str] = &[
 
 const _: () = assert!(SECRETS.len() == SECRETS_BURST_EVENTS);
 
-/// One planted scenario: where and when it happens and its events.
-#[derive(Debug, Clone)]
-pub struct Scenario {
-    /// Short name: `secrets_burst`, `anonymous_s3`, `new_region`, `stolen_instance_credentials`.
-    pub name: &'static str,
-    /// Account index.
-    pub a: usize,
-    /// Region index, or `None` for [`NEW_REGION`].
-    pub r: Option<usize>,
-    /// When its first event happens.
-    pub time: DateTime<Utc>,
-    /// Its events.
-    pub events: Vec<Value>,
-}
-
-/// The instant `fraction` of the way through the archive, at the start of its 5-minute window.
-fn at_fraction(org: &Org, fraction: f64) -> DateTime<Utc> {
-    let span = (org.end() - org.start).num_seconds() as f64;
-    let t = org.start + Duration::seconds((span * fraction) as i64);
-    t - Duration::seconds(i64::from(t.minute() % 5) * 60 + i64::from(t.second()))
-}
-
-fn attacker(identity: Value, agent: &str) -> Who {
-    Who {
-        identity,
-        ip: ATTACKER_IP.to_string(),
-        agent: agent.to_string(),
-        vpce: None,
-        console: false,
-        service: false,
-    }
-}
-
-/// The instance whose credentials are stolen: the first private one of the first account's first region.
+/// The instance whose credentials are stolen: the first private one (behind a NAT gateway, so its own calls
+/// leave from the gateway's Elastic IPs) of the first account's first region.
 pub fn stolen_instance(org: &Org) -> &Instance {
     let fleet = &org.fleets[0][0];
     fleet.iter().find(|i| !i.public).unwrap_or(&fleet[0])
@@ -160,6 +133,7 @@ fn secrets_burst(rng: &mut SmallRng, org: &Org) -> Scenario {
         name: "secrets_burst",
         a,
         r: Some(r),
+        region: org.regions[r].clone(),
         time,
         events,
     }
@@ -171,10 +145,7 @@ fn anonymous_s3(rng: &mut SmallRng, org: &Org) -> Scenario {
     let time = at_fraction(org, 0.58) + Duration::seconds(10);
     let account = &org.accounts[a];
     let bucket = org.bucket(a, r, "app-assets");
-    let who = attacker(
-        json!({"type": "AWSAccount", "principalId": "", "accountId": "anonymous"}),
-        "python-requests/2.31.0",
-    );
+    let who = attacker(anonymous(), "python-requests/2.31.0");
     let events = (0..ANONYMOUS_S3_EVENTS)
         .map(|i| {
             let key = format!("exports/customers/{:04}-{}.csv.gz", i, alnum(rng, 8));
@@ -191,20 +162,10 @@ fn anonymous_s3(rng: &mut SmallRng, org: &Org) -> Scenario {
         name: "anonymous_s3",
         a,
         r: Some(r),
+        region: org.regions[r].clone(),
         time,
         events,
     }
-}
-
-fn mallory_user(account: &str) -> Value {
-    json!({
-        "type": "IAMUser",
-        "principalId": "AIDAMALLORYEXAMPLE01",
-        "arn": format!("arn:aws:iam::{account}:user/mallory"),
-        "accountId": account,
-        "accessKeyId": "AKIAMALLORYEXAMPLE01",
-        "userName": "mallory",
-    })
 }
 
 fn new_region(rng: &mut SmallRng, org: &Org) -> Scenario {
@@ -242,6 +203,7 @@ fn new_region(rng: &mut SmallRng, org: &Org) -> Scenario {
         name: "new_region",
         a,
         r: None,
+        region: NEW_REGION.to_string(),
         time,
         events,
     }
@@ -293,18 +255,21 @@ fn stolen_credentials(rng: &mut SmallRng, org: &Org) -> Scenario {
         name: "stolen_instance_credentials",
         a,
         r: Some(r),
+        region: org.regions[r].clone(),
         time,
         events,
     }
 }
 
-/// The four scenarios of `org`, deterministic by seed.
+/// The seven scenarios of `org`, deterministic by seed.
 pub fn scenarios(org: &Org) -> Vec<Scenario> {
     let mut rng = rng_of(&[org.seed, 181]);
-    vec![
+    let mut out = vec![
         secrets_burst(&mut rng, org),
         anonymous_s3(&mut rng, org),
         new_region(&mut rng, org),
         stolen_credentials(&mut rng, org),
-    ]
+    ];
+    out.extend(quiet::scenarios(org));
+    out
 }

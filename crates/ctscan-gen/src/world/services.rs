@@ -2,7 +2,9 @@
 //! Advisor walk every service with Describe*/List*/Get* through their service-linked roles (source address
 //! and user agent the service principal, `invokedBy` set); Auto Scaling and Elastic Load Balancing act
 //! through theirs; services assume roles (`AssumeRole` by `AWSService` principals: Lambda for functions, EC2
-//! for instance profiles, the scanners for their roles); CloudTrail asks KMS for a data key per log file.
+//! for instance profiles, the scanners for their roles); CloudTrail asks KMS for a data key per log file and
+//! checks its log bucket's ACL. Auto Scaling's launches and terminations of its workers are
+//! [`super::asg`]'s.
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -173,8 +175,6 @@ pub const LINKED: &[Linked] = &[
         calls: &[
             ((EC2, "DescribeInstanceStatus"), 10),
             ((EC2, "DescribeInstances"), 4),
-            ((EC2, "RunInstances"), 1),
-            ((EC2, "TerminateInstances"), 1),
             ((EC2, "CreateTags"), 1),
         ],
     },
@@ -356,18 +356,36 @@ pub fn assume_role_call(rng: &mut SmallRng, org: &Org, a: usize, r: usize, time:
     }
 }
 
-/// CloudTrail asking KMS for the data key that encrypts one log file of account `a` in region `r`.
-pub fn cloudtrail_data_key(rng: &mut SmallRng, org: &Org, a: usize, r: usize, time: DateTime<Utc>) -> Value {
-    let account = &org.accounts[a];
-    let key = org.kms_key(0, 0, 2);
-    let who = Who {
+/// CloudTrail itself, calling as the `AWSService` principal.
+fn cloudtrail_who() -> Who {
+    Who {
         identity: json!({"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}),
         ip: "cloudtrail.amazonaws.com".to_string(),
         agent: "cloudtrail.amazonaws.com".to_string(),
         vpce: None,
         console: false,
         service: true,
-    };
+    }
+}
+
+/// CloudTrail checking the ACL of its log bucket before it delivers (a few times an hour), logged in the
+/// account owning the bucket.
+pub fn cloudtrail_bucket_check(rng: &mut SmallRng, org: &Org, time: DateTime<Utc>) -> Value {
+    let a = org.log_account();
+    let account = &org.accounts[a];
+    let bucket = org.log_bucket();
+    let api = Api::new(S3, "GetBucketAcl", true)
+        .params(json!({"bucketName": bucket, "Host": format!("{bucket}.s3.amazonaws.com"), "acl": ""}))
+        .resources(json!([{"accountId": account, "type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}")}]))
+        .extra(super::common::s3_extra(rng, 0, 0, true));
+    record(rng, time, account, &org.regions[0], &cloudtrail_who(), api)
+}
+
+/// CloudTrail asking KMS for the data key that encrypts one log file of account `a` in region `r`.
+pub fn cloudtrail_data_key(rng: &mut SmallRng, org: &Org, a: usize, r: usize, time: DateTime<Utc>) -> Value {
+    let account = &org.accounts[a];
+    let key = org.kms_key(0, 0, 2);
+    let who = cloudtrail_who();
     let trail = format!("arn:aws:cloudtrail:us-east-1:{}:trail/org-trail", org.accounts[0]);
     let api = Api::new(KMS, "GenerateDataKey", true)
         .params(json!({
@@ -375,7 +393,7 @@ pub fn cloudtrail_data_key(rng: &mut SmallRng, org: &Org, a: usize, r: usize, ti
             "keySpec": "AES_256",
             "encryptionContext": {
                 "aws:cloudtrail:arn": trail,
-                "aws:s3:arn": format!("arn:aws:s3:::org-cloudtrail-archive/AWSLogs/{account}/CloudTrail/{}/{}", org.regions[r], time.format("%Y/%m/%d")),
+                "aws:s3:arn": format!("arn:aws:s3:::{}/AWSLogs/{account}/CloudTrail/{}/{}", org.log_bucket(), org.regions[r], time.format("%Y/%m/%d")),
             },
         }))
         .resources(json!([{"accountId": org.accounts[0], "type": "AWS::KMS::Key", "ARN": key}]));

@@ -294,9 +294,7 @@ pub fn api(rng: &mut SmallRng, ctx: &Ctx, source: &'static str, name: &'static s
             let instance = ctx.instance_id(rng);
             let ip = ctx
                 .org
-                .fleets[ctx.a][ctx.r]
-                .iter()
-                .find(|i| i.id == instance)
+                .instance(ctx.a, ctx.r, &instance)
                 .map(|i| i.private_ip.clone())
                 .unwrap_or_else(|| "10.16.1.10".to_string());
             Api::new(source, name, false).params(json!({

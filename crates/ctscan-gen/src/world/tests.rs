@@ -1,6 +1,10 @@
-//! The realistic world as a whole: deterministic by seed, counted right, and shaped like real trails (one
-//! address per instance, NAT addresses shared, object sizes, event sizes, who calls what), with the four
-//! realistic attacks where their ground truth says.
+//! The realistic world as a whole: deterministic by seed, counted right, and shaped like real trails
+//! (instances calling from their own or their NAT gateway's shared addresses, object sizes, event sizes, who
+//! calls what), with the seven realistic attacks where their ground truth says. What real organizations add
+//! (dual-stack, interface endpoints, Auto Scaling churn, a multi-region scanner, infrastructure runs, a data
+//! job, a public bucket, CloudTrail's own checks and the three quiet attacks) is tested in [`wide`].
+
+mod wide;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,12 +43,8 @@ fn objects(opts: &GenOptions) -> Vec<(String, Vec<Value>, usize)> {
         .enumerate()
         .map(|(i, f)| deliver(opts, &org, f, i, files))
         .collect();
-    if let Some((a, records)) = plan.new_region {
-        let mut rng = rng_of(&[opts.seed, 199]);
-        let last = last_time(&records, org.start);
-        let path = object_path(opts, &mut rng, a, &org.accounts[a], NEW_REGION, last);
-        let n = records.len();
-        out.push((path, records, n));
+    for (k, o) in plan.outside.iter().enumerate() {
+        out.push(deliver_outside(opts, &org, o, k));
     }
     out
 }
@@ -124,14 +124,26 @@ fn summary_counts_what_is_written() {
             .iter()
             .all(|e| s(e, "/sourceIPAddress") != attacks::ATTACKER_IP)
     );
-    assert!(records(&all).iter().all(|e| s(e, "/awsRegion") != NEW_REGION));
+    // Nothing of the organization but the scanner's read-only sweeps goes there.
+    for e in records(&all) {
+        if s(e, "/awsRegion") == NEW_REGION {
+            assert_eq!(e["readOnly"], json!(true), "{e}");
+            assert!(scanner::ADDRESSES.contains(&s(e, "/sourceIPAddress")), "{e}");
+        }
+    }
+}
+
+/// Whether `e` is a call of an Auto Scaling worker's session.
+fn worker_session(e: &Value) -> bool {
+    instance_session(e) && s(e, "/userIdentity/arn").contains(&format!("/{}/", fleet::WORKER_ROLE))
 }
 
 #[test]
-fn every_instance_uses_one_address_and_nat_addresses_are_shared() {
+fn instances_call_from_their_own_or_their_nat_gateways_shared_addresses() {
     let objs = objects(&opts(12_000, 3, true));
-    let mut addresses: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     type Span = (DateTime<Utc>, DateTime<Utc>);
+    // Per instance session: the public IPv4 addresses it calls from, with when.
+    let mut addresses: BTreeMap<&str, BTreeMap<&str, Span>> = BTreeMap::new();
     let mut keys: BTreeMap<(&str, &str), Span> = BTreeMap::new();
     for e in records(&objs) {
         if !instance_session(e) || s(e, "/sourceIPAddress") == attacks::ATTACKER_IP {
@@ -150,34 +162,65 @@ fn every_instance_uses_one_address_and_nat_addresses_are_shared() {
         }
         if e.get("vpcEndpointId").is_some() {
             assert!(ip.starts_with("10."), "{ip}");
-            assert_eq!(s(e, "/eventSource"), "s3.amazonaws.com");
+            let source = s(e, "/eventSource");
+            assert!(
+                source == "s3.amazonaws.com" || vpc::INTERFACE.contains(&source),
+                "{source}"
+            );
             continue;
         }
         assert_eq!(s(e, "/userIdentity/sessionContext/ec2RoleDelivery"), "2.0");
         assert!(s(e, "/userIdentity/accessKeyId").starts_with("ASIA"));
-        addresses.entry(arn).or_default().insert(ip);
+        if ip.contains(':') {
+            continue;
+        }
+        let span = addresses
+            .entry(arn)
+            .or_default()
+            .entry(ip)
+            .or_insert((time(e), time(e)));
+        span.0 = span.0.min(time(e));
+        span.1 = span.1.max(time(e));
     }
     assert!(addresses.len() > 50, "{} instances", addresses.len());
-    for (arn, ips) in &addresses {
-        assert_eq!(ips.len(), 1, "{arn} calls from {ips:?}");
-    }
     let mut users: BTreeMap<&str, usize> = BTreeMap::new();
     for ips in addresses.values() {
-        *users.entry(ips.iter().next().unwrap()).or_default() += 1;
+        for ip in ips.keys() {
+            *users.entry(ip).or_default() += 1;
+        }
     }
+    let mut behind_nat = 0;
+    let mut moved = 0;
+    for (arn, ips) in &addresses {
+        assert!(ips.len() <= 3, "{arn} calls from {ips:?}");
+        let shared = ips.keys().filter(|ip| users[*ip] > 1).count();
+        let own: Vec<_> = ips.iter().filter(|(ip, _)| users[*ip] == 1).collect();
+        // An instance is behind a NAT gateway or has its own address, never both.
+        assert!(shared == 0 || own.is_empty(), "{arn} calls from {ips:?}");
+        if shared >= 2 {
+            behind_nat += 1;
+        }
+        // A public instance's address changes at most once: every call from the old one comes first.
+        if let [(_, first), (_, second)] = own[..] {
+            moved += 1;
+            assert!(
+                first.1 < second.0 || second.1 < first.0,
+                "{arn} calls from {ips:?}"
+            );
+        }
+    }
+    assert!(
+        behind_nat >= 10,
+        "instances seen from 2+ NAT addresses: {behind_nat}"
+    );
+    assert!(moved >= 1, "no public instance changed its address");
     let shared = users.values().filter(|&&n| n >= 3).count();
     let own = users.values().filter(|&&n| n == 1).count();
     assert!(
-        shared >= 5,
+        shared >= 10,
         "NAT addresses shared by 3+ instances: {shared} of {users:?}"
     );
     assert!(own >= 3, "instances with their own address: {own}");
-    assert!(
-        users.len() < addresses.len() / 2,
-        "{} addresses for {} instances",
-        users.len(),
-        addresses.len()
-    );
     // Credentials change every few hours: no key is used over more than six hours.
     for ((arn, key), (first, last)) in &keys {
         assert!(
@@ -185,11 +228,16 @@ fn every_instance_uses_one_address_and_nat_addresses_are_shared() {
             "{arn} used {key} from {first} to {last}"
         );
     }
-    let per_instance = keys.keys().filter(|(arn, _)| addresses.contains_key(arn)).count();
+    let fleet: BTreeSet<&str> = keys
+        .keys()
+        .map(|(arn, _)| *arn)
+        .filter(|arn| !arn.contains(&format!("/{}/", fleet::WORKER_ROLE)))
+        .collect();
+    let per_instance = keys.keys().filter(|(arn, _)| fleet.contains(arn)).count();
     assert!(
-        per_instance > addresses.len() * 3 / 2,
+        per_instance > fleet.len() * 3 / 2,
         "{per_instance} keys for {} instances",
-        addresses.len()
+        fleet.len()
     );
 }
 
@@ -203,7 +251,10 @@ fn object_sizes_span_one_to_over_a_thousand_around_the_median() {
     let mut org = Org::new(&o);
     let plan = plan::build(&o, &mut org);
     let mut sizes: Vec<usize> = plan.files.iter().map(|f| f.count).collect();
-    assert_eq!(sizes.iter().sum::<usize>(), 450_000);
+    // The scanner's objects of the regions the organization does not use hold the rest.
+    let outside: usize = plan.outside.iter().map(|o| o.records.len()).sum();
+    assert!(plan.outside.iter().all(|o| o.planted == 0));
+    assert_eq!(sizes.iter().sum::<usize>() + outside, 450_000);
     assert!(sizes.len() > 2000, "{} objects", sizes.len());
     sizes.sort_unstable();
     let median = sizes[sizes.len() / 2];
@@ -307,7 +358,7 @@ fn people_pipelines_and_services_look_like_themselves() {
 }
 
 #[test]
-fn the_four_realistic_attacks_are_planted_with_their_shapes() {
+fn the_four_loud_realistic_attacks_are_planted_with_their_shapes() {
     let o = opts(8000, 21, true);
     let objs = objects(&o);
     let all = records(&objs);
@@ -350,10 +401,17 @@ fn the_four_realistic_attacks_are_planted_with_their_shapes() {
     assert!(span(&burst) <= Duration::minutes(3));
 
     // b. 200 anonymous GetObject data events on distinct keys of one bucket within 5 minutes.
+    let truth = planted(&o);
+    let burst_bucket = truth
+        .iter()
+        .find(|t| t.name == "anonymous_s3")
+        .map(|t| s(&t.events[0], "/requestParameters/bucketName").to_string())
+        .unwrap();
     let anon: Vec<&Value> = attacker
         .iter()
         .copied()
         .filter(|e| s(e, "/userIdentity/accountId") == "anonymous")
+        .filter(|e| s(e, "/requestParameters/bucketName") == burst_bucket)
         .collect();
     assert_eq!(anon.len(), ANONYMOUS_S3_EVENTS);
     for e in &anon {
@@ -381,11 +439,12 @@ fn the_four_realistic_attacks_are_planted_with_their_shapes() {
     assert_eq!((buckets.len(), keys.len()), (1, 200));
     assert!(span(&anon) <= Duration::minutes(5));
 
-    // c. ImportKeyPair then RunInstances in a region the account never uses, on the last day.
+    // c. ImportKeyPair then RunInstances in a region the account never uses (but for the scanner's
+    // read-only sweeps), on the last day.
     let fresh: Vec<&Value> = all
         .iter()
         .copied()
-        .filter(|e| s(e, "/awsRegion") == NEW_REGION)
+        .filter(|e| s(e, "/awsRegion") == NEW_REGION && e["readOnly"] == json!(false))
         .collect();
     assert_eq!(fresh.len(), NEW_REGION_EVENTS);
     assert_eq!(
@@ -405,7 +464,7 @@ fn the_four_realistic_attacks_are_planted_with_their_shapes() {
     assert!(time(fresh[0]) - first > Duration::days(1));
     let holder = objs
         .iter()
-        .find(|o| o.1.iter().any(|e| s(e, "/awsRegion") == NEW_REGION))
+        .find(|o| o.1.iter().any(|e| s(e, "/awsRegion") == NEW_REGION && o.2 > 0))
         .unwrap();
     assert!(
         holder.0.contains(&format!("/CloudTrail/{NEW_REGION}/")),
@@ -437,8 +496,21 @@ fn the_four_realistic_attacks_are_planted_with_their_shapes() {
             .all(|e| s(e, "/sourceIPAddress") != attacks::ATTACKER_IP)
     );
 
+    // The stolen instance is behind a NAT gateway: its own calls leave from the gateway's addresses.
+    let org = Org::new(&o);
+    let inst = planted::stolen_instance(&org);
+    assert!(!inst.public && inst.nat.len() >= 2);
+    let from_nat = all
+        .iter()
+        .filter(|e| s(e, "/userIdentity/arn") == arn)
+        .filter(|e| inst.nat.iter().any(|ip| ip == s(e, "/sourceIPAddress")))
+        .count();
+    assert!(
+        from_nat >= 1,
+        "the stolen instance never calls through its NAT gateway"
+    );
+
     // The ground truth agrees.
-    let truth = planted(&o);
     assert_eq!(truth.len(), REALISTIC_SCENARIOS);
     assert_eq!(
         truth.iter().map(|t| t.events.len()).sum::<usize>(),
