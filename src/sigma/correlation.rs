@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::condition::CmpOp;
 use super::error::{SigmaError, invalid};
-use super::rarity::{Rarity, VALUES_PER_GROUP, Verdict};
+use super::rarity::{Family, Rarity, VALUES_PER_GROUP, Verdict};
 use super::rule::parse_timespan;
 
 /// The kind of correlation.
@@ -560,21 +560,32 @@ impl Correlation {
     }
 
     /// Judges a `rare_value` group by its distinct values (`values`, ids; at most
-    /// [`Correlation::values_worth_counting`] kept) and `holders`, the number of groups of its population
-    /// holding a value: a value is rare when that number meets the condition; the group fires when it holds
-    /// a rare value and, if `common` is set, also a value at least `common` groups hold.
-    pub fn judge(&self, values: &[u32], holders: impl Fn(u32) -> usize) -> Verdict {
+    /// [`Correlation::values_worth_counting`] kept), `holders`, the number of groups of its population
+    /// holding a value, and `family`, a value's family: a value is rare when its number of holders meets the
+    /// condition, and counts only if `common` is not set or the group also holds a value of the same family
+    /// that at least `common` groups hold. The group fires when some rare value counts.
+    pub fn judge(
+        &self,
+        values: &[u32],
+        holders: impl Fn(u32) -> usize,
+        family: impl Fn(u32) -> Family,
+    ) -> Verdict {
         if values.len() > VALUES_PER_GROUP {
             return Verdict::Roaming;
         }
+        let common = self.rarity.common as usize;
+        let shared: Vec<Family> = values
+            .iter()
+            .filter(|&&v| common > 0 && holders(v) >= common)
+            .map(|&v| family(v))
+            .collect();
         let rare: Vec<u32> = values
             .iter()
             .copied()
             .filter(|&v| self.holds(holders(v) as u64))
+            .filter(|&v| common == 0 || shared.contains(&family(v)))
             .collect();
-        let common = self.rarity.common as usize;
-        let shares = common == 0 || values.iter().any(|&v| holders(v) >= common);
-        if rare.is_empty() || !shares {
+        if rare.is_empty() {
             Verdict::Quiet
         } else {
             Verdict::Rare(rare)

@@ -10,7 +10,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::correlation::{CorrType, Correlation, FirstActivity, GroupSummary, Locator, Member};
-use super::rarity::{Holders, Rarity, Verdict};
+use super::rarity::{Family, Holders, Rarity, Verdict};
 use crate::interned::Interned;
 
 /// Member records held in memory, per correlation, before they go to a temporary file.
@@ -170,7 +170,10 @@ impl MemberStore {
             self.summaries
                 .iter()
                 .zip(&rare.populations)
-                .map(|(s, &p)| c.judge(&s.values, |v| rare.holders.count(p, v)))
+                .map(|(s, &p)| {
+                    let family = |v: u32| self.texts.text(v).map_or(Family::Other, |t| Family::of(t));
+                    c.judge(&s.values, |v| rare.holders.count(p, v), family)
+                })
                 .collect(),
         )
     }
@@ -380,6 +383,19 @@ mod tests {
             .collect()
     }
 
+    /// A store for `c` holding `all`.
+    fn stored(c: &Correlation, all: &[Member]) -> MemberStore {
+        let mut store = MemberStore::new(c);
+        for m in all {
+            let key: Vec<&str> = m.key.iter().map(String::as_str).collect();
+            let values: Vec<&str> = m.values.iter().map(|v| &**v).collect();
+            store
+                .push(m.rule, m.time, &key, &values, m.name.as_deref(), &m.at)
+                .unwrap();
+        }
+        store
+    }
+
     fn settle(c: &Correlation, members: Vec<Member>, activity: &FirstActivity) -> Vec<Hit> {
         match c.kind {
             CorrType::FirstSeen => c.evaluate_first_seen(members, activity),
@@ -401,14 +417,7 @@ mod tests {
                 for m in &all {
                     activity.note(m.key.to_vec(), m.time - dice.roll(2) as i64 * 3_600_000_000);
                 }
-                let mut store = MemberStore::new(&c);
-                for m in &all {
-                    let key: Vec<&str> = m.key.iter().map(String::as_str).collect();
-                    let values: Vec<&str> = m.values.iter().map(|v| &**v).collect();
-                    store
-                        .push(m.rule, m.time, &key, &values, m.name.as_deref(), &m.at)
-                        .unwrap();
-                }
+                let store = stored(&c, &all);
                 assert_eq!(store.len(), all.len() as u64);
                 let kept = store.members(&c, Some(&activity)).unwrap();
                 pruned += all.len() - kept.len();
@@ -517,6 +526,11 @@ network: {ipv4: 32, ipv6: 56}\ncondition: {lte: 1}\ncommon: 3\ntimespan: 6h";
         // A public instance seen from two addresses of its own (stopped and started): no shared egress.
         calls.push(("1", "i-d", "54.201.7.9", 50));
         calls.push(("1", "i-d", "35.88.2.41", 60));
+        // A public dual-stack instance: its own IPv4 address is rare, and the IPv6 block it shares with two
+        // other sessions is common, but of the other family: no shared IPv4 egress.
+        calls.push(("1", "i-e", "54.201.9.1", 70));
+        calls.push(("1", "i-e", "2600:1f18:4a2b:1c07::e", 71));
+        calls.push(("1", "i-c", "2600:1f18:4a2b:1c09::c", 72));
         assert!(fired(&c, gathered(&c, &calls)).is_empty());
 
         // The thief: session i-b's credentials from an address nobody else uses, three calls, then again
@@ -550,7 +564,7 @@ network: {ipv4: 32, ipv6: 56}\ncondition: {lte: 1}\ncommon: 3\ntimespan: 6h";
             .into_iter()
             .map(|h| h.0)
             .collect();
-        assert_eq!(groups, BTreeSet::from(["i-d".to_string()]));
+        assert_eq!(groups, BTreeSet::from(["i-d".to_string(), "i-e".to_string()]));
     }
 
     #[test]
@@ -591,23 +605,20 @@ network: {ipv4: 32, ipv6: 56}\ncondition: {lte: 1}\ncommon: 3\ntimespan: 6h";
             }
         }
         let count = |k: &Arc<[String]>, v: &str| holders[&(k[0].clone(), v.to_string())].len() as u64;
-        let fires = |k: &Arc<[String]>| {
+        // A rare value counts when the group also holds a shared value of its family.
+        let counts = |k: &Arc<[String]>, v: &str| {
             let vs = &values[k];
             vs.len() <= VALUES_PER_GROUP
-                && vs
-                    .iter()
-                    .any(|v| c.condition.iter().all(|(op, n)| op.holds(count(k, v), *n)))
-                && (c.rarity.common == 0 || vs.iter().any(|v| count(k, v) >= c.rarity.common))
+                && c.condition.iter().all(|(op, n)| op.holds(count(k, v), *n))
+                && (c.rarity.common == 0
+                    || vs
+                        .iter()
+                        .any(|w| count(k, w) >= c.rarity.common && Family::of(w) == Family::of(v)))
         };
         all.iter()
-            .filter(|m| values.contains_key(&m.key) && fires(&m.key))
+            .filter(|m| values.contains_key(&m.key))
             .filter_map(|m| {
-                let rare: Vec<Arc<str>> = m
-                    .values
-                    .iter()
-                    .filter(|v| c.condition.iter().all(|(op, n)| op.holds(count(&m.key, v), *n)))
-                    .cloned()
-                    .collect();
+                let rare: Vec<Arc<str>> = m.values.iter().filter(|v| counts(&m.key, v)).cloned().collect();
                 (!rare.is_empty()).then(|| Member {
                     values: rare.into(),
                     ..m.clone()
@@ -628,14 +639,7 @@ network: {ipv4: 32, ipv6: 56}\ncondition: {lte: 1}\ncommon: 3\ntimespan: 6h";
             for round in 0..500 {
                 let n = 1 + dice.roll([8, 60][round % 2]) as usize;
                 let all = members(&c, &mut dice, n);
-                let mut store = MemberStore::new(&c);
-                for m in &all {
-                    let key: Vec<&str> = m.key.iter().map(String::as_str).collect();
-                    let values: Vec<&str> = m.values.iter().map(|v| &**v).collect();
-                    store
-                        .push(m.rule, m.time, &key, &values, m.name.as_deref(), &m.at)
-                        .unwrap();
-                }
+                let store = stored(&c, &all);
                 let expected = summary(c.evaluate(rare_by_brute_force(&c, &all)));
                 let got = summary(c.evaluate(store.members(&c, None).unwrap()));
                 fired += usize::from(!expected.is_empty());

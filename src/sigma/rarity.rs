@@ -46,6 +46,31 @@ impl Network {
     }
 }
 
+/// What family a value belongs to: a rare value is judged against shared values of its own family, so an
+/// instance's own IPv4 address is not made suspect by the IPv6 block it shares with its VPC, nor an IPv6
+/// address by a NAT gateway's IPv4 one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// An IPv4 address or network.
+    V4,
+    /// An IPv6 address or network.
+    V6,
+    /// Anything else.
+    Other,
+}
+
+impl Family {
+    /// The family of a value as compared (an address, `network/length`, or other text).
+    pub fn of(value: &str) -> Family {
+        let address = value.split_once('/').map_or(value, |(a, _)| a);
+        match address.parse::<IpAddr>() {
+            Ok(IpAddr::V4(_)) => Family::V4,
+            Ok(IpAddr::V6(_)) => Family::V6,
+            Err(_) => Family::Other,
+        }
+    }
+}
+
 /// The `rare_value` options of a correlation.
 #[derive(Debug, Clone, Default)]
 pub struct Rarity {
@@ -190,6 +215,15 @@ mod tests {
         let n = Network { v4: 0, v6: 0 };
         assert_eq!(n.of("198.51.100.7"), "0.0.0.0/0");
         assert_eq!(n.of("::1"), "::/0");
+    }
+
+    #[test]
+    fn families_tell_ipv4_from_ipv6_from_anything_else() {
+        assert_eq!(Family::of("52.14.7.9"), Family::V4);
+        assert_eq!(Family::of("198.51.100.0/24"), Family::V4);
+        assert_eq!(Family::of("2600:1f18:4a2b:1c00::/56"), Family::V6);
+        assert_eq!(Family::of("s3.amazonaws.com"), Family::Other);
+        assert_eq!(Family::of("AWS Internal"), Family::Other);
     }
 
     #[test]

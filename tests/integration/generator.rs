@@ -117,7 +117,10 @@ fn a_realistic_archive_reads_cleanly_with_its_planted_events() {
         ),
         &[],
     );
-    assert!(several > 0, "no instance session calls from more than one address");
+    assert!(
+        several > 0,
+        "no instance session calls from more than one address"
+    );
 }
 
 /// The committed sample holds every credential of the planted chains' ground truth, each one used after the

@@ -12,6 +12,7 @@ mod formats;
 mod generator;
 mod hunt_datasets;
 mod hunt_fixtures;
+mod hunt_held_out;
 mod hunt_ids;
 mod hunt_output;
 mod hunt_repeat;
