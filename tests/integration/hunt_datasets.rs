@@ -193,6 +193,44 @@ pub const CHAIN_FLAGGED: &[&str] = &[
     "Access Key Created For Another User",
 ];
 
+/// A realistic organization of 3 accounts, 3 regions and 2 days (`ctscan-gen --world realistic`), with
+/// every attack planted when `attacks`.
+pub fn generate_realistic(dir: &std::path::Path, events: usize, layout: &str, seed: u64, attacks: bool) {
+    let (events, seed) = (events.to_string(), seed.to_string());
+    let mut args = vec![
+        "--world",
+        "realistic",
+        "--events",
+        &events,
+        "--per-file",
+        "100",
+        "--accounts",
+        "3",
+        "--regions",
+        "3",
+        "--days",
+        "2",
+        "--layout",
+        layout,
+        "--seed",
+        &seed,
+    ];
+    if attacks {
+        args.push("--attacks");
+    }
+    generate(dir, &args);
+}
+
+/// Whether a finding was made by planted events: one of its events from the attacker's address, or a
+/// credential chain's.
+pub fn planted(r: &Value) -> bool {
+    let events: Vec<&Value> = match r["events"].as_array() {
+        Some(list) => list.iter().map(|e| &e["event"]).collect(),
+        None => vec![&r["event"]],
+    };
+    events.iter().any(|e| e["sourceIPAddress"] == "185.220.101.47") || by_chain(r)
+}
+
 /// Whether a finding (single-event or correlation) was made by a planted credential-chain event.
 pub fn by_chain(r: &Value) -> bool {
     let starts = |v: &Value| v.as_str().is_some_and(|id| id.starts_with(CHAIN_EVENT_ID));
@@ -280,27 +318,7 @@ fn real_instance_credential_theft_is_found_and_nothing_else() {
 fn realistic_benign_world_stays_quiet() {
     let dir = tempfile::tempdir().unwrap();
     let events = 40_000;
-    generate(
-        dir.path(),
-        &[
-            "--world",
-            "realistic",
-            "--events",
-            "40000",
-            "--per-file",
-            "100",
-            "--accounts",
-            "3",
-            "--regions",
-            "3",
-            "--days",
-            "2",
-            "--layout",
-            "org",
-            "--seed",
-            "21",
-        ],
-    );
+    generate_realistic(dir.path(), events, "org", 21, false);
     let r = hunt(&["--format", "jsonl", "--stats", dir.path().to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rows = findings(&r);
@@ -320,28 +338,7 @@ fn realistic_benign_world_stays_quiet() {
 #[test]
 fn realistic_planted_attacks_are_flagged_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
-    generate(
-        dir.path(),
-        &[
-            "--world",
-            "realistic",
-            "--events",
-            "30000",
-            "--per-file",
-            "100",
-            "--accounts",
-            "3",
-            "--regions",
-            "3",
-            "--days",
-            "2",
-            "--layout",
-            "mixed",
-            "--attacks",
-            "--seed",
-            "8",
-        ],
-    );
+    generate_realistic(dir.path(), 30_000, "mixed", 8, true);
     let rows = findings(&hunt(&[
         "--format",
         "jsonl",
@@ -351,16 +348,7 @@ fn realistic_planted_attacks_are_flagged_and_nothing_else() {
     ]));
     let attacker = "185.220.101.47";
     for r in &rows {
-        let events: Vec<&Value> = match r["events"].as_array() {
-            Some(list) => list.iter().map(|e| &e["event"]).collect(),
-            None => vec![&r["event"]],
-        };
-        assert!(
-            events.iter().any(|e| e["sourceIPAddress"] == attacker) || by_chain(r),
-            "benign finding: {} {}",
-            r["ruleTitle"],
-            r["event"]
-        );
+        assert!(planted(r), "benign finding: {} {}", r["ruleTitle"], r["event"]);
     }
     let t = titles(&rows);
     let realistic = [
