@@ -298,25 +298,38 @@ impl Correlation {
         match self.kind {
             CorrType::EventCount | CorrType::ValueCount => self.holds(self.measure(window)),
             CorrType::Temporal => {
-                (0..self.rules.len()).all(|r| window.iter().any(|m| m.rule == r))
+                self.completed_at(window).is_some()
                     && (self.condition.is_empty() || self.holds(window.len() as u64))
             }
+            CorrType::TemporalOrdered => self.completed_at(window).is_some(),
             CorrType::FirstSeen => false,
             // Its members are already only the events bringing rare values.
             CorrType::RareValue => !window.is_empty(),
-            CorrType::TemporalOrdered => {
-                let mut expect = 0;
-                for m in window {
-                    if m.rule == expect {
-                        expect += 1;
-                        if expect == self.rules.len() {
-                            return true;
-                        }
-                    }
+        }
+    }
+
+    /// For `temporal` and `temporal_ordered`: the position of the event that completed the set of rules
+    /// (or the sequence, in order) in `window`, if it completes.
+    fn completed_at(&self, window: &[Member]) -> Option<usize> {
+        let n = self.rules.len();
+        let mut seen = vec![false; n];
+        let mut expect = 0;
+        for (i, m) in window.iter().enumerate() {
+            if self.kind == CorrType::TemporalOrdered {
+                if m.rule == expect {
+                    expect += 1;
                 }
-                false
+                if expect == n {
+                    return Some(i);
+                }
+            } else if m.rule < n {
+                seen[m.rule] = true;
+                if seen.iter().all(|&s| s) {
+                    return Some(i);
+                }
             }
         }
+        None
     }
 
     /// Evaluates the correlation over the members of its base rules (see [`Correlation::member`]).
@@ -403,25 +416,7 @@ impl Correlation {
             CorrType::RareValue => return 0,
             // The event that completed the set (or the sequence), not whatever followed it in the window.
             CorrType::Temporal | CorrType::TemporalOrdered => {
-                let n = self.rules.len();
-                let mut seen = vec![false; n];
-                let mut expect = 0;
-                for (i, m) in window.iter().enumerate() {
-                    if self.kind == CorrType::TemporalOrdered {
-                        if m.rule == expect {
-                            expect += 1;
-                        }
-                        if expect == n {
-                            return i;
-                        }
-                    } else if m.rule < n {
-                        seen[m.rule] = true;
-                        if seen.iter().all(|&s| s) {
-                            return i;
-                        }
-                    }
-                }
-                return last;
+                return self.completed_at(window).unwrap_or(last);
             }
             _ => {}
         }
@@ -618,8 +613,7 @@ impl FirstActivity {
     /// Notes one event of a group.
     pub fn note(&mut self, key: Vec<String>, time: i64) {
         if let Some(head) = key.first() {
-            let h = self.heads.entry(head.clone()).or_insert(time);
-            *h = (*h).min(time);
+            self.note_history(head, time);
         }
         let g = self.groups.entry(key).or_insert(time);
         *g = (*g).min(time);

@@ -14,6 +14,7 @@ use datafusion::functions_aggregate::expr_fn::min;
 use datafusion::logical_expr::Expr;
 use datafusion::prelude::{DataFrame, cast as cast_expr, ident, lit};
 
+use super::pass::key_at;
 use super::{Engine, HuntSource, READ_ONLY, ReadPlan};
 use crate::sigma::correlation::{Activity, CorrType, FirstActivity};
 use crate::sigma::error::SigmaError;
@@ -28,6 +29,11 @@ impl Engine {
         plan: &ReadPlan,
     ) -> Result<HashMap<usize, FirstActivity>, SigmaError> {
         let mut out = HashMap::new();
+        let every = ReadPlan {
+            gate: plan.gate.clone(),
+            prefilter: lit(true),
+        };
+        let all = source.events(&every).await?;
         for (ci, corr) in self.correlations.iter().enumerate() {
             let RuleKind::Correlation(c) = &corr.rule.kind else {
                 continue;
@@ -35,11 +41,7 @@ impl Engine {
             if c.kind != CorrType::FirstSeen {
                 continue;
             }
-            let every = ReadPlan {
-                gate: plan.gate.clone(),
-                prefilter: lit(true),
-            };
-            let df = source.events(&every).await?;
+            let df = all.clone();
             let keys: Vec<Expr> = c
                 .group_by
                 .iter()
@@ -112,16 +114,7 @@ fn rows_of(batch: &RecordBatch, n: usize) -> Result<Vec<(Vec<String>, i64)>, Sig
     Ok((0..batch.num_rows())
         .filter(|&row| times.is_valid(row))
         .map(|row| {
-            let key = keys
-                .iter()
-                .map(|k| {
-                    if k.is_null(row) {
-                        String::new()
-                    } else {
-                        k.value(row).to_string()
-                    }
-                })
-                .collect();
+            let key = key_at(&keys, row).into_iter().map(String::from).collect();
             (key, times.value(row))
         })
         .collect())

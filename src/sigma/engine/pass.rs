@@ -428,22 +428,24 @@ impl Engine {
                 hits.push(Vec::new());
                 continue;
             };
-            let (unjudged, why) = match (c.kind, pending.activity.get(&ci)) {
-                (CorrType::FirstSeen, Some(activity)) => (
+            let unjudged = match (c.kind, pending.activity.get(&ci)) {
+                (CorrType::FirstSeen, Some(activity)) => Some((
                     store.unjudged(c, activity),
                     Unjudgeable::History {
                         baseline_ms: c.baseline_ms,
                     },
-                ),
-                (CorrType::RareValue, _) => (
+                )),
+                (CorrType::RareValue, _) => Some((
                     store.roaming(c),
                     Unjudgeable::Roaming {
                         cap: VALUES_PER_GROUP,
                     },
-                ),
-                _ => (Vec::new(), Unjudgeable::Roaming { cap: 0 }),
+                )),
+                _ => None,
             };
-            if let Some((key, t)) = unjudged.first() {
+            if let Some((unjudged, why)) = unjudged
+                && let Some((key, t)) = unjudged.first()
+            {
                 stats.unjudged.push(Unjudged {
                     rule: plan.rule.clone(),
                     why,
@@ -642,10 +644,7 @@ fn note_activity(
             if times.is_null(row) {
                 continue;
             }
-            let key: Vec<&str> = columns
-                .iter()
-                .map(|c| if c.is_null(row) { "" } else { c.value(row) })
-                .collect();
+            let key = key_at(&columns, row);
             let t = times.value(row);
             if read_only.is_some_and(|r| r.is_valid(row) && r.value(row).eq_ignore_ascii_case("true")) {
                 let head = key.first().copied().unwrap_or_default();
@@ -663,6 +662,14 @@ fn note_activity(
         }
     }
     Ok(())
+}
+
+/// The group-by values of `row` (an absent value is empty text, as a member's key has it).
+pub(super) fn key_at<'a>(columns: &[&'a StringArray], row: usize) -> Vec<&'a str> {
+    columns
+        .iter()
+        .map(|c| if c.is_null(row) { "" } else { c.value(row) })
+        .collect()
 }
 
 /// An event rebuilt from a row, shared by the findings of the rules it matched.
