@@ -18,23 +18,32 @@ pub const ATTACKER_IP: &str = "185.220.101.47";
 /// Number of planted scenarios.
 pub const SCENARIOS: usize = 10;
 
+/// The attacker's tools: the AWS CLI on Kali Linux.
+pub const KALI_CLI: &str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-kali3-amd64 exe/x86_64.kali.2024";
+
+/// The `userIdentity` of the IAM user `mallory` of `account` (long-term access key), whom every planted
+/// scenario acts as unless it needs another identity.
+pub fn mallory_user(account: &str) -> Value {
+    json!({
+        "type": "IAMUser",
+        "principalId": "AIDAMALLORYEXAMPLE01",
+        "arn": format!("arn:aws:iam::{account}:user/mallory"),
+        "accountId": account,
+        "accessKeyId": "AKIAMALLORYEXAMPLE01",
+        "userName": "mallory",
+    })
+}
+
 fn base(time: &str, account: &str, region: &str, source: &str, name: &str, n: usize) -> Value {
     json!({
         "eventVersion": "1.09",
-        "userIdentity": {
-            "type": "IAMUser",
-            "principalId": "AIDAMALLORYEXAMPLE01",
-            "arn": format!("arn:aws:iam::{account}:user/mallory"),
-            "accountId": account,
-            "accessKeyId": "AKIAMALLORYEXAMPLE01",
-            "userName": "mallory",
-        },
+        "userIdentity": mallory_user(account),
         "eventTime": time,
         "eventSource": source,
         "eventName": name,
         "awsRegion": region,
         "sourceIPAddress": ATTACKER_IP,
-        "userAgent": "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-kali3-amd64 exe/x86_64.kali.2024",
+        "userAgent": KALI_CLI,
         "requestParameters": null,
         "responseElements": null,
         "requestID": format!("00000000-0000-4000-8000-{n:012}"),

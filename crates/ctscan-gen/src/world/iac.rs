@@ -16,7 +16,7 @@ use super::common::{Call, Who, record, rng_of};
 use super::episode::Part;
 use super::iac_calls::{self as calls, Scope};
 use super::org::Org;
-use super::shapes::{self, Ctx};
+use super::shapes;
 
 /// Share of `--events` the runs take at most.
 pub const SHARE: f64 = 0.06;
@@ -149,13 +149,7 @@ fn terraform(rng: &mut SmallRng, s: &Scope, start: DateTime<Utc>, size: usize, l
     who.agent = TERRAFORM_AGENT.to_string();
     let mut out = Logged::default();
     out.regional.push(login);
-    let ctx = Ctx {
-        org: s.org,
-        a: s.a,
-        r: s.r,
-        instance: None,
-        app: None,
-    };
+    let ctx = s.ctx();
     let api = shapes::api(rng, &ctx, "sts.amazonaws.com", "GetCallerIdentity");
     let region = &s.org.regions[s.r];
     let caller = record(
@@ -187,13 +181,7 @@ fn stack_update(rng: &mut SmallRng, s: &Scope, start: DateTime<Utc>, size: usize
     let (login, who) = cicd::ci_session(rng, s.org, s.a, s.r, REPO, start);
     let mut out = Logged::default();
     out.regional.push(login);
-    let ctx = Ctx {
-        org: s.org,
-        a: s.a,
-        r: s.r,
-        instance: None,
-        app: None,
-    };
+    let ctx = s.ctx();
     let account = &s.org.accounts[s.a];
     let region = &s.org.regions[s.r];
     let mut t = start;

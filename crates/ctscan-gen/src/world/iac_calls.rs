@@ -13,6 +13,7 @@ use super::apps::{function_role, functions};
 use super::common::{Api, Call, key, pick, s3_extra, text, uuid, weighted};
 use super::net;
 use super::org::{BUCKETS, Org, TABLES};
+use super::shapes::Ctx;
 
 /// The roles the runs manage.
 const ROLES: &[&str] = &[
@@ -132,7 +133,18 @@ pub struct Scope<'a> {
     pub r: usize,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
+    /// The context the call shapes need for a run's own calls (no instance, no application).
+    pub fn ctx(&self) -> Ctx<'a> {
+        Ctx {
+            org: self.org,
+            a: self.a,
+            r: self.r,
+            instance: None,
+            app: None,
+        }
+    }
+
     fn account(&self) -> &str {
         &self.org.accounts[self.a]
     }

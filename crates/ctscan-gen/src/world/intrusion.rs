@@ -13,8 +13,7 @@ use crate::attacks::ATTACKER_IP;
 /// read-only sweeps read there, nothing else of the organization does).
 pub const NEW_REGION: &str = "ap-south-1";
 
-/// The attacker's command line.
-pub const KALI_CLI: &str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-kali3-amd64 exe/x86_64.kali.2024";
+pub use crate::attacks::KALI_CLI;
 
 /// One planted scenario: where and when it happens and its events.
 #[derive(Debug, Clone)]
@@ -51,18 +50,6 @@ pub fn attacker(identity: Value, agent: &str) -> Who {
         console: false,
         service: false,
     }
-}
-
-/// The `userIdentity` of the IAM user `mallory` of `account` (long-term access key).
-pub fn mallory_user(account: &str) -> Value {
-    json!({
-        "type": "IAMUser",
-        "principalId": "AIDAMALLORYEXAMPLE01",
-        "arn": format!("arn:aws:iam::{account}:user/mallory"),
-        "accountId": account,
-        "accessKeyId": "AKIAMALLORYEXAMPLE01",
-        "userName": "mallory",
-    })
 }
 
 /// The anonymous principal of unauthenticated S3 requests.

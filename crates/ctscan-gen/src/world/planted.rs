@@ -15,7 +15,7 @@ use super::common::{
 };
 use super::fleet::Instance;
 use super::fleet_calls;
-use super::intrusion::{KALI_CLI, anonymous, at_fraction, attacker, mallory_user};
+use super::intrusion::{KALI_CLI, anonymous, at_fraction, attacker};
 pub use super::intrusion::{NEW_REGION, Scenario};
 use super::logins;
 use super::org::Org;
@@ -23,6 +23,7 @@ use super::quiet;
 pub use super::quiet::{
     ANONYMOUS_S3_SMALL_EVENTS, NEW_REGION_KEY_ONLY_EVENTS, TRAIL_LIFECYCLE_EVENTS, quiet_region,
 };
+use crate::attacks::mallory_user;
 
 /// Number of scenarios only the realistic world plants.
 pub const REALISTIC_SCENARIOS: usize = 7;

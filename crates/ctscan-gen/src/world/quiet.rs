@@ -10,9 +10,10 @@ use rand::rngs::SmallRng;
 use serde_json::json;
 
 use super::common::{Api, alnum, hex, record, rng_of, s3_extra, s3_object_resources, uuid};
-use super::intrusion::{KALI_CLI, NEW_REGION, Scenario, anonymous, at_fraction, attacker, mallory_user};
+use super::intrusion::{KALI_CLI, NEW_REGION, Scenario, anonymous, at_fraction, attacker};
 use super::org::{Org, TABLES};
 use super::scanner;
+use crate::attacks::mallory_user;
 
 /// Anonymous `GetObject` data events of the small S3 read (20 distinct keys of a private bucket).
 pub const ANONYMOUS_S3_SMALL_EVENTS: usize = 20;
