@@ -30,6 +30,7 @@ struct Totals {
     json_bytes: u64,
     events: u64,
     out_of_scope: u64,
+    counted_only: u64,
     failed: BTreeMap<&'static str, u64>,
     defect_objects: u64,
     defect_records: u64,
@@ -152,6 +153,7 @@ impl Reporter {
                         t.json_bytes += o.json_bytes as u64;
                         t.events += o.rows as u64;
                         t.out_of_scope += o.out_of_scope as u64;
+                        t.counted_only += u64::from(o.counted_only);
                     }
                     let tell = o.defects > 0 && t.told.insert(obj.key.clone());
                     if tell {
@@ -236,6 +238,13 @@ impl Reporter {
         };
         if t.out_of_scope > 0 {
             let _ = write!(s, "; {} events outside the window or scope", t.out_of_scope);
+        }
+        if t.counted_only > 0 {
+            let _ = write!(
+                s,
+                "\nctscan: {} objects only counted: none holds a literal the query's filter needs",
+                t.counted_only
+            );
         }
         let list = |m: &mut dyn Iterator<Item = (String, u64)>| -> String {
             m.map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")

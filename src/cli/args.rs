@@ -194,6 +194,10 @@ pub struct ReadArgs {
     /// are reported and skipped.
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     pub max_object_size: u64,
+    /// Build the rows of every object, even of one whose text holds none of the literals a query's filter
+    /// needs (such objects are otherwise only counted; results and counts are the same either way).
+    #[arg(long)]
+    pub parse_all: bool,
 }
 
 /// Parses `1048576`, `512K`, `64M`, `2G` (powers of 1024; an optional trailing `B`/`iB` is accepted).

@@ -73,6 +73,7 @@ impl RunContext {
         ScanConfig {
             scope,
             max_object_bytes: read.max_object_size,
+            skip_by_literals: !read.parse_all,
             strict: self.strict,
             threads: self.threads,
             s3: self.s3.clone(),

@@ -244,6 +244,8 @@ impl Feedback {
                         json_bytes: o.json_bytes,
                         defects: o.defects,
                         details: o.details,
+                        // Executors are not given a query's literals.
+                        counted_only: false,
                     }),
                     (None, Some((category, reason))) => Err(DecodeError::Fetch {
                         category: intern(&category),

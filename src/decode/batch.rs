@@ -12,6 +12,7 @@ use simd_json::tape::Value;
 use super::bigint::{self, BigInts};
 use super::columns::{Col, Extras, Path, Scratch, parse_event_time};
 use super::gate::RowGate;
+use super::needles::Needles;
 use crate::schema::{self, COLUMN_COUNT, EXTRAS_INDEX, Kind, RECORD};
 use crate::source::layout::LogKey;
 use crate::source::window::Scope;
@@ -103,6 +104,7 @@ pub struct BatchBuilder {
     scratch: Scratch,
     /// With a gate, rows no rule can match get only the gate's always-built columns.
     gate: Option<RowGate>,
+    needles: Option<Arc<Needles>>,
 }
 
 impl BatchBuilder {
@@ -154,6 +156,7 @@ impl BatchBuilder {
             row_extras: Extras::default(),
             scratch: Scratch::default(),
             gate: None,
+            needles: None,
         }
     }
 
@@ -161,6 +164,17 @@ impl BatchBuilder {
     pub fn with_gate(mut self, gate: Option<RowGate>) -> BatchBuilder {
         self.gate = gate;
         self
+    }
+
+    /// Skips building the rows of objects whose text holds none of a filter's literals (see [`Needles`]).
+    pub fn with_needles(mut self, needles: Option<Arc<Needles>>) -> BatchBuilder {
+        self.needles = needles;
+        self
+    }
+
+    /// The literals an object must hold for its rows to be built.
+    pub fn needles(&self) -> Option<&Needles> {
+        self.needles.as_deref()
     }
 
     /// The schema of the batches this builder makes.
@@ -179,15 +193,26 @@ impl BatchBuilder {
     }
 
     fn in_scope(&self, record: Value<'_, '_>, time: Option<i64>, prov: &Provenance<'_>) -> bool {
-        if !self.scope.window.is_unbounded() && !time.is_some_and(|t| self.scope.window.contains_micros(t)) {
-            return false;
-        }
-        let (account, region) = match prov.log {
+        let place = match prov.log {
             Some(log) => (Some(log.account.as_str()), Some(log.region.as_str())),
             None => (record.get_str("recipientAccountId"), record.get_str("awsRegion")),
         };
+        self.place_in_scope(time, place)
+    }
+
+    fn place_in_scope(&self, time: Option<i64>, (account, region): (Option<&str>, Option<&str>)) -> bool {
+        if !self.scope.window.is_unbounded() && !time.is_some_and(|t| self.scope.window.contains_micros(t)) {
+            return false;
+        }
         (self.scope.accounts.is_empty() || account.is_some_and(|a| self.scope.wants_account(a)))
             && (self.scope.regions.is_empty() || region.is_some_and(|r| self.scope.wants_region(r)))
+    }
+
+    /// Whether an event at `time`, in the (account, region) of its log's folder if known, is a row: what
+    /// [`BatchBuilder::append`] decides, for events counted without being appended.
+    pub fn keeps(&self, time: Option<i64>, folder: Option<(&str, &str)>) -> bool {
+        !self.filter_rows
+            || self.place_in_scope(time, folder.map_or((None, None), |(a, r)| (Some(a), Some(r))))
     }
 
     /// Appends one event (a JSON object) unless it is outside the scope; `big` names the integers beyond 64
@@ -208,6 +233,32 @@ impl BatchBuilder {
         self.append_provenance(prov);
         self.rows += 1;
         Appended::Row(defect)
+    }
+
+    /// Appends an event counted without being parsed (see [`Needles`]): its time, `eventID` and
+    /// `recipientAccountId`, every other member NULL. The filter that ruled its object out drops the row
+    /// again; until then it lets duplicate deliveries be folded and counted as if it were whole.
+    pub fn append_counted(
+        &mut self,
+        time: Option<i64>,
+        event_id: Option<&str>,
+        account: Option<&str>,
+        prov: &Provenance<'_>,
+    ) {
+        for (i, col) in self.record_cols.iter_mut().enumerate() {
+            let Some(col) = col else { continue };
+            match RECORD[i].name {
+                schema::EVENT_TIME => col.append_time(time),
+                schema::EVENT_ID => col.append_text(event_id),
+                schema::RECIPIENT_ACCOUNT => col.append_text(account),
+                _ => col.append_null(),
+            }
+        }
+        if let Some(b) = &mut self.extras {
+            b.append_null();
+        }
+        self.append_provenance(prov);
+        self.rows += 1;
     }
 
     fn append_members(&mut self, record: Value<'_, '_>, time: Option<i64>, big: &BigInts) {

@@ -199,6 +199,14 @@ impl Col {
         }
     }
 
+    /// Appends a string member's text (NULL for none) to a string column; other columns get a NULL.
+    pub fn append_text(&mut self, text: Option<&str>) {
+        match self {
+            Col::Str(b) => b.append_option(text),
+            other => other.append_null(),
+        }
+    }
+
     /// Appends an event time already parsed by the caller.
     pub fn append_time(&mut self, micros: Option<i64>) {
         if let Col::Time(b) = self {

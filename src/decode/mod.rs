@@ -9,6 +9,8 @@ pub mod error;
 pub mod gate;
 pub mod gunzip;
 pub mod members;
+pub mod needles;
+pub mod tally;
 
 pub use batch::{Appended, BatchBuilder, Provenance, RecordDefect};
 pub use error::DecodeError;
@@ -31,6 +33,8 @@ pub struct ObjectOutcome {
     pub defects: usize,
     /// Explanations of the first defects.
     pub details: Vec<String>,
+    /// Its records were only counted: none could pass the reader's filter (see [`needles`]).
+    pub counted_only: bool,
 }
 
 impl ObjectOutcome {
@@ -38,6 +42,33 @@ impl ObjectOutcome {
         self.defects += 1;
         if self.details.len() < MAX_DETAILS {
             self.details.push(message());
+        }
+    }
+
+    /// Counts one record, kept as a row or left out of the scope, and its defect if it has one.
+    fn record(&mut self, index: usize, appended: Appended, windowed: bool) {
+        let (kept, defect) = match appended {
+            Appended::Row(d) => {
+                self.rows += 1;
+                (true, d)
+            }
+            Appended::OutOfScope(d) => {
+                self.out_of_scope += 1;
+                (false, d)
+            }
+        };
+        if let Some(d) = defect {
+            let fate = if kept {
+                "kept with a NULL eventTime"
+            } else if windowed {
+                "skipped: cannot be placed in the time window"
+            } else {
+                "outside the scope"
+            };
+            self.defect(|| match d {
+                RecordDefect::MissingTime => format!("record {index}: no eventTime ({fate})"),
+                RecordDefect::BadTime(t) => format!("record {index}: unparseable eventTime {t} ({fate})"),
+            });
         }
     }
 }
@@ -52,6 +83,9 @@ pub fn decode_object(
     max_json_bytes: u64,
 ) -> Result<ObjectOutcome, DecodeError> {
     let mut json = gunzip::inflate(raw, max_json_bytes)?;
+    if let Some(out) = ruled_out(&json, prov, builder) {
+        return Ok(out);
+    }
     let mut out = ObjectOutcome {
         json_bytes: json.len(),
         ..Default::default()
@@ -60,33 +94,7 @@ pub fn decode_object(
     let windowed = !builder.scope().window.is_unbounded();
     document::for_each_item(&mut json, &mut |item| {
         match item {
-            Item::Record(v, big) => {
-                let (kept, defect) = match builder.append(v, big, prov) {
-                    Appended::Row(d) => {
-                        out.rows += 1;
-                        (true, d)
-                    }
-                    Appended::OutOfScope(d) => {
-                        out.out_of_scope += 1;
-                        (false, d)
-                    }
-                };
-                if let Some(d) = defect {
-                    let fate = if kept {
-                        "kept with a NULL eventTime"
-                    } else if windowed {
-                        "skipped: cannot be placed in the time window"
-                    } else {
-                        "outside the scope"
-                    };
-                    out.defect(|| match d {
-                        RecordDefect::MissingTime => format!("record {index}: no eventTime ({fate})"),
-                        RecordDefect::BadTime(t) => {
-                            format!("record {index}: unparseable eventTime {t} ({fate})")
-                        }
-                    });
-                }
-            }
+            Item::Record(v, big) => out.record(index, builder.append(v, big, prov), windowed),
             Item::NotObject { index: i, preview } => {
                 out.defect(|| format!("record {i} is not a JSON object: {preview} (skipped)"));
             }
@@ -97,6 +105,47 @@ pub fn decode_object(
         index += 1;
     })?;
     Ok(out)
+}
+
+/// The outcome of an object none of whose rows the builder's needles can match, counted without parsing:
+/// each in-scope event becomes a row holding only its time and the members that tell its copies apart, so
+/// folding and counting duplicate deliveries see every event as before, while the filter drops the row.
+/// `None` when its rows must be built, or when only a full parse can count them exactly.
+fn ruled_out(json: &[u8], prov: &Provenance<'_>, builder: &mut BatchBuilder) -> Option<ObjectOutcome> {
+    let needles = builder.needles()?;
+    let scope = builder.scope();
+    // Without the log's folder, the account and region of a row come from its record.
+    let by_record = prov.log.is_none() && !(scope.accounts.is_empty() && scope.regions.is_empty());
+    if by_record || needles.may_match(json) {
+        return None;
+    }
+    let records = tally::delivery_records(json)?;
+    let windowed = !scope.window.is_unbounded();
+    let mut times = Vec::with_capacity(records.len());
+    for r in &records {
+        times.push(match r.time {
+            tally::Member::Missing | tally::Member::Null => None,
+            // An unparseable time is reported in its JSON spelling, which only the parser's encoder gives.
+            tally::Member::Text(t) => Some(columns::parse_event_time(t)?),
+        });
+    }
+    let folder = prov.log.map(|l| (l.account.as_str(), l.region.as_str()));
+    let mut out = ObjectOutcome {
+        json_bytes: json.len(),
+        counted_only: true,
+        ..Default::default()
+    };
+    for (index, (r, time)) in records.iter().zip(times).enumerate() {
+        let defect = time.is_none().then_some(RecordDefect::MissingTime);
+        let appended = if builder.keeps(time, folder) {
+            builder.append_counted(time, r.event_id.text(), r.account.text(), prov);
+            Appended::Row(defect)
+        } else {
+            Appended::OutOfScope(defect)
+        };
+        out.record(index, appended, windowed);
+    }
+    Some(out)
 }
 
 #[cfg(test)]

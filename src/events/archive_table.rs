@@ -1,6 +1,7 @@
 //! The `events` table: a DataFusion table that streams from the archive when a query runs. Filters on
 //! `eventTime`, `objectDay`, `objectAccount` and `objectRegion` narrow the listing like the scope flags do,
-//! and only the columns a query uses are decoded.
+//! filters that need a literal spare building the rows of objects without it, and only the columns a query
+//! uses are decoded.
 
 use std::sync::Arc;
 
@@ -17,6 +18,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::prelude::SessionContext;
 
+use crate::decode::needles::Needles;
+use crate::events::literals;
 use crate::events::scan::{ScanConfig, stream_objects};
 use crate::progress::{Reporter, ScanId};
 use crate::schema::{self, EVENT_TIME, OBJECT_ACCOUNT, OBJECT_DAY, OBJECT_REGION};
@@ -98,10 +101,10 @@ impl EventsTable {
     }
 }
 
-/// How the `events` table takes a filter: inexactly when it narrows the listing or the window (the
-/// filter runs again above the scan), not at all otherwise.
+/// How the `events` table takes a filter: inexactly when it narrows the listing or the window or needs a
+/// literal (the filter runs again above the scan), not at all otherwise.
 pub fn pushes_down(f: &Expr) -> TableProviderFilterPushDown {
-    if narrowing(f).is_some() {
+    if narrowing(f).is_some() || literals::required(f).is_some() {
         TableProviderFilterPushDown::Inexact
     } else {
         TableProviderFilterPushDown::Unsupported
@@ -367,6 +370,10 @@ impl TableProvider for EventsTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let mut config = self.config.clone();
         config.scope = narrow_scope(config.scope, filters);
+        if config.skip_by_literals {
+            config.needles =
+                Needles::new(filters.iter().filter_map(literals::required).collect()).map(Arc::new);
+        }
         let (listing, scan) = self.listing(&config)?;
         let full = schema::events_schema();
         let projected = match projection {

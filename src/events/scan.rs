@@ -14,6 +14,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use tokio::sync::mpsc;
 
 use crate::decode::gate::RowGate;
+use crate::decode::needles::Needles;
 use crate::decode::{BatchBuilder, DecodeError, Provenance, decode_object};
 use crate::progress::{Reporter, ScanId};
 use crate::source::s3::{Prefetch, S3Access};
@@ -33,6 +34,10 @@ pub struct ScanConfig {
     pub batch_rows: usize,
     /// For hunts: build the costly columns only for rows some rule can match.
     pub gate: Option<RowGate>,
+    /// Literals a row must hold for the query to keep it: objects without them are counted, not built.
+    pub needles: Option<Arc<Needles>>,
+    /// Whether a table may set `needles` from a query's filters (`--parse-all` says no).
+    pub skip_by_literals: bool,
     /// Read only these objects (by key), when set: a hunt reading back the events it reports.
     pub only_objects: Option<Arc<BTreeSet<String>>>,
     /// Threads that decode (the run's `--threads`).
@@ -49,6 +54,8 @@ impl Default for ScanConfig {
             strict: false,
             batch_rows: 8192,
             gate: None,
+            needles: None,
+            skip_by_literals: true,
             only_objects: None,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             s3: S3Access::default(),
@@ -182,7 +189,8 @@ pub fn stream_objects(
             let next = AtomicUsize::new(0);
             let decoder = || Decoder {
                 builder: BatchBuilder::new(projection.as_deref(), config.scope.clone())
-                    .with_gate(config.gate.clone()),
+                    .with_gate(config.gate.clone())
+                    .with_needles(config.needles.clone()),
                 config: &config,
                 reporter: &reporter,
                 scan,

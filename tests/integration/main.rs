@@ -19,6 +19,7 @@ mod hunt_repeat;
 mod hunt_rules;
 mod ls;
 mod query;
+mod query_skip;
 mod realdata;
 mod report;
 mod rules;
