@@ -9,8 +9,11 @@ into benches/data/archive-SHAPE-EVENTS, exports it to its own lake benches/data/
 command --runs times (median reported) with its peak RSS (wait4):
   measure                                                   target
   plain scan `SELECT count(*) FROM events` / the floor      <= 1.3x
-  scan with filter + group-by: DuckDB / ctscan              >= 3.5x  (DuckDB read_json with the four columns
+  scan with filter + group-by: DuckDB / ctscan              >= 4x    (DuckDB read_json with the four columns
                                                                       given; the auto-format read is reported too)
+  selective query (one event name in < 1% of objects):
+    ctscan --parse-all / ctscan                             >= 2x    (the same query with every object parsed)
+    DuckDB / ctscan                                         (none)   (read_json with the query's columns given)
   export to Parquet: DuckDB COPY / ctscan export            >= 3x    (DuckDB with preserve_insertion_order=false)
   three queries on the lake: DuckDB / ctscan                (none)
   `ctscan hunt` (built-in pack, actors included) / plain    <= 1.3x
@@ -49,6 +52,9 @@ none is), the one that made the most calls. The trace rows give ctscan's cost ov
 Memory growth (--memory; on by default when --shape includes realistic): one hunt each over archives of
 --memory-events events (default 1,000,000 and 4,000,000; add 16000000 for the full check) of the realistic shape and
 of the uniform shape spread over 28 days, with its peak RSS against the < 512 MiB target.
+
+--scan-only measures only the decoding rows (the floor's stages, the plain and filtered scans, the selective query
+and export, each against DuckDB's best setup) on every --shape.
 
 --hunt-only measures only the hunt rows (plain scan, hunt raw and on the lake, trace raw and on the lake, the
 noisy pack, the output size) on the realistic shape's archive and lake, without DuckDB or the floor.
@@ -110,6 +116,16 @@ SCAN_SQL = ("SELECT eventSource, count(*) AS n, count(DISTINCT userIdentity.arn)
 DUCK_SCAN_SQL = ("SELECT r.eventSource, count(*) AS n, count(DISTINCT r.userIdentity.arn) AS principals FROM "
                  "(SELECT unnest(Records) AS r FROM {source}) "
                  "WHERE r.errorCode IS NOT NULL OR r.readOnly = false GROUP BY 1 ORDER BY 2 DESC")
+# A query for one event name: {name} is chosen on the archive as the name held by the most objects among those
+# held by fewer than 1% of them.
+SELECTIVE_SQL = ("SELECT eventTime, userIdentity.arn AS arn, sourceIPAddress FROM events WHERE eventName = '{name}' "
+                 "ORDER BY 1, 2, 3")
+DUCK_SELECTIVE_SQL = ("SELECT r.eventTime, r.userIdentity.arn AS arn, r.sourceIPAddress FROM (SELECT unnest(Records) "
+                      "AS r FROM read_json('{glob}', records='true', columns={{'Records': 'STRUCT(eventTime VARCHAR, "
+                      "eventName VARCHAR, userIdentity STRUCT(arn VARCHAR), sourceIPAddress VARCHAR)[]'}})) "
+                      "WHERE r.eventName = '{name}' ORDER BY 1, 2, 3")
+RARE_NAMES_SQL = ("SELECT eventName AS name, count(DISTINCT objectKey) AS objects FROM events "
+                  "WHERE eventName IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1")
 DUCK_TYPED_JSON = ("read_json('{glob}', records='true', columns={{'Records': 'STRUCT(eventSource VARCHAR, "
                    "errorCode VARCHAR, readOnly BOOLEAN, userIdentity STRUCT(arn VARCHAR))[]'}})")
 DUCK_AUTO_JSON = "read_json('{glob}', format='auto')"
@@ -320,8 +336,33 @@ def scan_rows(tools, archive, glob, runs):
     typed = duck(tools, DUCK_SCAN_SQL.format(source=DUCK_TYPED_JSON.format(glob=glob)), runs)
     auto = duck(tools, DUCK_SCAN_SQL.format(source=DUCK_AUTO_JSON.format(glob=glob)), runs)
     return [
-        Row("scan: filter + group-by vs DuckDB read_json, columns given", ours, typed, Target(3.5)),
+        Row("scan: filter + group-by vs DuckDB read_json, columns given", ours, typed, Target(4)),
         Row("scan: filter + group-by vs DuckDB read_json, auto format", ours, auto),
+    ]
+
+
+def rare_name(tools, archive, objects):
+    """The event name held by the most objects among those held by fewer than 1% of the archive's objects."""
+    out = sh(tools.ctscan_cmd("query", "-q", "--format", "jsonl", archive, RARE_NAMES_SQL),
+             capture_output=True, text=True).stdout
+    names = [json.loads(line) for line in out.splitlines() if line.strip()]
+    rare = [n for n in names if n["objects"] < objects / 100]
+    if not rare:
+        raise SystemExit(f"{archive}: no event name is in fewer than 1% of its objects")
+    print(f"selective query: eventName = {rare[0]['name']!r}, in {rare[0]['objects']} of {objects} objects",
+          flush=True)
+    return rare[0]["name"]
+
+
+def selective_rows(tools, archive, glob, objects, runs):
+    name = rare_name(tools, archive, objects)
+    sql = SELECTIVE_SQL.format(name=name)
+    ours = timed(tools.ctscan_cmd("query", "-q", archive, sql), runs)
+    parsed = timed(tools.ctscan_cmd("query", "-q", "--parse-all", archive, sql), runs)
+    theirs = duck(tools, DUCK_SELECTIVE_SQL.format(glob=glob, name=name), runs)
+    return [
+        Row("selective query vs the same with --parse-all (every object parsed)", ours, parsed, Target(2)),
+        Row("selective query vs DuckDB read_json, columns given", ours, theirs),
     ]
 
 
@@ -592,6 +633,7 @@ def bench_shape(tools, shape, args):
     rows = []
     record(rows, [floor_row(plain, floor)])
     record(rows, scan_rows(tools, archive, glob, args.runs))
+    record(rows, selective_rows(tools, archive, glob, len(objects), args.runs))
     record(rows, [export_row(tools, archive, glob, lake, DATA / f"duck-{stem}.parquet", args.runs)])
     record(rows, lake_rows(tools, lake, shape.day, args.runs))
     record(rows, hunt_rows(tools, archive, lake, plain, args.runs))
@@ -608,6 +650,29 @@ def bench_shape(tools, shape, args):
     print(f"{shape.name}: {len(objects)} log objects, {parts['n']} events, {gz_bytes / 1e6:.0f} MB gzip; "
           f"lake {lake_bytes / 1e6:.0f} MB; hunt output {findings} findings, {hunt_bytes / 1e6:.1f} MB of JSON "
           f"lines; {os.cpu_count()} cores; DuckDB {duck_version(tools)}")
+    print_table(rows)
+    print()
+
+
+def bench_scan(tools, shape, args):
+    """The decoding rows of one shape: the floor's stages, scans, the selective query and export."""
+    print(f"## {shape.name}: decoding", flush=True)
+    archive = archive_for(tools, shape, args.events)
+    objects = log_objects(archive)
+    glob = log_glob(archive, objects)
+    stem = f"{shape.name}-{args.events}"
+    floor = None if args.no_floor else floor_seconds(archive)
+    plain = timed(tools.ctscan_cmd("query", "-q", archive, COUNT_SQL), args.runs)
+    rows = []
+    record(rows, [floor_row(plain, floor)])
+    record(rows, scan_rows(tools, archive, glob, args.runs))
+    record(rows, selective_rows(tools, archive, glob, len(objects), args.runs))
+    lake = DATA / f"lake-{stem}"
+    record(rows, [export_row(tools, archive, glob, lake, DATA / f"duck-{stem}.parquet", args.runs)])
+    gz_bytes = sum(f.stat().st_size for f in objects)
+    print()
+    print(f"{shape.name}: {len(objects)} log objects, {gz_bytes / 1e6:.0f} MB gzip; {os.cpu_count()} cores; "
+          f"DuckDB {duck_version(tools)}")
     print_table(rows)
     print()
 
@@ -639,6 +704,8 @@ def main():
                     help="archive sizes of the memory growth runs")
     ap.add_argument("--hunt-only", action="store_true",
                     help="only the hunt rows, on the realistic archive and lake (no DuckDB, no floor)")
+    ap.add_argument("--scan-only", action="store_true",
+                    help="only the decoding rows (floor, scans, selective query, export) on each shape")
     ap.add_argument("--no-floor", action="store_true", help="skip `cargo bench --bench decode` (the floor)")
     ap.add_argument("--attribution-only", action="store_true",
                     help="only the attribution rows (sessions build, trace), on the existing archive and lake")
@@ -665,6 +732,10 @@ def main():
             bench_attribution(tools, shape, args)
         return
     tools = Tools(ctscan, gen, duck_python())
+    if args.scan_only:
+        for shape in shapes:
+            bench_scan(tools, shape, args)
+        return
     memory = REALISTIC in shapes if args.memory is None else args.memory
     for shape in shapes:
         bench_shape(tools, shape, args)
