@@ -5,6 +5,10 @@
 //! folded) into DataFusion, which the commands in [`cmd`] query, hunt ([`hunt`], [`sigma`]), export
 //! ([`lake`]) or verify ([`verify`]). Modules are layered (see `docs/architecture.md`); [`cli`] turns the
 //! command line into one run's settings, handed down as values.
+//!
+//! The only `unsafe` code is the call into libdeflate, in one module of [`decode`].
+
+#![deny(unsafe_code)]
 
 pub mod attribution;
 pub mod cli;

@@ -8,6 +8,8 @@ pub mod document;
 pub mod error;
 pub mod gate;
 pub mod gunzip;
+#[allow(unsafe_code)]
+mod libdeflate;
 pub mod members;
 pub mod needles;
 pub mod tally;
