@@ -3,6 +3,8 @@
 
 pub mod batch;
 pub mod bigint;
+#[allow(unsafe_code)]
+pub mod byte_classes;
 pub mod columns;
 pub mod document;
 pub mod error;
