@@ -620,28 +620,34 @@ def bench_verify(tools, shape, args):
     print()
 
 
-def bench_shape(tools, shape, args):
-    """Measures one shape and prints its partitions, summary and table."""
-    print(f"## {shape.name}", flush=True)
+def decoding_rows(tools, shape, args):
+    """The shape's archive, its log objects and lake, the plain scan, and the decoding rows: the floor's stages,
+    the scans, the selective query and export (which writes the lake the later rows read)."""
     archive = archive_for(tools, shape, args.events)
     objects = log_objects(archive)
     glob = log_glob(archive, objects)
     stem = f"{shape.name}-{args.events}"
     lake = DATA / f"lake-{stem}"
     floor = None if args.no_floor else floor_seconds(archive)
-
     plain = timed(tools.ctscan_cmd("query", "-q", archive, COUNT_SQL), args.runs)
     rows = []
     record(rows, [floor_row(plain, floor)])
     record(rows, scan_rows(tools, archive, glob, args.runs))
     record(rows, selective_rows(tools, archive, glob, len(objects), args.runs))
     record(rows, [export_row(tools, archive, glob, lake, DATA / f"duck-{stem}.parquet", args.runs)])
+    return archive, objects, lake, plain, rows
+
+
+def bench_shape(tools, shape, args):
+    """Measures one shape and prints its partitions, summary and table."""
+    print(f"## {shape.name}", flush=True)
+    archive, objects, lake, plain, rows = decoding_rows(tools, shape, args)
     record(rows, lake_rows(tools, lake, shape.day, args.runs))
     record(rows, hunt_rows(tools, archive, lake, plain, args.runs))
     record(rows, trace_rows(tools, archive, lake, args.runs))
     record(rows, attribution_rows(tools, archive, lake, args.runs, plain=plain))
     record(rows, verify_rows(tools, shape, args))
-    findings, hunt_bytes = hunt_output(tools, archive, DATA / f"hunt-{stem}.jsonl")
+    findings, hunt_bytes = hunt_output(tools, archive, DATA / f"hunt-{shape.name}-{args.events}.jsonl")
 
     parts = partitions(tools, lake)
     print_partitions(parts, lake)
@@ -656,20 +662,9 @@ def bench_shape(tools, shape, args):
 
 
 def bench_scan(tools, shape, args):
-    """The decoding rows of one shape: the floor's stages, scans, the selective query and export."""
+    """The decoding rows of one shape."""
     print(f"## {shape.name}: decoding", flush=True)
-    archive = archive_for(tools, shape, args.events)
-    objects = log_objects(archive)
-    glob = log_glob(archive, objects)
-    stem = f"{shape.name}-{args.events}"
-    floor = None if args.no_floor else floor_seconds(archive)
-    plain = timed(tools.ctscan_cmd("query", "-q", archive, COUNT_SQL), args.runs)
-    rows = []
-    record(rows, [floor_row(plain, floor)])
-    record(rows, scan_rows(tools, archive, glob, args.runs))
-    record(rows, selective_rows(tools, archive, glob, len(objects), args.runs))
-    lake = DATA / f"lake-{stem}"
-    record(rows, [export_row(tools, archive, glob, lake, DATA / f"duck-{stem}.parquet", args.runs)])
+    _, objects, _, _, rows = decoding_rows(tools, shape, args)
     gz_bytes = sum(f.stat().st_size for f in objects)
     print()
     print(f"{shape.name}: {len(objects)} log objects, {gz_bytes / 1e6:.0f} MB gzip; {os.cpu_count()} cores; "

@@ -19,7 +19,7 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::prelude::SessionContext;
 
 use crate::decode::needles::Needles;
-use crate::events::literals;
+use crate::events::literals::{self, text};
 use crate::events::scan::{ScanConfig, stream_objects};
 use crate::progress::{Reporter, ScanId};
 use crate::schema::{self, EVENT_TIME, OBJECT_ACCOUNT, OBJECT_DAY, OBJECT_REGION};
@@ -146,15 +146,6 @@ fn day(v: &ScalarValue) -> Option<NaiveDate> {
         ScalarValue::Date32(Some(d)) => NaiveDate::default().checked_add_signed(Duration::days(*d as i64)),
         ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
             NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-        }
-        _ => None,
-    }
-}
-
-fn text(v: &ScalarValue) -> Option<String> {
-    match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            Some(s.clone())
         }
         _ => None,
     }

@@ -88,7 +88,8 @@ fn member(e: &Expr) -> Option<&'static Spec> {
     }
 }
 
-fn text(v: &ScalarValue) -> Option<String> {
+/// The text of a string literal.
+pub fn text(v: &ScalarValue) -> Option<String> {
     match v {
         ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
             Some(s.clone())
