@@ -35,31 +35,37 @@ fn sse2(block: &[u8; 64]) -> Masks {
         bytes.copy_from_slice(&block[at..at + 8]);
         i64::from_le_bytes(bytes)
     };
-    let lanes: [__m128i; 4] = [0, 1, 2, 3].map(|i| _mm_set_epi64x(word(i * 16 + 8), word(i * 16)));
-    let mask = |f: &dyn Fn(__m128i) -> __m128i| {
-        lanes.iter().enumerate().fold(0u64, |m, (i, &v)| {
-            m | (u64::from(_mm_movemask_epi8(f(v)) as u16) << (16 * i))
-        })
-    };
-    let is = |v: __m128i, c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+    let mut m = [0u64; 5];
+    for lane in 0..4 {
+        let v = _mm_set_epi64x(word(lane * 16 + 8), word(lane * 16));
+        let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+        // `[` and `{`, `]` and `}` differ only in bit 0x20.
+        let folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        let folded_is = |c: u8| _mm_cmpeq_epi8(folded, _mm_set1_epi8(c as i8));
+        let classes: [__m128i; 5] = [
+            is(b'"'),
+            is(b'\\'),
+            _mm_or_si128(
+                _mm_or_si128(folded_is(b'{'), folded_is(b'}')),
+                _mm_or_si128(is(b':'), is(b',')),
+            ),
+            _mm_or_si128(
+                _mm_or_si128(is(b' '), is(b'\t')),
+                _mm_or_si128(is(b'\n'), is(b'\r')),
+            ),
+            _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v),
+        ];
+        for (bits, class) in m.iter_mut().zip(classes) {
+            *bits |= u64::from(_mm_movemask_epi8(class) as u16) << (16 * lane);
+        }
+    }
+    let [quote, backslash, structural, space, control] = m;
     Masks {
-        quote: mask(&|v| is(v, b'"')),
-        backslash: mask(&|v| is(v, b'\\')),
-        structural: mask(&|v| {
-            // `[` and `{`, `]` and `}` differ only in bit 0x20.
-            let folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
-            _mm_or_si128(
-                _mm_or_si128(is(folded, b'{'), is(folded, b'}')),
-                _mm_or_si128(is(v, b':'), is(v, b',')),
-            )
-        }),
-        space: mask(&|v| {
-            _mm_or_si128(
-                _mm_or_si128(is(v, b' '), is(v, b'\t')),
-                _mm_or_si128(is(v, b'\n'), is(v, b'\r')),
-            )
-        }),
-        control: mask(&|v| _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v)),
+        quote,
+        backslash,
+        structural,
+        space,
+        control,
     }
 }
 

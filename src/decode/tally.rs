@@ -298,7 +298,8 @@ impl<'a> Walk<'a> {
         match self.stack.len() {
             1 if !is(b"Records") => return None,
             1 => self.has_records = true,
-            3 => {
+            // Only `eventTime`, `eventID` and `recipientAccountId` are read.
+            3 if matches!(after.first(), Some(b'e' | b'r')) => {
                 self.pending = NAMES
                     .iter()
                     .position(|n| is(n))
