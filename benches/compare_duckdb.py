@@ -343,13 +343,16 @@ def scan_rows(tools, archive, glob, runs):
 
 
 def rare_name(tools, archive, objects):
-    """The event name held by the most objects among those held by fewer than 1% of the archive's objects."""
+    """The event name held by the most objects among those held by fewer than 1% of the archive's objects, or
+    None when every name is in more (the uniform shape)."""
     out = sh(tools.ctscan_cmd("query", "-q", "--format", "jsonl", archive, RARE_NAMES_SQL),
              capture_output=True, text=True).stdout
     names = [json.loads(line) for line in out.splitlines() if line.strip()]
     rare = [n for n in names if n["objects"] < objects / 100]
     if not rare:
-        raise SystemExit(f"{archive}: no event name is in fewer than 1% of its objects")
+        print(f"selective query: no event name is in fewer than 1% of the {objects} objects; not measured",
+              flush=True)
+        return None
     print(f"selective query: eventName = {rare[0]['name']!r}, in {rare[0]['objects']} of {objects} objects",
           flush=True)
     return rare[0]["name"]
@@ -357,6 +360,8 @@ def rare_name(tools, archive, objects):
 
 def selective_rows(tools, archive, glob, objects, runs):
     name = rare_name(tools, archive, objects)
+    if name is None:
+        return []
     sql = SELECTIVE_SQL.format(name=name)
     ours = timed(tools.ctscan_cmd("query", "-q", archive, sql), runs)
     parsed = timed(tools.ctscan_cmd("query", "-q", "--parse-all", archive, sql), runs)

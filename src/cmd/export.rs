@@ -76,7 +76,7 @@ fn first_copies(
 
 /// Rows gathered before they are written: enough for files of a useful size (few files make fast lake
 /// queries), few enough to keep memory well under a gigabyte.
-const FLUSH_ROWS: usize = 128 * 1024;
+const FLUSH_ROWS: usize = 96 * 1024;
 
 /// Whether a source object is the one the manifest recorded: same ETag for S3 objects (their content's
 /// identity), same size and modification time for local files.
