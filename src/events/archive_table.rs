@@ -19,7 +19,7 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::prelude::SessionContext;
 
 use crate::decode::needles::Needles;
-use crate::events::literals::{self, text};
+use crate::events::literals::{self, text, texts};
 use crate::events::scan::{ScanConfig, stream_objects};
 use crate::progress::{Reporter, ScanId};
 use crate::schema::{self, EVENT_TIME, OBJECT_ACCOUNT, OBJECT_DAY, OBJECT_REGION};
@@ -257,14 +257,7 @@ fn narrowing(e: &Expr) -> Option<Scope> {
             }
         }
         Expr::InList(list) if !list.negated => {
-            let values: Option<Vec<String>> = list
-                .list
-                .iter()
-                .map(|e| match e {
-                    Expr::Literal(v, _) => text(v),
-                    _ => None,
-                })
-                .collect();
+            let values = texts(&list.list);
             match column_name(&list.expr)? {
                 OBJECT_ACCOUNT => s.accounts = values?,
                 OBJECT_REGION => s.regions = values?,

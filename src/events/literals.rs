@@ -24,17 +24,7 @@ pub fn required(filter: &Expr) -> Option<AnyLiteral> {
             },
             _ => None,
         },
-        Expr::InList(list) if !list.negated && searchable(&list.expr) => {
-            let values: Option<Vec<String>> = list
-                .list
-                .iter()
-                .map(|e| match e {
-                    Expr::Literal(v, _) => text(v),
-                    _ => None,
-                })
-                .collect();
-            AnyLiteral::new(values?)
-        }
+        Expr::InList(list) if !list.negated && searchable(&list.expr) => AnyLiteral::new(texts(&list.list)?),
         Expr::Like(Like {
             negated: false,
             expr,
@@ -86,6 +76,16 @@ fn member(e: &Expr) -> Option<&'static Spec> {
         }
         _ => None,
     }
+}
+
+/// The texts of a list of string literals, or `None` if one is anything else.
+pub fn texts(list: &[Expr]) -> Option<Vec<String>> {
+    list.iter()
+        .map(|e| match e {
+            Expr::Literal(v, _) => text(v),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The text of a string literal.
