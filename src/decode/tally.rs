@@ -9,9 +9,10 @@
 //! shape) answers `None`, and the object is parsed in full as before, so skipping never changes what is
 //! reported.
 //!
-//! It costs a fraction of a parse: like the parser's first stage, it classifies 64 bytes at a time into
-//! bit masks (quotes, escapes, the inside of strings, structural characters), then checks the grammar on
-//! the tokens alone, never copying or unescaping a string.
+//! It costs less than the parse it replaces, though not much less (the decode benchmark times both): like
+//! the parser's first stage, it classifies 64 bytes at a time into bit masks (quotes, escapes, the inside
+//! of strings, structural characters), then checks the grammar token by token, never copying or unescaping
+//! a string.
 
 use super::byte_classes;
 
@@ -56,9 +57,6 @@ pub struct Counted<'a> {
 /// Every record of a delivery, in order, or `None` when only a full parse can say.
 pub fn delivery_records(json: &[u8]) -> Option<Vec<Counted<'_>>> {
     simdutf8::basic::from_utf8(json).ok()?;
-    if memchr::memmem::find(json, b"\\u").is_some() {
-        return None;
-    }
     let mut start = if json.starts_with(&[0xEF, 0xBB, 0xBF]) {
         3
     } else {
@@ -139,7 +137,8 @@ fn classify(block: &[u8; 64], carry: &mut Carry) -> Option<u64> {
     let quote = m.quote & !escaped;
     let inside = prefix_xor(quote) ^ carry.in_string;
     carry.in_string = if inside >> 63 == 1 { u64::MAX } else { 0 };
-    // Inside a string: no control character, every escape known. Outside: no escape at all.
+    // Inside a string: no control character, every escape one of the two-character ones (a `\u` escape is
+    // left to the parser, so no key or value read here can spell another by escapes). Outside: no escape.
     if (escaped & !inside) != 0 || (m.control & inside) != 0 {
         return None;
     }
@@ -268,7 +267,7 @@ impl<'a> Walk<'a> {
         if let Some(slot) = self.pending.take() {
             let member = match c {
                 b'"' => Member::Text(self.unescaped(at)?),
-                b'n' if self.scalar(at)? == b"null" => Member::Null,
+                b'n' if self.scalar(at) == b"null" => Member::Null,
                 _ => return None,
             };
             self.found[slot] = Some(member);
@@ -282,7 +281,7 @@ impl<'a> Walk<'a> {
                 Some(())
             }
             _ => {
-                let token = self.scalar(at)?;
+                let token = self.scalar(at);
                 if !(matches!(token, b"true" | b"false" | b"null") || is_integer(token)) {
                     return None;
                 }
@@ -323,7 +322,7 @@ impl<'a> Walk<'a> {
     }
 
     /// The bytes of the scalar starting at `at`, up to the next whitespace, structural character or quote.
-    fn scalar(&self, at: usize) -> Option<&'a [u8]> {
+    fn scalar(&self, at: usize) -> &'a [u8] {
         let rest = &self.text[at..];
         let len = rest
             .iter()
@@ -334,7 +333,7 @@ impl<'a> Walk<'a> {
                 )
             })
             .unwrap_or(rest.len());
-        Some(&rest[..len])
+        &rest[..len]
     }
 }
 
