@@ -3,38 +3,41 @@
 
 On one archive (the --shape archive of --events events under benches/data, generated with ctscan-gen as
 compare_duckdb.py does when missing) it times, --runs times each (median and best reported):
-  `ctscan hunt ARCHIVE --format jsonl -q --threads T`          (built-in pack; output to a file)
-  `ctscan export ARCHIVE --out LAKE -q --threads T`            (into a fresh lake each run, deleted after)
-in three modes:
-  local        no cluster;
-  1 executor   a scheduler and one executor with --task-slots T;
-  2 executors  a scheduler and two executors with --task-slots max(1, T // 2) each, so that both share the
-               cores one executor had;
-where the cluster runs add `--cluster df://127.0.0.1:PORT --shared-fs` (every node runs on this machine). Each
-executor is also given --threads equal to its concurrency, so that its decoding pool takes no more cores than
-its tasks. The nodes are `ctscan cluster scheduler` and `ctscan cluster executor`, on free ports of 127.0.0.1,
-started before a mode's runs (scheduler first; each node once its ports accept TCP, then 3 s for the
-executors to register) and stopped after them, whatever happens.
+  `ctscan hunt ARCHIVE --format jsonl --threads 1 --stats`        (built-in pack; output to a file)
+  `ctscan export ARCHIVE --out LAKE --threads 1 --stats`          (into a fresh lake each run, deleted after)
+in three modes, each on one core per worker so that scaling is measured, not the machine's spare cores:
+  local        no cluster, the run pinned to core 0 (`taskset -c 0`);
+  1 executor   a scheduler and one executor pinned to core 0, with --task-slots 1 --threads 1;
+  2 executors  the same with a second executor pinned to core 1;
+where the cluster runs add `--cluster df://127.0.0.1:PORT --shared-fs` (every node runs on this machine). The
+scheduler and the client are not pinned: they may share the cores. The nodes are `ctscan cluster scheduler`
+and `ctscan cluster executor`, on free ports of 127.0.0.1, started before a mode's runs (scheduler first; each
+node once its ports accept TCP, then 3 s for the executors to register) and stopped after them, whatever
+happens.
 
 Every cluster run is checked against the local one: the hunt's findings (lines, in any order) and exit code
 must be the same, and the lake must hold as many events (`SELECT count(*) AS n FROM events` on it). A
 difference is printed as MISMATCH at once and again at the end, and the script exits with 1.
 
 It ends with the machine's cores, the archive's log objects, bytes and events, and a markdown table:
-  measure | local s | 1 executor s | 2 executors s | 1 executor / local | 2 executors / local
-with the target: a cluster of one executor within 1.5x of local (on a 2-core machine a cluster cannot be
-faster; what is measured is its overhead), met or not for each of hunt and export.
+  measure | local s | 1 executor s | 2 executors s | 1 executor / local | 2 executors / 1 executor | tasks |
+  plan bytes per task | bytes returned per 1M events
+with the targets (one executor ≤ 1.3× local, two ≤ 0.6× one) met or not for each of hunt and export. The last
+three columns come from the one-executor run's `--stats` line `cluster: N tasks, plan B bytes per task at
+most, R bytes returned to the client` (summed over the run's cluster jobs; the plan is the largest a task
+received).
 
 ctscan and ctscan-gen are taken from CTSCAN_BIN_DIR (default ~/.cache/ctscan-release/release); nothing is
 built. --smoke runs the whole thing on a 20,000-event archive in a temporary folder, once, to check the script
 quickly, e.g. with a debug build:
   CTSCAN_BIN_DIR=~/.cache/ctscan-target/debug python3 benches/cluster.py --smoke
 
-Usage: python3 benches/cluster.py [--events 1000000] [--shape realistic|uniform] [--runs 3] [--threads 2]
+Usage: python3 benches/cluster.py [--events 1000000] [--shape realistic|uniform] [--runs 3]
                                   [--what hunt,export] [--smoke]
 """
 
 import argparse
+import re
 import json
 import os
 import shutil
@@ -54,7 +57,10 @@ BIN_DIR = Path(os.environ.get("CTSCAN_BIN_DIR") or compare_duckdb.TARGET / "rele
 SHAPES = {"realistic": compare_duckdb.REALISTIC, "uniform": compare_duckdb.UNIFORM}
 MEASURES = ("hunt", "export")
 COUNT_SQL = "SELECT count(*) AS n FROM events"
-TARGET_RATIO = 1.5
+ONE_TARGET = 1.3  # one one-core executor / a local one-core run
+TWO_TARGET = 0.6  # two one-core executors / one
+# What a cluster run's `--stats` says it sent and got back (see `ctscan::cluster::traffic`).
+TRAFFIC = re.compile(r"cluster: (\d+) tasks?, plan (\d+) bytes per task at most, (\d+) bytes returned to the client")
 NODE_TIMEOUT_SECS = 60
 REGISTRATION_SECS = 3
 STOP_TIMEOUT_SECS = 10
@@ -67,13 +73,14 @@ class Mode:
     name: str
     executors: int
 
-    def concurrency(self, threads):
-        """Tasks each executor runs at once: the cores of `threads`, shared between the executors."""
-        return max(1, threads // self.executors) if self.executors else None
+    def cores(self, i):
+        """The core executor `i` (or, for the local mode, the run) is pinned to: one core each."""
+        return str(i % (os.cpu_count() or 1))
 
 
 LOCAL = Mode("local", 0)
-MODES = (LOCAL, Mode("1 executor", 1), Mode("2 executors", 2))
+ONE = Mode("1 executor", 1)
+MODES = (LOCAL, ONE, Mode("2 executors", 2))
 
 
 @dataclass(frozen=True)
@@ -129,8 +136,8 @@ def wait_port(port, proc, what, log):
 class Cluster:
     """A scheduler and `mode.executors` executors of `ctscan cluster`, started on entry and stopped on exit."""
 
-    def __init__(self, ctscan, mode, threads, scratch):
-        self.ctscan, self.mode, self.threads = ctscan, mode, threads
+    def __init__(self, ctscan, mode, scratch):
+        self.ctscan, self.mode = ctscan, mode
         self.dir = scratch / f"nodes-{mode.executors}"
         self.procs = []  # (what, process, log path)
         self.port = None
@@ -139,11 +146,12 @@ class Cluster:
     def url(self):
         return f"df://127.0.0.1:{self.port}"
 
-    def _start(self, what, args, log_name):
+    def _start(self, what, args, log_name, pin=None):
         log = self.dir / log_name
+        taskset = ["taskset", "-c", pin] if pin is not None else []
         with open(log, "wb") as f:
-            proc = subprocess.Popen([str(self.ctscan), "cluster", *map(str, args)], stdin=subprocess.DEVNULL,
-                                    stdout=f, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen([*taskset, str(self.ctscan), "cluster", *map(str, args)],
+                                    stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
         self.procs.append((what, proc, log))
         return proc, log
 
@@ -155,7 +163,6 @@ class Cluster:
             self.port = ports[0]
             proc, log = self._start("scheduler", ["scheduler", "--bind", f"127.0.0.1:{self.port}"], "scheduler.log")
             wait_port(self.port, proc, "scheduler", log)
-            concurrency = self.mode.concurrency(self.threads)
             for i in range(self.mode.executors):
                 flight, grpc = ports[1 + 2 * i], ports[2 + 2 * i]
                 work = self.dir / f"executor-{i}"
@@ -163,8 +170,9 @@ class Cluster:
                 what = f"executor {i} (Flight {flight}, gRPC {grpc})"
                 proc, log = self._start(what, ["executor", "--scheduler", f"127.0.0.1:{self.port}",
                                                "--bind", f"127.0.0.1:{flight}", "--grpc-port", grpc,
-                                               "--task-slots", concurrency, "--threads", concurrency,
-                                               "--work-dir", work], f"executor-{i}.log")
+                                               "--task-slots", 1, "--threads", 1,
+                                               "--work-dir", work], f"executor-{i}.log",
+                                        pin=self.mode.cores(i))
                 wait_port(flight, proc, what, log)
                 wait_port(grpc, proc, what, log)
             time.sleep(REGISTRATION_SECS)
@@ -173,7 +181,7 @@ class Cluster:
             self.stop()
             raise
         print(f"{self.mode.name}: scheduler on 127.0.0.1:{self.port}, {self.mode.executors} executor(s) with "
-              f"--task-slots {concurrency} --threads {concurrency}", flush=True)
+              f"--task-slots 1 --threads 1, each pinned to one core", flush=True)
         return self
 
     def check_alive(self):
@@ -202,17 +210,18 @@ class Cluster:
 
 
 def run_timed(cmd, stdout=subprocess.DEVNULL):
-    """Wall seconds and exit code of one run of `cmd`, which must exit with 0 or 1 (1: partial, some input
-    had problems)."""
+    """Wall seconds, exit code and stderr of one run of `cmd`, which must exit with 0 or 1 (1: partial, some
+    input had problems)."""
     cmd = [str(c) for c in cmd]
     with tempfile.TemporaryFile() as err:
         t = time.perf_counter()
         code = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err).returncode
         seconds = time.perf_counter() - t
+        err.seek(0)
+        text = err.read().decode(errors="replace")
         if code not in (0, 1):
-            err.seek(0)
-            raise Failed(f"failed ({code}): {' '.join(cmd)}\n{err.read().decode(errors='replace')[-4000:]}")
-    return seconds, code
+            raise Failed(f"failed ({code}): {' '.join(cmd)}\n{text[-4000:]}")
+    return seconds, code, text
 
 
 def count_events(ctscan, source):
@@ -234,23 +243,37 @@ class Bench:
         self.failures = []
         self.hunt_reference = None  # (sorted lines, exit code) of the first local hunt
         self.lake_reference = None  # events of the first local lake
+        self.traffics = {}  # (measure, mode name) -> (tasks, plan bytes per task, bytes returned) of the last run
 
     def mismatch(self, text):
         print(f"\n!!! MISMATCH: {text}\n", flush=True)
         self.mismatches.append(text)
 
     def common(self, cluster):
-        extra = ["-q", "--threads", self.args.threads]
+        extra = ["--threads", 1, "--stats"]
         return extra + (["--cluster", cluster.url, "--shared-fs"] if cluster else [])
+
+    def traffic(self, what, mode, stderr):
+        """Keeps what the run's summary says the cluster jobs sent and returned, summed over its jobs."""
+        found = [tuple(map(int, m.groups())) for m in TRAFFIC.finditer(stderr)]
+        if mode != LOCAL and found:
+            self.traffics[(what, mode.name)] = (sum(f[0] for f in found), max(f[1] for f in found),
+                                                sum(f[2] for f in found))
+
+    @staticmethod
+    def pinned(mode, cmd):
+        """The local run on one core; a cluster's client is left free (the issue allows it to share cores)."""
+        return ["taskset", "-c", LOCAL.cores(0), *cmd] if mode == LOCAL else cmd
 
     def hunt(self, mode, cluster):
         seconds = []
         for i in range(self.args.runs):
             out = self.scratch / f"hunt-{mode.executors}-{i}.jsonl"
             with open(out, "wb") as f:
-                s, code = run_timed([self.ctscan, "hunt", self.archive, "--format", "jsonl",
-                                     *self.common(cluster)], stdout=f)
+                s, code, err = run_timed(self.pinned(mode, [self.ctscan, "hunt", self.archive, "--format", "jsonl",
+                                                            *self.common(cluster)]), stdout=f)
             seconds.append(s)
+            self.traffic("hunt", mode, err)
             lines = sorted(out.read_text(errors="replace").splitlines())
             out.unlink()
             if self.hunt_reference is None and mode == LOCAL:
@@ -277,8 +300,10 @@ class Bench:
             lake = self.scratch / f"lake-{mode.executors}-{i}"
             shutil.rmtree(lake, ignore_errors=True)
             try:
-                s, _ = run_timed([self.ctscan, "export", self.archive, "--out", lake, *self.common(cluster)])
+                s, _, err = run_timed(self.pinned(mode, [self.ctscan, "export", self.archive, "--out", lake,
+                                                         *self.common(cluster)]))
                 seconds.append(s)
+                self.traffic("export", mode, err)
                 events = count_events(self.ctscan, lake)
             finally:
                 shutil.rmtree(lake, ignore_errors=True)
@@ -311,34 +336,40 @@ class Bench:
                 self.measure(mode, None)
                 continue
             try:
-                with Cluster(self.ctscan, mode, self.args.threads, self.scratch) as cluster:
+                with Cluster(self.ctscan, mode, self.scratch) as cluster:
                     self.measure(mode, cluster)
             except Failed as e:
                 print(f"\n!!! FAILED: cluster of {mode.name}: {e}\n", flush=True)
                 self.failures.append(f"cluster of {mode.name}")
 
-    def ratio(self, what, mode):
-        ours, local = self.results.get((what, mode.name)), self.results.get((what, LOCAL.name))
-        return None if ours is None or local is None else ours.median / local.median
+    def ratio(self, what, mode, base=LOCAL):
+        ours, theirs = self.results.get((what, mode.name)), self.results.get((what, base.name))
+        return None if ours is None or theirs is None else ours.median / theirs.median
 
-    def print_table(self):
+    def print_table(self, events):
         names = [m.name for m in MODES]
-        print(f"| measure | {' | '.join(f'{n} s' for n in names)} | "
-              f"{' | '.join(f'{m.name} / local' for m in MODES[1:])} |")
-        print("|---" * (1 + len(MODES) + len(MODES) - 1) + "|")
+        two = MODES[2]
+        print(f"| measure | {' | '.join(f'{n} s' for n in names)} | {ONE.name} / local | {two.name} / {ONE.name} "
+              f"| tasks | plan bytes per task | bytes returned per 1M events |")
+        print("|---" * (1 + len(MODES) + 5) + "|")
         for what in self.args.what:
             secs = [self.results.get((what, n)) for n in names]
             cells = ["FAILED" if t is None else f"{t.median:.2f} (best {t.best:.2f})" for t in secs]
-            ratios = [compare_duckdb.cell(self.ratio(what, m), ".2f", "×") for m in MODES[1:]]
-            print(f"| {what} | {' | '.join(cells)} | {' | '.join(ratios)} |")
-        one = MODES[1]
+            ratios = [compare_duckdb.cell(self.ratio(what, ONE), ".2f", "×"),
+                      compare_duckdb.cell(self.ratio(what, two, ONE), ".2f", "×")]
+            traffic = self.traffics.get((what, ONE.name))
+            sent = (["not reported"] * 3 if traffic is None else
+                    [str(traffic[0]), f"{traffic[1]:,}", f"{traffic[2] * 1_000_000 / max(events, 1):,.0f}"])
+            print(f"| {what} | {' | '.join(cells)} | {' | '.join(ratios)} | {' | '.join(sent)} |")
         verdicts = []
         for what in self.args.what:
-            r = self.ratio(what, one)
-            verdicts.append(f"{what} " + ("not measured" if r is None else
-                                          f"{r:.2f}× {'met' if r <= TARGET_RATIO else 'MISSED'}"))
-        print(f"target: cluster of one executor within {TARGET_RATIO:g}x of local ({one.name} / local ≤ "
-              f"{TARGET_RATIO:g} on medians): {'; '.join(verdicts)}")
+            one, two_r = self.ratio(what, ONE), self.ratio(what, two, ONE)
+            verdicts.append(f"{what}: one/local " + ("not measured" if one is None else
+                            f"{one:.2f}× {'met' if one <= ONE_TARGET else 'MISSED'}") + ", two/one " +
+                            ("not measured" if two_r is None else
+                             f"{two_r:.2f}× {'met' if two_r <= TWO_TARGET else 'MISSED'}"))
+        print(f"targets: one one-core executor ≤ {ONE_TARGET:g}× a local one-core run; two ≤ {TWO_TARGET:g}× one: "
+              f"{'; '.join(verdicts)}")
 
 
 def archive_stats(ctscan, archive):
@@ -368,13 +399,14 @@ def main():
     ap.add_argument("--events", type=int, default=1_000_000, help="events of the archive")
     ap.add_argument("--shape", choices=SHAPES, default="realistic", help="archive shape (as compare_duckdb.py)")
     ap.add_argument("--runs", type=int, default=3, help="runs of each command (median and best reported)")
-    ap.add_argument("--threads", type=int, default=2, help="--threads of every run; executors' concurrency")
     ap.add_argument("--what", type=what_list, default=list(MEASURES), help="hunt,export (default both)")
     ap.add_argument("--smoke", action="store_true",
                     help=f"a {SMOKE_EVENTS}-event archive in a temporary folder and 1 run: checks the script")
     args = ap.parse_args()
-    if args.runs < 1 or args.threads < 1:
-        raise SystemExit("--runs and --threads must be at least 1")
+    if args.runs < 1:
+        raise SystemExit("--runs must be at least 1")
+    if (os.cpu_count() or 1) < 2 or shutil.which("taskset") is None:
+        raise SystemExit("this benchmark pins two executors to two cores with taskset: it needs both")
     ctscan, gen = binaries()
     shape = SHAPES[args.shape]
     scratch = Path(tempfile.mkdtemp(prefix="ctscan-cluster-bench-"))
@@ -388,8 +420,7 @@ def main():
             tools = compare_duckdb.Tools(ctscan, gen, Path(sys.executable))
             archive = compare_duckdb.archive_for(tools, shape, args.events)
         objects, gz_bytes, events = archive_stats(ctscan, archive)
-        print(f"ctscan {ctscan}; {os.cpu_count()} cores; --threads {args.threads}; {args.runs} run(s) each; "
-              f"executor concurrency: {', '.join(f'{m.name} {m.concurrency(args.threads)}' for m in MODES[1:])}")
+        print(f"ctscan {ctscan}; {os.cpu_count()} cores; every run and executor on one core; {args.runs} run(s) each")
         print(f"archive {archive}: {objects} log objects, {gz_bytes / 1e6:.1f} MB gzip, {events} events", flush=True)
         bench = Bench(ctscan, archive, args, scratch)
         bench.run()
@@ -398,8 +429,8 @@ def main():
 
     print()
     print(f"{shape.name}, {events} events, {objects} log objects, {gz_bytes / 1e6:.1f} MB gzip; "
-          f"{os.cpu_count()} cores; --threads {args.threads}; seconds: median of {args.runs} run(s)")
-    bench.print_table()
+          f"{os.cpu_count()} cores; one core per run or executor; seconds: median of {args.runs} run(s)")
+    bench.print_table(events)
     problems = [f"MISMATCH: {m}" for m in bench.mismatches] + [f"FAILED: {f}" for f in bench.failures]
     if problems:
         print()

@@ -110,7 +110,7 @@ impl TableProvider for RemoteEvents {
         filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let config = self.scan.config.config();
+        let config = self.scan.config.config().map_err(DataFusionError::Plan)?;
         let narrowed = crate::events::scan::ScanConfig {
             scope: narrow_scope(config.scope.clone(), filters),
             ..config
@@ -166,7 +166,8 @@ impl ArchiveScanExec {
         worker: Arc<Worker>,
     ) -> Result<ArchiveScanExec> {
         let parts = partitions(&scan.objects, TASK_BYTES);
-        let schema = BatchBuilder::new(projection.as_deref(), scan.config.config().scope).schema();
+        let config = scan.config.config().map_err(DataFusionError::Plan)?;
+        let schema = BatchBuilder::new(projection.as_deref(), config.scope).schema();
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(parts.len()),
@@ -235,7 +236,7 @@ impl ExecutionPlan for ArchiveScanExec {
             .iter()
             .map(WireObject::object)
             .collect();
-        let mut config = self.scan.config.config();
+        let mut config = self.scan.config.config().map_err(DataFusionError::Execution)?;
         config.threads = self.worker.threads;
         if objects
             .iter()

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::decode::gate::{GateRecipe, RowGate};
 use crate::events::scan::ScanConfig;
 use crate::source::layout::LogKey;
 use crate::source::window::{DayRange, Scope, Window};
@@ -96,6 +97,9 @@ pub struct WireConfig {
     max_object_bytes: u64,
     strict: bool,
     batch_rows: usize,
+    /// The hunt's row gate, so executors build costly columns only for the rows some rule may match.
+    #[serde(default)]
+    gate: Option<GateRecipe>,
 }
 
 fn micros(t: Option<DateTime<Utc>>) -> Option<i64> {
@@ -120,12 +124,20 @@ impl WireConfig {
             max_object_bytes: config.max_object_bytes,
             strict: config.strict,
             batch_rows: config.batch_rows,
+            gate: config.gate.as_ref().and_then(RowGate::recipe),
         }
     }
 
-    /// The read settings, without a row gate or object filter.
-    pub fn config(&self) -> ScanConfig {
-        ScanConfig {
+    /// The read settings, with the row gate rebuilt (a rule pack's names by the pack's own encoding);
+    /// without the object filter.
+    pub fn config(&self) -> Result<ScanConfig, String> {
+        let gate = self
+            .gate
+            .as_ref()
+            .map(|g| RowGate::of_recipe(g, &crate::sigma::wire::wanted_names))
+            .transpose()?;
+        Ok(ScanConfig {
+            gate,
             scope: Scope {
                 window: Window {
                     from: instant(self.from),
@@ -143,7 +155,7 @@ impl WireConfig {
             batch_rows: self.batch_rows,
             // The executor's own threads and S3 access are set where the scan runs.
             ..ScanConfig::default()
-        }
+        })
     }
 }
 
@@ -183,7 +195,7 @@ mod tests {
             strict: true,
             ..ScanConfig::default()
         };
-        let back = WireConfig::of(&config).config();
+        let back = WireConfig::of(&config).config().unwrap();
         assert_eq!(back.scope, config.scope);
         assert!(back.strict);
     }

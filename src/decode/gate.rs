@@ -16,6 +16,36 @@ pub trait WantedNames: Debug + Send + Sync {
     fn wanted(&mut self, name: Option<&str>) -> bool;
     /// A fresh copy for another decoding thread.
     fn clone_box(&self) -> Box<dyn WantedNames>;
+    /// The names in a form another machine can rebuild them from (a cluster's executors decode with the
+    /// client's gate); `None` when they cannot travel.
+    fn recipe(&self) -> Option<NamesRecipe> {
+        None
+    }
+}
+
+/// Which names a gate wants, as it travels inside a plan: listed, or a function of whoever asks (a rule
+/// pack's name gates) carried as that function's own encoding and rebuilt by the same asker there.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum NamesRecipe {
+    /// Exactly these names ([`NameSet`]).
+    Exactly(Vec<String>),
+    /// The names some function wants: its name and its encoded parameters.
+    Function {
+        /// The function's name, which tells who rebuilds it.
+        name: String,
+        /// Its parameters, as its owner encodes them.
+        parameters: Vec<u8>,
+    },
+    /// The names any of these wants ([`AnyOf`]).
+    AnyOf(Vec<NamesRecipe>),
+}
+
+/// A [`RowGate`] as it travels inside a plan.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GateRecipe {
+    names: NamesRecipe,
+    always: Vec<bool>,
+    members: Vec<Option<Members>>,
 }
 
 /// Exactly these names (case-sensitive, as CloudTrail writes them), e.g. the events that issue credentials.
@@ -38,6 +68,12 @@ impl WantedNames for NameSet {
     fn clone_box(&self) -> Box<dyn WantedNames> {
         Box::new(self.clone())
     }
+
+    fn recipe(&self) -> Option<NamesRecipe> {
+        let mut names: Vec<String> = self.0.iter().cloned().collect();
+        names.sort_unstable();
+        Some(NamesRecipe::Exactly(names))
+    }
 }
 
 /// The rows any of several sets wants: a hunt's rules, and the issuing events its credential chains read.
@@ -51,6 +87,14 @@ impl WantedNames for AnyOf {
 
     fn clone_box(&self) -> Box<dyn WantedNames> {
         Box::new(AnyOf(self.0.iter().map(|w| w.clone_box()).collect()))
+    }
+
+    fn recipe(&self) -> Option<NamesRecipe> {
+        self.0
+            .iter()
+            .map(|w| w.recipe())
+            .collect::<Option<_>>()
+            .map(NamesRecipe::AnyOf)
     }
 }
 
@@ -89,6 +133,44 @@ impl RowGate {
             always,
             members: vec![None; RECORD.len()],
         }
+    }
+
+    /// The gate as it travels inside a plan, or `None` when its names cannot travel.
+    pub fn recipe(&self) -> Option<GateRecipe> {
+        Some(GateRecipe {
+            names: self.names.recipe()?,
+            always: self.always.clone(),
+            members: self.members.clone(),
+        })
+    }
+
+    /// The gate a recipe describes; `function` rebuilds the names of a [`NamesRecipe::Function`] (`None`
+    /// when it knows no such function). Fails when the recipe does not fit this build's schema.
+    pub fn of_recipe(
+        recipe: &GateRecipe,
+        function: &dyn Fn(&str, &[u8]) -> Option<Box<dyn WantedNames>>,
+    ) -> Result<RowGate, String> {
+        fn names(
+            r: &NamesRecipe,
+            function: &dyn Fn(&str, &[u8]) -> Option<Box<dyn WantedNames>>,
+        ) -> Result<Box<dyn WantedNames>, String> {
+            Ok(match r {
+                NamesRecipe::Exactly(list) => Box::new(NameSet::new(list.iter().map(String::as_str))),
+                NamesRecipe::Function { name, parameters } => function(name, parameters)
+                    .ok_or_else(|| format!("a row gate names an unknown function {name}"))?,
+                NamesRecipe::AnyOf(parts) => Box::new(AnyOf(
+                    parts.iter().map(|p| names(p, function)).collect::<Result<_, _>>()?,
+                )),
+            })
+        }
+        if recipe.always.len() != COLUMN_COUNT || recipe.members.len() != RECORD.len() {
+            return Err("a row gate was made for another schema".into());
+        }
+        Ok(RowGate {
+            names: names(&recipe.names, function)?,
+            always: recipe.always.clone(),
+            members: recipe.members.clone(),
+        })
     }
 
     /// A gate building, on every row, what `paths` name: columns (`eventName`) or members of them

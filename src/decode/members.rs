@@ -6,7 +6,7 @@
 use crate::schema::{Kind, Spec};
 
 /// Which parts of one value to build.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Members {
     /// The whole value.
     All,

@@ -6,5 +6,6 @@ pub mod archive_table;
 pub mod copy_choice;
 pub mod dedup;
 pub mod literals;
+pub mod remote_rows;
 pub mod scan;
 pub mod session;

@@ -1,9 +1,9 @@
-//! The pass of a hunt. On a raw archive read on one machine, with rules that do not read the `actor`
-//! field, the window is read once: the same gated read feeds the rules and gathers the credential chains'
-//! evidence, folds duplicate deliveries as they come while learning which copy sorts first, and the
-//! findings, held until the pass ends, are given their actors and the object of that copy when they are
-//! handed on. Otherwise (a lake, a cluster, rules that read `actor`) the chains are built by a read of
-//! their own before the rules' pass, which keeps the copies that read chose.
+//! The pass of a hunt. On a raw archive (on one machine or decoded by a cluster's executors), with rules
+//! that do not read the `actor` field, the window is read once: the same gated read feeds the rules and
+//! gathers the credential chains' evidence, folds duplicate deliveries as they come while learning which
+//! copy sorts first, and the findings, held until the pass ends, are given their actors and the object of
+//! that copy when they are handed on. Otherwise (a lake, rules that read `actor`) the chains are built by
+//! a read of their own before the rules' pass, which keeps the copies that read chose.
 
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ pub struct HuntStats {
 /// handed on in the order [`super::order`] defines once the caller has checked the run.
 pub async fn run(pack: &Pack, source: &Input, reporter: &Reporter) -> anyhow::Result<(HuntStats, Ordered)> {
     match source {
-        Input::Archive { exec, .. } if !exec.is_cluster() && !pack.engine.reads_actors() => {
+        Input::Archive { .. } if !pack.engine.reads_actors() => {
             one_read(pack, source, reporter).await
         }
         _ => chains_first(pack, source, reporter).await,

@@ -1,5 +1,6 @@
 //! Where a hunt reads: an archive (local or S3), read with the engine's row gate and read again
-//! object by object for the events findings need whole, or a lake, read column by column.
+//! object by object for the events findings need whole, or a lake, read column by column. On a cluster
+//! the archive's executors decode with the same gate and copies are folded where the rows arrive.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +15,7 @@ use datafusion::prelude::{ident, lit};
 use crate::events::archive_table::EventsTable;
 use crate::events::copy_choice::{ChoiceMode, CopyChoice};
 use crate::events::dedup::Copies;
+use crate::events::remote_rows::RemoteRows;
 use crate::events::scan::ScanConfig;
 use crate::events::session::{Exec, push_filters_into_parquet, register_events, register_events_choosing};
 use crate::input::Input;
@@ -59,12 +61,18 @@ pub struct ArchiveSource {
 
 impl ArchiveSource {
     async fn table(&self, config: ScanConfig, copies: Copies) -> Result<DataFrame, SigmaError> {
-        let mut ctx = self.exec.session().map_err(df_error)?;
         let table = EventsTable::new(self.sources.clone(), config, self.reporter.clone());
-        if self.exec.is_cluster() {
+        let table: Arc<dyn TableProvider> = if self.exec.is_cluster() {
             table.list_ahead().map_err(df_error)?;
-        }
-        let table = Arc::new(table);
+            // Executors decode (and gate) their share; the rows come here, where copies are folded
+            // with the run's copy choice as on one machine, so no row crosses between executors and
+            // copies split across tasks meet.
+            let remote = self.exec.session().map_err(df_error)?;
+            Arc::new(RemoteRows::new(remote.read_table(Arc::new(table))?))
+        } else {
+            Arc::new(table)
+        };
+        let mut ctx = Exec::local(self.exec.threads).session().map_err(df_error)?;
         let folded = register(&mut ctx, table, copies, &self.choice)?;
         if copies == Copies::Fold {
             *self.folded.lock().unwrap_or_else(|e| e.into_inner()) = Some(folded);
@@ -85,12 +93,6 @@ impl ArchiveSource {
 #[async_trait]
 impl HuntSource for ArchiveSource {
     async fn events(&self, plan: &ReadPlan) -> Result<DataFrame, SigmaError> {
-        if self.exec.is_cluster() {
-            // On a cluster the executors run the prefilter, as a lake's reader does, and only the rows
-            // some rule can match come back.
-            let df = self.table(self.config.clone(), Copies::Fold).await?;
-            return Ok(df.filter(plan.prefilter.clone())?);
-        }
         let config = ScanConfig {
             gate: Some(plan.gate.clone()),
             ..self.config.clone()
@@ -99,17 +101,10 @@ impl HuntSource for ArchiveSource {
     }
 
     fn gates(&self) -> bool {
-        !self.exec.is_cluster()
+        true
     }
 
     async fn count(&self) -> Result<u64, SigmaError> {
-        if self.exec.is_cluster() {
-            return Ok(self
-                .table(self.config.clone(), Copies::Fold)
-                .await?
-                .count()
-                .await? as u64);
-        }
         Ok(0)
     }
 

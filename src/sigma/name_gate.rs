@@ -10,7 +10,7 @@ use datafusion::arrow::array::{Array, BooleanArray, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result as DfResult, exec_err};
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
 use super::condition::Cond;
 use super::detection::{Detection, ItemTest, Selection};
@@ -200,6 +200,15 @@ impl crate::decode::gate::WantedNames for NameIndex {
     fn clone_box(&self) -> Box<dyn crate::decode::gate::WantedNames> {
         Box::new(self.clone())
     }
+
+    fn recipe(&self) -> Option<crate::decode::gate::NamesRecipe> {
+        let udf = ScalarUDF::new_from_impl(NamedByRules::new(NameIndex::new(self.gates.clone())));
+        let parameters = super::wire::encode_udf(&udf).ok().flatten()?;
+        Some(crate::decode::gate::NamesRecipe::Function {
+            name: udf.name().to_string(),
+            parameters,
+        })
+    }
 }
 
 /// `ctscan_named_by_rules(eventName)`: whether some gated rule may match an event with this name. A lake
@@ -215,6 +224,12 @@ impl NamedByRules {
     /// The gates behind the function.
     pub fn gates(&self) -> Arc<Vec<NameGate>> {
         self.index.lock().unwrap_or_else(|e| e.into_inner()).gates.clone()
+    }
+
+    /// The index the function answers from, for a reader that gates rows with it.
+    pub fn index(&self) -> NameIndex {
+        let index = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        NameIndex::new(index.gates.clone())
     }
 
     /// The function over these gates.

@@ -214,6 +214,16 @@ pub fn decode_udf(name: &str, buf: &[u8]) -> Option<Result<Arc<ScalarUDF>>> {
     })())
 }
 
+/// The names a rule pack wants whole, rebuilt from a row gate's recipe ([`NamesRecipe::Function`]); `None`
+/// for a function that is not the pack's name gate.
+///
+/// [`NamesRecipe::Function`]: crate::decode::gate::NamesRecipe::Function
+pub fn wanted_names(name: &str, parameters: &[u8]) -> Option<Box<dyn crate::decode::gate::WantedNames>> {
+    let udf = decode_udf(name, parameters)?.ok()?;
+    let named = udf.inner().downcast_ref::<NamedByRules>()?;
+    Some(Box::new(named.index()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,134 @@
+//! A table whose rows come from a plan run elsewhere (a cluster's executors), so that an operator which
+//! must see every row of a run in one place runs here, on the client: a hunt folds duplicate deliveries
+//! with the run's copy choice as a local hunt does, wherever the copies were read, without shuffling whole
+//! rows between executors.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::dataframe::DataFrame;
+use datafusion::datasource::TableType;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use futures::TryStreamExt;
+
+/// The rows of a remote DataFrame, read as one local partition.
+#[derive(Debug)]
+pub struct RemoteRows {
+    frame: DataFrame,
+}
+
+impl RemoteRows {
+    /// The rows `frame` (planned on a remote session) returns.
+    pub fn new(frame: DataFrame) -> RemoteRows {
+        RemoteRows { frame }
+    }
+}
+
+#[async_trait]
+impl TableProvider for RemoteRows {
+    fn schema(&self) -> SchemaRef {
+        Arc::new(self.frame.schema().as_arrow().clone())
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let frame = match projection {
+            Some(columns) => {
+                let schema = self.frame.schema();
+                let names: Vec<&str> = columns
+                    .iter()
+                    .map(|&i| schema.field(i).name().as_str())
+                    .collect();
+                self.frame.clone().select_columns(&names)?
+            }
+            None => self.frame.clone(),
+        };
+        Ok(Arc::new(RemoteRowsExec::new(frame)))
+    }
+}
+
+/// Runs the remote plan when executed and streams its rows.
+#[derive(Debug)]
+pub struct RemoteRowsExec {
+    frame: DataFrame,
+    properties: Arc<PlanProperties>,
+}
+
+impl RemoteRowsExec {
+    fn new(frame: DataFrame) -> RemoteRowsExec {
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        RemoteRowsExec { frame, properties }
+    }
+}
+
+impl DisplayAs for RemoteRowsExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "RemoteRowsExec")
+    }
+}
+
+impl ExecutionPlan for RemoteRowsExec {
+    fn name(&self) -> &str {
+        "RemoteRowsExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(DataFusionError::Internal(format!(
+                "remote rows have one partition, not {partition}"
+            )));
+        }
+        let frame = self.frame.clone();
+        let rows = futures::stream::once(async move { frame.execute_stream().await }).try_flatten();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema(),
+            rows,
+        )))
+    }
+}
