@@ -39,6 +39,17 @@ struct Totals {
     scans: usize,
     /// Whether objects were decoded (a query) or only listed (`ls`).
     decoding: bool,
+    /// What the run's cluster jobs cost in traffic (nothing when it ran here).
+    cluster: ClusterTraffic,
+}
+
+/// The traffic of a run's cluster jobs: what the plans sent each task and what came back to the client,
+/// so the cost of spreading a run can be judged.
+#[derive(Debug, Default, Clone, Copy)]
+struct ClusterTraffic {
+    tasks: u64,
+    plan_bytes: u64,
+    returned_bytes: u64,
 }
 
 /// Collects the counts of a run and tells the user about problems.
@@ -216,6 +227,19 @@ impl Reporter {
         self.totals().events
     }
 
+    /// Notes a job sent to a cluster: its tasks, and the bytes of the ctscan part of the plan each of them
+    /// receives.
+    pub fn note_cluster_plan(&self, tasks: u64, plan_bytes: u64) {
+        let mut t = self.totals();
+        t.cluster.tasks += tasks;
+        t.cluster.plan_bytes = t.cluster.plan_bytes.max(plan_bytes);
+    }
+
+    /// Notes bytes (of Arrow data) a cluster job returned to this client.
+    pub fn note_returned(&self, bytes: u64) {
+        self.totals().cluster.returned_bytes += bytes;
+    }
+
     /// The closing summary, several lines.
     pub fn summary(&self) -> String {
         let t = self.totals();
@@ -264,6 +288,14 @@ impl Reporter {
                 s,
                 "\nctscan: {} defective records in {} objects",
                 t.defect_records, t.defect_objects
+            );
+        }
+        let c = t.cluster;
+        if c.tasks > 0 {
+            let _ = write!(
+                s,
+                "\nctscan: cluster: {} tasks, plan {} bytes per task at most, {} bytes returned to the client",
+                c.tasks, c.plan_bytes, c.returned_bytes
             );
         }
         s

@@ -86,6 +86,13 @@ fn encode<T: Serialize>(body: T, buf: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// The bytes a node takes in a plan: what every task of its stage receives of ctscan's part of the plan.
+fn encoded_len<T: Serialize>(body: &T) -> Result<u64> {
+    let mut buf = Vec::new();
+    encode(body, &mut buf)?;
+    Ok(buf.len() as u64)
+}
+
 fn decode<T: for<'de> Deserialize<'de>>(packed: &[u8]) -> Result<T> {
     let buf = zstd::stream::decode_all(packed)
         .map_err(|e| DataFusionError::Plan(format!("unreadable ctscan plan node: {e}")))?;
@@ -133,15 +140,21 @@ fn table_wire(node: &Arc<dyn TableProvider>, feedback: Option<&Feedback>) -> Res
         let feedback = feedback.ok_or_else(no_cluster)?;
         let (listing, scan) = t.listing(t.config())?;
         let id = feedback.register_scan(t.reporter().clone(), scan);
-        return Ok(Some(WireTable::Archive(RemoteScan::of(
-            &listing,
-            t.config(),
-            id,
-            feedback.address(),
-        )?)));
+        let remote = RemoteScan::of(&listing, t.config(), id, feedback.address())?;
+        let wire = WireTable::Archive(remote);
+        let WireTable::Archive(remote) = &wire else {
+            unreachable!("just built")
+        };
+        t.reporter()
+            .note_cluster_plan(remote.tasks() as u64, encoded_len(&wire)?);
+        return Ok(Some(wire));
     }
     if let Some(t) = node.downcast_ref::<ExportTable>() {
-        return Ok(Some(WireTable::Export(t.export().clone())));
+        let wire = WireTable::Export(t.export().clone());
+        if let Some(reporter) = t.reporter() {
+            reporter.note_cluster_plan(t.export().tasks() as u64, encoded_len(&wire)?);
+        }
+        return Ok(Some(wire));
     }
     if let Some(t) = node.downcast_ref::<LakeTable>() {
         return Ok(Some(WireTable::Lake(std::path::absolute(t.root())?)));
@@ -307,6 +320,14 @@ impl LogicalExtensionCodec for LogicalCodec {
     }
 }
 
+/// The input of a reading operator: its tasks' shares.
+fn shares(inputs: &[Arc<dyn ExecutionPlan>]) -> Result<Arc<dyn ExecutionPlan>> {
+    inputs
+        .first()
+        .cloned()
+        .ok_or_else(|| DataFusionError::Plan("a ctscan reader needs its shares".into()))
+}
+
 /// Encodes ctscan's operators; Ballista's codec does the rest (its shuffles among them).
 #[derive(Debug, Default)]
 pub struct PhysicalCodec {
@@ -325,11 +346,16 @@ impl PhysicalExtensionCodec for PhysicalCodec {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         match buf.split_first() {
             Some((&CTSCAN, rest)) => match decode(rest)? {
-                WireExec::Export(export) => Ok(Arc::new(ExportExec::new(export, self.worker.clone()))),
-                WireExec::Scan { scan, projection } => Ok(Arc::new(ArchiveScanExec::new(
+                WireExec::Export(export) => Ok(Arc::new(ExportExec::over(
+                    export,
+                    self.worker.clone(),
+                    shares(inputs)?,
+                ))),
+                WireExec::Scan { scan, projection } => Ok(Arc::new(ArchiveScanExec::over(
                     scan,
                     projection,
                     self.worker.clone(),
+                    shares(inputs)?,
                 )?)),
                 WireExec::Dedup {
                     key,

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::feedback::{self, Message};
 use super::scan::partitions;
+use super::share_source;
 use super::wire::WireObject;
 use super::worker::Worker;
 use crate::lake::convert::export_task;
@@ -73,6 +74,13 @@ impl RemoteExport {
     }
 }
 
+impl RemoteExport {
+    /// The tasks the export is split into.
+    pub fn tasks(&self) -> usize {
+        partitions(&self.objects, TASK_BYTES).len()
+    }
+}
+
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![Field::new(ENTRY, DataType::Utf8, false)]))
 }
@@ -81,12 +89,28 @@ fn schema() -> SchemaRef {
 #[derive(Debug)]
 pub struct ExportTable {
     export: RemoteExport,
+    /// The client's reporter, told what the plan costs (never sent).
+    reporter: Option<Arc<Reporter>>,
 }
 
 impl ExportTable {
     /// The table of one export.
     pub fn new(export: RemoteExport) -> ExportTable {
-        ExportTable { export }
+        ExportTable {
+            export,
+            reporter: None,
+        }
+    }
+
+    /// The table, telling `reporter` what its plan costs when it is sent.
+    pub fn reporting_to(mut self, reporter: Arc<Reporter>) -> ExportTable {
+        self.reporter = Some(reporter);
+        self
+    }
+
+    /// The client's reporter, if any.
+    pub fn reporter(&self) -> Option<&Arc<Reporter>> {
+        self.reporter.as_ref()
     }
 
     /// What the export does: what travels to the scheduler.
@@ -113,34 +137,43 @@ impl TableProvider for ExportTable {
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         // Planned on the scheduler, never run there: an executor decodes it with its own S3 state.
-        Ok(Arc::new(ExportExec::new(self.export.clone(), Arc::default())))
+        Ok(Arc::new(ExportExec::new(self.export.clone(), Arc::default())?))
     }
 }
 
-/// Exports a share of the objects per partition.
+/// Exports its share of the objects per partition. Its input holds the shares
+/// ([`super::share_source`]), so a task receives only its own.
 #[derive(Debug)]
 pub struct ExportExec {
+    /// The export's settings (its objects are in `input`).
     export: RemoteExport,
+    input: Arc<dyn ExecutionPlan>,
     /// The S3 options the executor running it serves.
     worker: Arc<Worker>,
-    parts: Vec<Vec<WireObject>>,
     properties: Arc<PlanProperties>,
 }
 
 impl ExportExec {
-    /// The tasks of one export.
-    pub fn new(export: RemoteExport, worker: Arc<Worker>) -> ExportExec {
-        let parts = partitions(&export.objects, TASK_BYTES);
+    /// The tasks of one export, as the scheduler plans them.
+    pub fn new(mut export: RemoteExport, worker: Arc<Worker>) -> Result<ExportExec> {
+        let input = share_source::source(&partitions(&export.objects, TASK_BYTES))?;
+        export.objects = Vec::new();
+        Ok(ExportExec::over(export, worker, input))
+    }
+
+    /// The tasks exporting the shares `input` holds (as an executor decodes them).
+    pub fn over(export: RemoteExport, worker: Arc<Worker>, input: Arc<dyn ExecutionPlan>) -> ExportExec {
+        let tasks = input.properties().output_partitioning().partition_count();
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema()),
-            Partitioning::UnknownPartitioning(parts.len()),
+            Partitioning::UnknownPartitioning(tasks),
             EmissionType::Final,
             Boundedness::Bounded,
         ));
         ExportExec {
             export,
+            input,
             worker,
-            parts,
             properties,
         }
     }
@@ -155,9 +188,8 @@ impl DisplayAs for ExportExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(
             f,
-            "ExportExec: {} objects in {} tasks into {}",
-            self.export.objects.len(),
-            self.parts.len(),
+            "ExportExec: {} tasks into {}",
+            self.properties.output_partitioning().partition_count(),
             self.export.root.display()
         )
     }
@@ -222,7 +254,12 @@ impl ExecutionPlan for ExportExec {
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![]
+        vec![&self.input]
+    }
+
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        // One share per task: splitting the shares further would only add a shuffle.
+        vec![false]
     }
 
     fn apply_expressions(
@@ -234,22 +271,24 @@ impl ExecutionPlan for ExportExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        _children: Vec<Arc<dyn ExecutionPlan>>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(self)
+        let input = children
+            .pop()
+            .ok_or_else(|| DataFusionError::Internal("ExportExec needs its shares".into()))?;
+        Ok(Arc::new(ExportExec::over(
+            self.export.clone(),
+            self.worker.clone(),
+            input,
+        )))
     }
 
-    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
-        let objects: Vec<ObjectRef> = self
-            .parts
-            .get(partition)
-            .ok_or_else(|| DataFusionError::Internal(format!("no partition {partition}")))?
-            .iter()
-            .map(WireObject::object)
-            .collect();
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let export = self.export.clone();
         let worker = self.worker.clone();
+        let input = self.input.clone();
         let batch = futures::stream::once(async move {
+            let objects = share_source::objects(input, partition, context).await?;
             tokio::task::spawn_blocking(move || run_task(&export, &worker, partition, objects))
                 .await
                 .map_err(|e| DataFusionError::Execution(e.to_string()))?

@@ -1,7 +1,8 @@
 //! Past one machine: `query`, `hunt` and `export` planned on an Apache DataFusion Ballista cluster whose
 //! scheduler and executors are this same binary (`ctscan cluster`). The client lists the archive and
-//! sends the object list inside the plan; executors read their share of the objects with the same
-//! decoder as a local run and report every object back; lakes go through DataFusion's own Parquet scan.
+//! sends the object list to the scheduler, which gives each task its share; executors read their share
+//! with the same decoder as a local run and report every object back; lakes go through DataFusion's own
+//! Parquet scan.
 
 #[cfg(feature = "cluster")]
 pub mod codec;
@@ -11,6 +12,7 @@ pub mod feedback;
 #[cfg(feature = "cluster")]
 pub mod node;
 pub mod scan;
+pub mod share_source;
 pub mod target;
 pub mod wire;
 pub mod worker;

@@ -1,7 +1,8 @@
 //! The `events` table of a raw archive on a cluster. The client lists the archive (so listing problems
-//! and skipped objects are its own to report) and sends the object list inside the plan; the scheduler
-//! narrows the window with the query's filters and splits the objects into partitions, one task each;
-//! every task reads its share with the same decoder as a local run and reports each object back.
+//! and skipped objects are its own to report) and sends the object list to the scheduler inside the
+//! plan; the scheduler narrows the window with the query's filters and splits the objects into shares,
+//! one task each, which reach each task alone; every task reads its share with the same decoder as a
+//! local run and reports each object back.
 
 use std::sync::{Arc, Mutex};
 
@@ -17,10 +18,11 @@ use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExp
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::feedback::{self, Message};
+use super::share_source;
 use super::wire::{WireConfig, WireObject};
 use super::worker::Worker;
 use crate::decode::BatchBuilder;
@@ -39,7 +41,8 @@ const MAX_TASKS: usize = 4096;
 /// What a scan of a raw archive needs on the cluster.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RemoteScan {
-    /// Objects to read, as the client listed them.
+    /// Objects to read, as the client listed them (from the client to the scheduler; the scheduler
+    /// hands them to the tasks as their shares, see [`super::share_source`]).
     pub objects: Vec<WireObject>,
     /// Window, scope and read settings.
     pub config: WireConfig,
@@ -68,6 +71,13 @@ impl RemoteScan {
             scan,
             feedback: feedback.to_string(),
         })
+    }
+}
+
+impl RemoteScan {
+    /// The tasks the scan is split into.
+    pub fn tasks(&self) -> usize {
+        partitions(&self.objects, TASK_BYTES).len()
     }
 }
 
@@ -146,45 +156,59 @@ pub fn partitions(objects: &[WireObject], task_bytes: u64) -> Vec<Vec<WireObject
     out
 }
 
-/// Reads a share of an archive's objects per partition, on whichever executor runs the task.
+/// Reads its share of an archive's objects per partition, on whichever executor runs the task. Its
+/// input holds the shares ([`super::share_source`]), so a task receives only its own.
 #[derive(Debug)]
 pub struct ArchiveScanExec {
+    /// The scan's settings (its objects are in `input`).
     scan: RemoteScan,
+    input: Arc<dyn ExecutionPlan>,
     /// The S3 options the executor running it serves.
     worker: Arc<Worker>,
     projection: Option<Vec<usize>>,
-    parts: Vec<Vec<WireObject>>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
 }
 
 impl ArchiveScanExec {
-    /// The scan of `scan`'s objects, `projection` of the events schema.
+    /// The scan of `scan`'s objects, `projection` of the events schema, as the scheduler plans it.
     pub fn new(
-        scan: RemoteScan,
+        mut scan: RemoteScan,
         projection: Option<Vec<usize>>,
         worker: Arc<Worker>,
     ) -> Result<ArchiveScanExec> {
-        let parts = partitions(&scan.objects, TASK_BYTES);
+        let input = share_source::source(&partitions(&scan.objects, TASK_BYTES))?;
+        scan.objects = Vec::new();
+        ArchiveScanExec::over(scan, projection, worker, input)
+    }
+
+    /// The scan reading the shares `input` holds (as an executor decodes it).
+    pub fn over(
+        scan: RemoteScan,
+        projection: Option<Vec<usize>>,
+        worker: Arc<Worker>,
+        input: Arc<dyn ExecutionPlan>,
+    ) -> Result<ArchiveScanExec> {
         let config = scan.config.config().map_err(DataFusionError::Plan)?;
         let schema = BatchBuilder::new(projection.as_deref(), config.scope).schema();
+        let tasks = input.properties().output_partitioning().partition_count();
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
-            Partitioning::UnknownPartitioning(parts.len()),
+            Partitioning::UnknownPartitioning(tasks),
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
         Ok(ArchiveScanExec {
             scan,
+            input,
             worker,
             projection,
-            parts,
             schema,
             properties,
         })
     }
 
-    /// What the scan reads, and the projection: what travels to executors.
+    /// What the scan reads (besides its shares), and the projection: what travels to executors.
     pub fn parts(&self) -> (&RemoteScan, Option<&Vec<usize>>) {
         (&self.scan, self.projection.as_ref())
     }
@@ -194,9 +218,8 @@ impl DisplayAs for ArchiveScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(
             f,
-            "ArchiveScanExec: {} objects in {} tasks",
-            self.scan.objects.len(),
-            self.parts.len()
+            "ArchiveScanExec: {} tasks",
+            self.properties.output_partitioning().partition_count()
         )
     }
 }
@@ -211,7 +234,12 @@ impl ExecutionPlan for ArchiveScanExec {
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![]
+        vec![&self.input]
+    }
+
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        // One share per task: splitting the shares further would only add a shuffle.
+        vec![false]
     }
 
     fn apply_expressions(
@@ -223,31 +251,33 @@ impl ExecutionPlan for ArchiveScanExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        _children: Vec<Arc<dyn ExecutionPlan>>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(self)
+        let input = children
+            .pop()
+            .ok_or_else(|| DataFusionError::Internal("ArchiveScanExec needs its shares".into()))?;
+        Ok(Arc::new(ArchiveScanExec::over(
+            self.scan.clone(),
+            self.projection.clone(),
+            self.worker.clone(),
+            input,
+        )?))
     }
 
-    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
-        let objects: Vec<_> = self
-            .parts
-            .get(partition)
-            .ok_or_else(|| DataFusionError::Internal(format!("no partition {partition}")))?
-            .iter()
-            .map(WireObject::object)
-            .collect();
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let mut config = self.scan.config.config().map_err(DataFusionError::Execution)?;
         config.threads = self.worker.threads;
-        if objects
-            .iter()
-            .any(|o| matches!(o.location, crate::source::Location::S3 { .. }))
-        {
-            config.s3 = self
-                .worker
-                .served
-                .access_for(self.scan.s3.clone())
-                .map_err(DataFusionError::Execution)?;
-        }
+        let (input, s3, worker) = (self.input.clone(), self.scan.s3.clone(), self.worker.clone());
+        let share = async move {
+            let objects = share_source::objects(input, partition, context).await?;
+            if objects
+                .iter()
+                .any(|o| matches!(o.location, crate::source::Location::S3 { .. }))
+            {
+                config.s3 = worker.served.access_for(s3).map_err(DataFusionError::Execution)?;
+            }
+            Ok::<_, DataFusionError>((objects, config))
+        };
         let reports = Arc::new(Mutex::new(Vec::new()));
         let sink = reports.clone();
         let id = self.scan.scan;
@@ -257,7 +287,12 @@ impl ExecutionPlan for ArchiveScanExec {
                 .push(Message::object(id, obj, outcome));
         })));
         let scan_id = reporter.begin_scan(&Listing::default());
-        let rows = stream_objects(objects, self.projection.clone(), config, reporter, scan_id);
+        let projection = self.projection.clone();
+        let rows = futures::stream::once(async move {
+            let (objects, config) = share.await?;
+            Ok::<_, DataFusionError>(stream_objects(objects, projection, config, reporter, scan_id))
+        })
+        .try_flatten();
         // The reports go out after the last batch, before the stream ends: the task is complete only
         // once the client holds them.
         let tail = feedback::hand_in(self.scan.feedback.clone(), move || {

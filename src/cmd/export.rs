@@ -145,13 +145,15 @@ fn export_on_cluster(
     let result = rt.block_on(async {
         let ctx = run.exec(Some(target)).session()?;
         let mut stream = ctx
-            .read_table(Arc::new(ExportTable::new(export)))?
+            .read_table(Arc::new(ExportTable::new(export).reporting_to(reporter.clone())))?
             .execute_stream()
             .await
             .context("the cluster export failed")?;
         let (mut exported, mut events) = (0u64, 0u64);
         while let Some(batch) = stream.next().await {
-            let entries = entries(&batch.context("the cluster export failed")?)?;
+            let batch = batch.context("the cluster export failed")?;
+            reporter.note_returned(batch.get_array_memory_size() as u64);
+            let entries = entries(&batch)?;
             let failed = entries.iter().find(|e| e.error.is_some()).cloned();
             exported += entries.iter().filter(|e| e.error.is_none()).count() as u64;
             events += entries.iter().map(|e| e.events).sum::<u64>();

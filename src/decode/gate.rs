@@ -159,7 +159,10 @@ impl RowGate {
                 NamesRecipe::Function { name, parameters } => function(name, parameters)
                     .ok_or_else(|| format!("a row gate names an unknown function {name}"))?,
                 NamesRecipe::AnyOf(parts) => Box::new(AnyOf(
-                    parts.iter().map(|p| names(p, function)).collect::<Result<_, _>>()?,
+                    parts
+                        .iter()
+                        .map(|p| names(p, function))
+                        .collect::<Result<_, _>>()?,
                 )),
             })
         }

@@ -20,16 +20,19 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::TryStreamExt;
 
+use crate::progress::Reporter;
+
 /// The rows of a remote DataFrame, read as one local partition.
 #[derive(Debug)]
 pub struct RemoteRows {
     frame: DataFrame,
+    reporter: Arc<Reporter>,
 }
 
 impl RemoteRows {
-    /// The rows `frame` (planned on a remote session) returns.
-    pub fn new(frame: DataFrame) -> RemoteRows {
-        RemoteRows { frame }
+    /// The rows `frame` (planned on a remote session) returns; `reporter` is told how many bytes came.
+    pub fn new(frame: DataFrame, reporter: Arc<Reporter>) -> RemoteRows {
+        RemoteRows { frame, reporter }
     }
 }
 
@@ -53,15 +56,12 @@ impl TableProvider for RemoteRows {
         let frame = match projection {
             Some(columns) => {
                 let schema = self.frame.schema();
-                let names: Vec<&str> = columns
-                    .iter()
-                    .map(|&i| schema.field(i).name().as_str())
-                    .collect();
+                let names: Vec<&str> = columns.iter().map(|&i| schema.field(i).name().as_str()).collect();
                 self.frame.clone().select_columns(&names)?
             }
             None => self.frame.clone(),
         };
-        Ok(Arc::new(RemoteRowsExec::new(frame)))
+        Ok(Arc::new(RemoteRowsExec::new(frame, self.reporter.clone())))
     }
 }
 
@@ -69,11 +69,12 @@ impl TableProvider for RemoteRows {
 #[derive(Debug)]
 pub struct RemoteRowsExec {
     frame: DataFrame,
+    reporter: Arc<Reporter>,
     properties: Arc<PlanProperties>,
 }
 
 impl RemoteRowsExec {
-    fn new(frame: DataFrame) -> RemoteRowsExec {
+    fn new(frame: DataFrame, reporter: Arc<Reporter>) -> RemoteRowsExec {
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema),
@@ -81,7 +82,11 @@ impl RemoteRowsExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
-        RemoteRowsExec { frame, properties }
+        RemoteRowsExec {
+            frame,
+            reporter,
+            properties,
+        }
     }
 }
 
@@ -125,10 +130,10 @@ impl ExecutionPlan for RemoteRowsExec {
             )));
         }
         let frame = self.frame.clone();
-        let rows = futures::stream::once(async move { frame.execute_stream().await }).try_flatten();
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            self.schema(),
-            rows,
-        )))
+        let reporter = self.reporter.clone();
+        let rows = futures::stream::once(async move { frame.execute_stream().await })
+            .try_flatten()
+            .inspect_ok(move |b| reporter.note_returned(b.get_array_memory_size() as u64));
+        Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema(), rows)))
     }
 }

@@ -37,9 +37,7 @@ pub struct HuntStats {
 /// handed on in the order [`super::order`] defines once the caller has checked the run.
 pub async fn run(pack: &Pack, source: &Input, reporter: &Reporter) -> anyhow::Result<(HuntStats, Ordered)> {
     match source {
-        Input::Archive { .. } if !pack.engine.reads_actors() => {
-            one_read(pack, source, reporter).await
-        }
+        Input::Archive { .. } if !pack.engine.reads_actors() => one_read(pack, source, reporter).await,
         _ => chains_first(pack, source, reporter).await,
     }
 }

@@ -68,7 +68,10 @@ impl ArchiveSource {
             // with the run's copy choice as on one machine, so no row crosses between executors and
             // copies split across tasks meet.
             let remote = self.exec.session().map_err(df_error)?;
-            Arc::new(RemoteRows::new(remote.read_table(Arc::new(table))?))
+            Arc::new(RemoteRows::new(
+                remote.read_table(Arc::new(table))?,
+                self.reporter.clone(),
+            ))
         } else {
             Arc::new(table)
         };
