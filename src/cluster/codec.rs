@@ -86,7 +86,7 @@ fn encode<T: Serialize>(body: T, buf: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-/// The bytes a node takes in a plan: what every task of its stage receives of ctscan's part of the plan.
+/// The bytes a node takes in a plan.
 fn encoded_len<T: Serialize>(body: &T) -> Result<u64> {
     let mut buf = Vec::new();
     encode(body, &mut buf)?;
@@ -141,20 +141,21 @@ fn table_wire(node: &Arc<dyn TableProvider>, feedback: Option<&Feedback>) -> Res
         let (listing, scan) = t.listing(t.config())?;
         let id = feedback.register_scan(t.reporter().clone(), scan);
         let remote = RemoteScan::of(&listing, t.config(), id, feedback.address())?;
-        let wire = WireTable::Archive(remote);
-        let WireTable::Archive(remote) = &wire else {
-            unreachable!("just built")
-        };
-        t.reporter()
-            .note_cluster_plan(remote.tasks() as u64, encoded_len(&wire)?);
-        return Ok(Some(wire));
+        let per_task = encoded_len(&WireExec::Scan {
+            scan: remote.without_objects(),
+            projection: None,
+        })? + remote.largest_share_bytes()?;
+        t.reporter().note_cluster_plan(remote.tasks() as u64, per_task);
+        return Ok(Some(WireTable::Archive(remote)));
     }
     if let Some(t) = node.downcast_ref::<ExportTable>() {
-        let wire = WireTable::Export(t.export().clone());
+        let export = t.export();
         if let Some(reporter) = t.reporter() {
-            reporter.note_cluster_plan(t.export().tasks() as u64, encoded_len(&wire)?);
+            let per_task =
+                encoded_len(&WireExec::Export(export.without_objects()))? + export.largest_share_bytes()?;
+            reporter.note_cluster_plan(export.tasks() as u64, per_task);
         }
-        return Ok(Some(wire));
+        return Ok(Some(WireTable::Export(export.clone())));
     }
     if let Some(t) = node.downcast_ref::<LakeTable>() {
         return Ok(Some(WireTable::Lake(std::path::absolute(t.root())?)));

@@ -23,11 +23,11 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Pla
 use serde::{Deserialize, Serialize};
 
 use super::feedback::{self, Message};
-use super::scan::partitions;
+use super::scan::{partitions, task_bytes};
 use super::share_source;
 use super::wire::WireObject;
 use super::worker::Worker;
-use crate::lake::convert::export_task;
+use crate::lake::convert::{Decoded, export_task};
 use crate::lake::manifest::Entry;
 use crate::lake::writer::{LakeFiles, run_id};
 use crate::progress::Reporter;
@@ -49,6 +49,8 @@ pub struct RemoteExport {
     scan: u64,
     feedback: String,
     run: String,
+    /// Bytes of objects per task.
+    task_bytes: u64,
 }
 
 impl RemoteExport {
@@ -70,6 +72,7 @@ impl RemoteExport {
             scan,
             feedback: feedback.to_string(),
             run: run_id(),
+            task_bytes: task_bytes(TASK_BYTES),
         })
     }
 }
@@ -77,7 +80,20 @@ impl RemoteExport {
 impl RemoteExport {
     /// The tasks the export is split into.
     pub fn tasks(&self) -> usize {
-        partitions(&self.objects, TASK_BYTES).len()
+        partitions(&self.objects, self.task_bytes).len()
+    }
+
+    /// The export as an executor receives it: without the objects, which reach each task as its share.
+    pub fn without_objects(&self) -> RemoteExport {
+        RemoteExport {
+            objects: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// The bytes of the largest task's share.
+    pub fn largest_share_bytes(&self) -> Result<u64> {
+        share_source::largest_share_bytes(&partitions(&self.objects, self.task_bytes))
     }
 }
 
@@ -156,7 +172,7 @@ pub struct ExportExec {
 impl ExportExec {
     /// The tasks of one export, as the scheduler plans them.
     pub fn new(mut export: RemoteExport, worker: Arc<Worker>) -> Result<ExportExec> {
-        let input = share_source::source(&partitions(&export.objects, TASK_BYTES))?;
+        let input = share_source::source(&partitions(&export.objects, export.task_bytes))?;
         export.objects = Vec::new();
         Ok(ExportExec::over(export, worker, input))
     }
@@ -220,8 +236,15 @@ fn run_task(
     }));
     let scan = reporter.begin_scan(&Listing::default());
     let lake_err = |e: crate::lake::LakeError| DataFusionError::External(Box::new(e));
-    let (mut entries, batches) =
-        export_task(&objects, export.max_object_bytes, &s3, &reporter, scan).map_err(lake_err)?;
+    let (mut entries, batches) = decode_share(
+        &objects,
+        export.max_object_bytes,
+        &s3,
+        &reporter,
+        scan,
+        worker.threads,
+    )
+    .map_err(lake_err)?;
     // Named after the client's run, the task and this attempt: a rerun never overwrites a file.
     let name = format!("{}-t{partition}-{}", export.run, run_id());
     let files = LakeFiles::new(&export.root, name, worker.threads).map_err(lake_err)?;
@@ -242,6 +265,41 @@ fn run_task(
         schema(),
         vec![Arc::new(StringArray::from(json))],
     )?)
+}
+
+/// Decodes a task's objects on `threads` threads, each a contiguous run of them, and returns their
+/// entries and rows in the objects' order, as one thread would.
+fn decode_share(
+    objects: &[ObjectRef],
+    max_object_bytes: u64,
+    s3: &S3Access,
+    reporter: &Reporter,
+    scan: crate::progress::ScanId,
+    threads: usize,
+) -> std::result::Result<Decoded, crate::lake::LakeError> {
+    let runs: Vec<&[ObjectRef]> = objects
+        .chunks(objects.len().div_ceil(threads.max(1)).max(1))
+        .collect();
+    if runs.len() <= 1 {
+        return export_task(objects, max_object_bytes, s3, reporter, scan);
+    }
+    let decoded: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|run| scope.spawn(move || export_task(run, max_object_bytes, s3, reporter, scan)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    let (mut entries, mut batches) = (Vec::new(), Vec::new());
+    for d in decoded {
+        let (e, b) = d?;
+        entries.extend(e);
+        batches.extend(b);
+    }
+    Ok((entries, batches))
 }
 
 impl ExecutionPlan for ExportExec {

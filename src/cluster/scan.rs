@@ -49,6 +49,9 @@ pub struct RemoteScan {
     /// How S3 objects are reached: the client's options, so every executor reads the same buckets the same
     /// way (credentials themselves never travel: each node resolves them from its own environment).
     pub s3: S3Options,
+    /// Bytes of objects per task.
+    #[serde(default)]
+    pub task_bytes: u64,
     /// The client's scan the reports belong to.
     pub scan: u64,
     /// Where the client takes reports.
@@ -68,6 +71,7 @@ impl RemoteScan {
             objects: listing.objects.iter().map(|o| WireObject::of(o, &cwd)).collect(),
             config: WireConfig::of(config),
             s3: config.s3.options().clone(),
+            task_bytes: task_bytes(TASK_BYTES),
             scan,
             feedback: feedback.to_string(),
         })
@@ -77,7 +81,20 @@ impl RemoteScan {
 impl RemoteScan {
     /// The tasks the scan is split into.
     pub fn tasks(&self) -> usize {
-        partitions(&self.objects, TASK_BYTES).len()
+        partitions(&self.objects, self.task_bytes).len()
+    }
+
+    /// The scan as an executor receives it: without the objects, which reach each task as its share.
+    pub fn without_objects(&self) -> RemoteScan {
+        RemoteScan {
+            objects: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// The bytes of the largest task's share.
+    pub fn largest_share_bytes(&self) -> Result<u64> {
+        share_source::largest_share_bytes(&partitions(&self.objects, self.task_bytes))
     }
 }
 
@@ -138,8 +155,19 @@ impl TableProvider for RemoteEvents {
     }
 }
 
-/// Splits objects into tasks of about `task_bytes`, in listing order.
+/// Bytes of objects per task the client asks for: `CTSCAN_CLUSTER_TASK_BYTES` when set (to try many
+/// tasks on a small archive, or fewer on a large one), else `default`.
+pub fn task_bytes(default: u64) -> u64 {
+    std::env::var("CTSCAN_CLUSTER_TASK_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}
+
+/// Splits objects into tasks of about `task_bytes` (any size when 0), in listing order.
 pub fn partitions(objects: &[WireObject], task_bytes: u64) -> Vec<Vec<WireObject>> {
+    let task_bytes = if task_bytes == 0 { TASK_BYTES } else { task_bytes };
     let total: u64 = objects.iter().map(WireObject::size).sum();
     let tasks = (total.div_ceil(task_bytes) as usize).clamp(1, MAX_TASKS.min(objects.len().max(1)));
     let per = total.div_ceil(tasks as u64).max(1);
@@ -177,7 +205,7 @@ impl ArchiveScanExec {
         projection: Option<Vec<usize>>,
         worker: Arc<Worker>,
     ) -> Result<ArchiveScanExec> {
-        let input = share_source::source(&partitions(&scan.objects, TASK_BYTES))?;
+        let input = share_source::source(&partitions(&scan.objects, scan.task_bytes))?;
         scan.objects = Vec::new();
         ArchiveScanExec::over(scan, projection, worker, input)
     }

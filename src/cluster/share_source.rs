@@ -27,18 +27,31 @@ fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![Field::new(OBJECTS, DataType::Binary, false)]))
 }
 
+fn pack(share: &[WireObject]) -> Result<Vec<u8>> {
+    let json = serde_json::to_vec(share).map_err(|e| DataFusionError::Internal(e.to_string()))?;
+    Ok(zstd::bulk::compress(&json, ZSTD_LEVEL)?)
+}
+
 /// The in-memory source of `parts`, one partition (one task) per share.
 pub fn source(parts: &[Vec<WireObject>]) -> Result<Arc<dyn ExecutionPlan>> {
     let partitions = parts
         .iter()
         .map(|share| {
-            let json = serde_json::to_vec(share).map_err(|e| DataFusionError::Internal(e.to_string()))?;
-            let packed = zstd::bulk::compress(&json, ZSTD_LEVEL)?;
+            let packed = pack(share)?;
             let column = BinaryArray::from_vec(vec![packed.as_slice()]);
             Ok(vec![RecordBatch::try_new(schema(), vec![Arc::new(column)])?])
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(MemorySourceConfig::try_new_exec(&partitions, schema(), None)?)
+}
+
+/// The bytes of the largest share as it travels in a task's plan.
+pub fn largest_share_bytes(parts: &[Vec<WireObject>]) -> Result<u64> {
+    let mut largest = 0;
+    for share in parts {
+        largest = largest.max(pack(share)?.len() as u64);
+    }
+    Ok(largest)
 }
 
 /// The objects of the share `partition` of `input` (a [`source`], cut down to this task's partitions).

@@ -152,7 +152,7 @@ fn export_on_cluster(
         let (mut exported, mut events) = (0u64, 0u64);
         while let Some(batch) = stream.next().await {
             let batch = batch.context("the cluster export failed")?;
-            reporter.note_returned(batch.get_array_memory_size() as u64);
+            reporter.note_returned(crate::events::remote_rows::batch_bytes(&batch));
             let entries = entries(&batch)?;
             let failed = entries.iter().find(|e| e.error.is_some()).cloned();
             exported += entries.iter().filter(|e| e.error.is_none()).count() as u64;

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -21,6 +22,16 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Pla
 use futures::TryStreamExt;
 
 use crate::progress::Reporter;
+
+/// The bytes of a batch's own rows (not of the buffers it may share with others): about what it took on
+/// the wire.
+pub fn batch_bytes(batch: &RecordBatch) -> u64 {
+    batch
+        .columns()
+        .iter()
+        .map(|c| c.to_data().get_slice_memory_size().unwrap_or(0) as u64)
+        .sum()
+}
 
 /// The rows of a remote DataFrame, read as one local partition.
 #[derive(Debug)]
@@ -133,7 +144,7 @@ impl ExecutionPlan for RemoteRowsExec {
         let reporter = self.reporter.clone();
         let rows = futures::stream::once(async move { frame.execute_stream().await })
             .try_flatten()
-            .inspect_ok(move |b| reporter.note_returned(b.get_array_memory_size() as u64));
+            .inspect_ok(move |b| reporter.note_returned(batch_bytes(b)));
         Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema(), rows)))
     }
 }

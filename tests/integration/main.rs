@@ -7,6 +7,7 @@ mod cluster_faults;
 mod cluster_hunt_export;
 mod cluster_nodes;
 mod cluster_query;
+mod cluster_shares;
 mod export;
 mod formats;
 mod generator;
