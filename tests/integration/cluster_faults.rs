@@ -1,7 +1,7 @@
 //! `--cluster` failures end in clear errors, never in a wrong answer: objects no executor can read are
 //! named and counted like locally, local paths need `--shared-fs`, an unreachable scheduler and a cluster
-//! of another ctscan version are refused quickly, and an executor killed mid-query never gives a wrong
-//! answer.
+//! of another ctscan version are refused quickly, and an executor killed mid-query, mid-hunt or
+//! mid-export never gives a wrong answer (and a rerun completes the export exactly).
 
 use std::path::Path;
 use std::process::Command;
@@ -216,7 +216,7 @@ fn a_cluster_of_another_ctscan_version_refuses_the_plan_quickly_naming_both_vers
 }
 
 #[test]
-fn killing_an_executor_mid_query_never_gives_a_wrong_answer() {
+fn killing_an_executor_mid_query_hunt_or_export_never_gives_a_wrong_answer() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");
     let base = generate(
@@ -250,25 +250,7 @@ fn killing_an_executor_mid_query_never_gives_a_wrong_answer() {
     let sql = "SELECT eventName, count(*) AS n FROM events GROUP BY eventName ORDER BY eventName";
     let want = query(&archive, sql, &[]);
     assert!(want.len() > 10, "{want:?}");
-    let mut cluster = Cluster::start();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ctscan"));
-    cmd.env_remove("RUST_LOG")
-        .args(cluster.args(&["query", "--format", "jsonl", s(&archive), sql], true));
-    let mut q = Running::start(&mut cmd);
-    std::thread::sleep(Duration::from_secs(1));
-    let mid_query = q.running();
-    cluster.kill_executor(1);
-    let (r, took) = q
-        .finish(Duration::from_secs(300))
-        .unwrap_or_else(|why| panic!("the query hung after the kill: {why}\n{}", cluster.logs()));
-    eprintln!(
-        "killed an executor 1 s into the query; it ended with {} after {took:?}",
-        r.code
-    );
-    assert!(
-        mid_query,
-        "the query finished before the executor was killed: the archive is too small"
-    );
+    let r = killed_mid_run(&["query", "--format", "jsonl", s(&archive), sql]);
     if r.code == 0 {
         assert_eq!(
             jsonl(&r.stdout),
@@ -276,8 +258,64 @@ fn killing_an_executor_mid_query_never_gives_a_wrong_answer() {
             "exit 0 with another answer\nstderr: {}",
             r.stderr
         );
-    } else {
+    }
+
+    let hunt = ["hunt", "--format", "jsonl", s(&archive)];
+    let local = ctscan(&hunt);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    let r = killed_mid_run(&hunt);
+    if r.code == 0 {
+        assert_eq!(
+            finding_set(&r.stdout),
+            finding_set(&local.stdout),
+            "exit 0 with other findings\nstderr: {}",
+            r.stderr
+        );
+    }
+
+    let lake = dir.path().join("lake");
+    let r = killed_mid_run(&["export", s(&archive), "--out", s(&lake)]);
+    let events = "SELECT count(*) AS n FROM events";
+    if r.code == 0 {
+        assert_eq!(
+            query(&lake, events, &[]),
+            query(&archive, events, &[]),
+            "{}",
+            r.stderr
+        );
+    }
+    // Whatever the first run's fate, a rerun completes the lake exactly.
+    let cluster = Cluster::start();
+    let rerun = cluster.ctscan(&["export", s(&archive), "--out", s(&lake)], true);
+    assert_eq!(rerun.code, 0, "{}\n{}", rerun.stderr, cluster.logs());
+    assert_eq!(query(&lake, events, &[]), query(&archive, events, &[]));
+}
+
+/// Runs `args` on a fresh cluster, SIGKILLs one executor a second in, and returns the run: an exact
+/// answer (which the caller checks) or a failure that says why.
+fn killed_mid_run(args: &[&str]) -> Run {
+    let mut cluster = Cluster::start();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ctscan"));
+    cmd.env_remove("RUST_LOG").args(cluster.args(args, true));
+    let mut run = Running::start(&mut cmd);
+    std::thread::sleep(Duration::from_secs(1));
+    let mid_run = run.running();
+    cluster.kill_executor(1);
+    let (r, took) = run
+        .finish(Duration::from_secs(300))
+        .unwrap_or_else(|why| panic!("{args:?} hung after the kill: {why}\n{}", cluster.logs()));
+    eprintln!(
+        "{}: killed an executor 1 s in; it ended with {} after {took:?}",
+        args[0], r.code
+    );
+    assert!(
+        mid_run,
+        "{} finished before the executor was killed: the archive is too small",
+        args[0]
+    );
+    if r.code != 0 {
         assert!(!r.stderr.trim().is_empty(), "exit {} without a word", r.code);
         assert!(!r.stderr.contains("panicked at"), "{}", r.stderr);
     }
+    r
 }
