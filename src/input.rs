@@ -9,6 +9,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::decode::gate::RowGate;
 use crate::events::archive_table::EventsTable;
+use crate::events::remote_rows::archive_events;
 use crate::events::scan::ScanConfig;
 use crate::events::session::Exec;
 use crate::lake::{
@@ -71,6 +72,29 @@ impl Input {
         }
     }
 
+    /// The input read the same way, answered here: an archive on a cluster is still decoded by the
+    /// executors, but its rows come here (see [`Exec::answering_here`]); a lake is read here.
+    pub fn answering_here(&self) -> Input {
+        match self {
+            Input::Archive {
+                sources,
+                config,
+                reporter,
+                exec,
+            } => Input::Archive {
+                sources: sources.clone(),
+                config: config.clone(),
+                reporter: reporter.clone(),
+                exec: exec.answering_here(),
+            },
+            Input::Lake { root, scope, exec } => Input::Lake {
+                root: root.clone(),
+                scope: scope.clone(),
+                exec: exec.answering_here(),
+            },
+        }
+    }
+
     /// Where and on how many threads the plans over this input run.
     pub fn exec(&self) -> &Exec {
         match self {
@@ -112,10 +136,7 @@ impl Input {
                     ..(**config).clone()
                 };
                 let table = EventsTable::new(sources.clone(), config, reporter.clone());
-                if exec.is_cluster() {
-                    table.list_ahead()?;
-                }
-                Ok(Arc::new(table))
+                archive_events(exec, table, reporter)
             }
             Input::Lake { root, .. } => {
                 let table = Arc::new(LakeTable::open(root)?);

@@ -138,7 +138,7 @@ pub fn sessions_batch(creds: &[Credential]) -> Result<RecordBatch> {
 /// `sessions` for `query`: built on the first scan, then kept for the rest of the run.
 pub struct SessionsTable {
     source: Input,
-    built: OnceCell<(Arc<MemTable>, Arc<Sessions>)>,
+    built: OnceCell<(Arc<MemTable>, Arc<Sessions>, RecordBatch)>,
     quiet: bool,
 }
 
@@ -158,8 +158,18 @@ impl SessionsTable {
         }
     }
 
+    /// Builds the table now (a query planned on a cluster sends its rows inside the plan).
+    pub async fn prepare(&self) -> Result<()> {
+        self.rows().await.map(|_| ())
+    }
+
+    /// The rows, once built.
+    pub fn built(&self) -> Option<&RecordBatch> {
+        self.built.get().map(|(_, _, batch)| batch)
+    }
+
     async fn rows(&self) -> Result<&Arc<MemTable>> {
-        let (table, _) = self
+        let (table, _, _) = self
             .built
             .get_or_try_init(|| async {
                 let sessions = build(&self.source)
@@ -171,8 +181,8 @@ impl SessionsTable {
                     }
                 }
                 let batch = sessions_batch(&sessions.credentials)?;
-                let mem = MemTable::try_new(sessions_schema(), vec![vec![batch]])?;
-                Ok::<_, DataFusionError>((Arc::new(mem), Arc::new(sessions)))
+                let mem = MemTable::try_new(sessions_schema(), vec![vec![batch.clone()]])?;
+                Ok::<_, DataFusionError>((Arc::new(mem), Arc::new(sessions), batch))
             })
             .await?;
         Ok(table)

@@ -1,6 +1,6 @@
 //! The command line of `ctscan summary`.
 
-use crate::cli::args::{OutputArgs, ReadArgs, ScopeArgs};
+use crate::cli::args::{ClusterArgs, OutputArgs, ReadArgs, ScopeArgs};
 use clap::{Args, ValueEnum};
 
 /// What one row of the summary stands for.
@@ -33,6 +33,8 @@ pub struct SummaryArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -1,6 +1,6 @@
 //! The command line of `ctscan trace`.
 
-use crate::cli::args::{ReadArgs, ScopeArgs, TableArgs};
+use crate::cli::args::{ClusterArgs, ReadArgs, ScopeArgs, TableArgs};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -39,4 +39,6 @@ pub struct TraceArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub read: ReadArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }

@@ -8,9 +8,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::catalog::TableProvider;
 use datafusion::common::TableReference;
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::FileFormatFactory;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
@@ -45,6 +49,8 @@ enum WireTable {
     Archive(RemoteScan),
     Export(RemoteExport),
     Lake(PathBuf),
+    /// Rows built on the client (the `sessions` table), as Arrow IPC.
+    Rows(Vec<u8>),
     Dedup {
         inner: Box<WireTable>,
         fold: bool,
@@ -160,13 +166,13 @@ fn table_wire(node: &Arc<dyn TableProvider>, feedback: Option<&Feedback>) -> Res
     if let Some(t) = node.downcast_ref::<LakeTable>() {
         return Ok(Some(WireTable::Lake(std::path::absolute(t.root())?)));
     }
-    if node
-        .downcast_ref::<crate::attribution::sessions_table::SessionsTable>()
-        .is_some()
-    {
-        return Err(DataFusionError::NotImplemented(
-            "the sessions table is not available with --cluster; run the query without it".into(),
-        ));
+    if let Some(t) = node.downcast_ref::<crate::attribution::sessions_table::SessionsTable>() {
+        // Built on the client (from rows the executors decoded) before the query was planned; its rows
+        // travel in the plan.
+        let batch = t.built().ok_or_else(|| {
+            DataFusionError::Internal("the sessions table was not built before planning".into())
+        })?;
+        return Ok(Some(WireTable::Rows(ipc_bytes(batch)?)));
     }
     if let Some(t) = node.downcast_ref::<RemoteEvents>() {
         return Ok(Some(WireTable::Archive(t.scan().clone())));
@@ -174,8 +180,27 @@ fn table_wire(node: &Arc<dyn TableProvider>, feedback: Option<&Feedback>) -> Res
     Ok(None)
 }
 
+/// A batch as Arrow IPC stream bytes.
+fn ipc_bytes(batch: &RecordBatch) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut writer = StreamWriter::try_new(&mut out, &batch.schema())?;
+    writer.write(batch)?;
+    writer.finish()?;
+    drop(writer);
+    Ok(out)
+}
+
+/// The rows of [`ipc_bytes`] as a table.
+fn rows_table(bytes: &[u8]) -> Result<Arc<dyn TableProvider>> {
+    let reader = StreamReader::try_new(bytes, None)?;
+    let schema = reader.schema();
+    let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![batches])?))
+}
+
 fn table_of(wire: WireTable) -> Result<Arc<dyn TableProvider>> {
     Ok(match wire {
+        WireTable::Rows(bytes) => rows_table(&bytes)?,
         WireTable::Archive(scan) => Arc::new(RemoteEvents::new(scan)),
         WireTable::Export(export) => Arc::new(ExportTable::new(export)),
         WireTable::Lake(root) => {

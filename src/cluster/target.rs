@@ -118,6 +118,19 @@ again: the cluster may count their rows twice, so no answer is given; run the qu
         Box::pin(RecordBatchStreamAdapter::new(schema, checked))
     }
 
+    /// Fails when tasks that had finished were run again (see [`Target::guard`]): for a command that
+    /// writes its answer only once the run is over (`what`: `hunt`, `trace`, ...), so it writes none.
+    pub fn vouch(&self, what: &str) -> anyhow::Result<()> {
+        match self.rerun_objects() {
+            0 => Ok(()),
+            n => anyhow::bail!(
+                "an executor was lost during the {what} and {n} object{} of tasks that had finished were read \
+again: the cluster may have counted some events twice, so nothing is written; run the {what} again",
+                if n == 1 { "" } else { "s" }
+            ),
+        }
+    }
+
     /// Whether tasks that had finished were run again (see [`Target::guard`]).
     pub fn rerun_objects(&self) -> u64 {
         self.feedback.rerun_objects()

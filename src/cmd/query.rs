@@ -52,6 +52,23 @@ fn sources_and_sql(args: &QueryArgs) -> anyhow::Result<(Vec<String>, String)> {
     }
 }
 
+/// Whether a plan reads the table `name`.
+fn scans_table(plan: &datafusion::logical_expr::LogicalPlan, name: &str) -> bool {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    use datafusion::logical_expr::LogicalPlan;
+    let mut found = false;
+    let _ = plan.apply_with_subqueries(|p| {
+        if let LogicalPlan::TableScan(scan) = p
+            && scan.table_name.table() == name
+        {
+            found = true;
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
+}
+
 /// Runs `ctscan query`.
 pub fn run(args: QueryArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     if args.list {
@@ -92,11 +109,14 @@ pub fn run(args: QueryArgs, ctx: &RunContext) -> anyhow::Result<i32> {
                 None
             }
         };
-        session.register_table(
-            "sessions",
-            Arc::new(SessionsTable::new(source.clone(), ctx.quiet)),
-        )?;
+        // On a cluster the sessions are resolved here from the rows the executors decode, before the
+        // query is planned, and travel inside the plan.
+        let sessions = Arc::new(SessionsTable::new(source.answering_here(), ctx.quiet));
+        session.register_table("sessions", sessions.clone())?;
         let mut df = session.sql(&sql).await.context("query failed")?;
+        if exec.is_cluster() && scans_table(df.logical_plan(), "sessions") {
+            sessions.prepare().await.context("resolving sessions failed")?;
+        }
         if let Some(n) = args.limit {
             df = df.limit(0, Some(n))?;
         }

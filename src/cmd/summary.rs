@@ -224,12 +224,18 @@ FROM e GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
 /// Runs `ctscan summary`.
 pub fn run(args: SummaryArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     check_sources(&args.sources)?;
+    let cluster = args
+        .cluster
+        .connect(&args.sources.iter().map(String::as_str).collect::<Vec<_>>())?;
     let threads = ctx.threads;
     let scope = args.scope.scope()?;
     let options = ctx.progress;
     let reporter = Arc::new(ctx.reporter());
     let config = ctx.scan_config(&args.read, scope);
-    let source = Input::open(&args.sources, config, reporter.clone(), ctx.exec(None));
+    // On a cluster the executors decode the archive and the groups are counted here, where every row
+    // of the window meets.
+    let exec = ctx.exec(cluster.as_ref()).answering_here();
+    let source = Input::open(&args.sources, config, reporter.clone(), exec);
     let (mut out, style) = args.output.open(ctx.zone)?;
     let rt = runtime(threads)?;
     let result = rt.block_on(async {
@@ -245,6 +251,9 @@ pub fn run(args: SummaryArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     });
     reporter.finish();
     let (groups, duplicates) = result?;
+    if let Some(target) = &cluster {
+        target.vouch("summary")?;
+    }
     let mut rows: Vec<(String, Group)> = groups.into_iter().collect();
     rows.sort_by(|a, b| b.1.events.cmp(&a.1.events).then(a.0.cmp(&b.0)));
     let records: Vec<Value> = rows.iter().map(|(k, g)| g.to_json(args.by, k)).collect();

@@ -324,11 +324,17 @@ fn write_tables(
 pub fn run(args: TraceArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     let (target, sources) = args.args.split_last().context("give a SOURCE and a TARGET")?;
     check_sources(sources)?;
+    let cluster = args
+        .cluster
+        .connect(&sources.iter().map(String::as_str).collect::<Vec<_>>())?;
     let threads = ctx.threads;
     let scope = args.scope.scope()?;
     let reporter = Arc::new(ctx.reporter());
     let config = ctx.scan_config(&args.read, scope);
-    let source = Input::open(sources, config, reporter.clone(), ctx.exec(None));
+    // On a cluster the executors decode the archive and the chains are resolved here, where every row
+    // of the window meets.
+    let exec = ctx.exec(cluster.as_ref()).answering_here();
+    let source = Input::open(sources, config, reporter.clone(), exec);
     let rt = runtime(threads)?;
     let result = rt.block_on(async {
         let s = attribution::build(&source).await?;
@@ -346,6 +352,9 @@ pub fn run(args: TraceArgs, ctx: &RunContext) -> anyhow::Result<i32> {
     });
     reporter.finish();
     let (s, keys, chain, events) = result?;
+    if let Some(target) = &cluster {
+        target.vouch("trace")?;
+    }
     let (mut out, to_terminal) = destination(args.output.as_deref())?;
     let fit = args.table.fit(to_terminal);
     let format = args.format.unwrap_or(if to_terminal {

@@ -21,6 +21,8 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use futures::TryStreamExt;
 
+use crate::events::archive_table::EventsTable;
+use crate::events::session::Exec;
 use crate::progress::Reporter;
 
 /// The bytes of a batch's own rows (not of the buffers it may share with others): about what it took on
@@ -31,6 +33,25 @@ pub fn batch_bytes(batch: &RecordBatch) -> u64 {
         .iter()
         .map(|c| c.to_data().get_slice_memory_size().unwrap_or(0) as u64)
         .sum()
+}
+
+/// The `events` table of an archive as a run reads it: the table itself, or, for a run answered here
+/// while a cluster decodes ([`Exec::answering_here`]), the rows the cluster's executors decode. On a
+/// cluster the archive is listed before planning, so listing failures are the client's to report.
+pub fn archive_events(
+    exec: &Exec,
+    table: EventsTable,
+    reporter: &Arc<Reporter>,
+) -> anyhow::Result<Arc<dyn TableProvider>> {
+    if let Some(remote) = exec.decoder_session() {
+        table.list_ahead()?;
+        let frame = remote?.read_table(Arc::new(table))?;
+        return Ok(Arc::new(RemoteRows::new(frame, reporter.clone())));
+    }
+    if exec.is_cluster() {
+        table.list_ahead()?;
+    }
+    Ok(Arc::new(table))
 }
 
 /// The rows of a remote DataFrame, read as one local partition.

@@ -42,6 +42,8 @@ pub struct Exec {
     /// Threads for decoding and queries.
     pub threads: usize,
     remote: Option<Arc<dyn RemotePlanner>>,
+    /// A cluster that decodes archives whose rows are answered here (see [`Exec::answering_here`]).
+    decoders: Option<Arc<dyn RemotePlanner>>,
 }
 
 impl std::fmt::Debug for Exec {
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Exec {
         f.debug_struct("Exec")
             .field("threads", &self.threads)
             .field("cluster", &self.remote.is_some())
+            .field("decoders", &self.decoders.is_some())
             .finish()
     }
 }
@@ -59,6 +62,7 @@ impl Exec {
         Exec {
             threads,
             remote: None,
+            decoders: None,
         }
     }
 
@@ -67,7 +71,29 @@ impl Exec {
         Exec {
             threads,
             remote: Some(planner),
+            decoders: None,
         }
+    }
+
+    /// Plans run here, while a cluster's executors still decode archives and send their rows here: for
+    /// answers that need every row in one place (a hunt's pass, credential chains, `trace`, `summary`,
+    /// the `sessions` table), where copies of an event read by different tasks must meet.
+    pub fn answering_here(&self) -> Exec {
+        Exec {
+            threads: self.threads,
+            remote: None,
+            decoders: self.remote.clone().or_else(|| self.decoders.clone()),
+        }
+    }
+
+    /// A session on the cluster that decodes archives for a run answered here, if there is one.
+    pub fn decoder_session(&self) -> Option<anyhow::Result<SessionContext>> {
+        let planner = self.decoders.as_ref()?;
+        Some(
+            planner
+                .session(self.config())
+                .context("cannot plan on the cluster"),
+        )
     }
 
     /// Whether plans run on a cluster.
@@ -75,14 +101,19 @@ impl Exec {
         self.remote.is_some()
     }
 
-    /// A DataFusion session whose SQL keeps identifier case, so CloudTrail's camelCase names work unquoted.
-    pub fn session(&self) -> anyhow::Result<SessionContext> {
+    fn config(&self) -> SessionConfig {
         let mut config = SessionConfig::new()
             .with_target_partitions(self.threads)
             .with_information_schema(true);
         config.options_mut().sql_parser.enable_ident_normalization = false;
         // PostgreSQL's operator precedence makes `requestParameters ->> 'k' IS NOT NULL` mean what it says.
         config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
+        config
+    }
+
+    /// A DataFusion session whose SQL keeps identifier case, so CloudTrail's camelCase names work unquoted.
+    pub fn session(&self) -> anyhow::Result<SessionContext> {
+        let config = self.config();
         match &self.remote {
             // A session on the cluster differs only in where its plans run.
             Some(planner) => planner.session(config).context("cannot plan on the cluster"),

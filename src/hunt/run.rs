@@ -36,6 +36,16 @@ pub struct HuntStats {
 /// Runs the pack over the source with credential chains resolved. The findings come back held, to be
 /// handed on in the order [`super::order`] defines once the caller has checked the run.
 pub async fn run(pack: &Pack, source: &Input, reporter: &Reporter) -> anyhow::Result<(HuntStats, Ordered)> {
+    // An archive's rows meet here even on a cluster (its executors decode them), so copies are folded
+    // and chosen as on one machine; a lake on a cluster is filtered by the executors' Parquet readers.
+    let here;
+    let source = match source {
+        Input::Archive { .. } => {
+            here = source.answering_here();
+            &here
+        }
+        Input::Lake { .. } => source,
+    };
     match source {
         Input::Archive { .. } if !pack.engine.reads_actors() => one_read(pack, source, reporter).await,
         _ => chains_first(pack, source, reporter).await,
@@ -113,9 +123,9 @@ async fn chains_first(
     source: &Input,
     reporter: &Reporter,
 ) -> anyhow::Result<(HuntStats, Ordered)> {
-    // Findings and `group-by: actor` correlations name the origin of each credential. On one machine the
-    // chains' read of the window also learns which copy of each duplicated event to keep, so every run
-    // keeps (and names) the same one. A cluster folds copies where they meet.
+    // Findings and `group-by: actor` correlations name the origin of each credential. The chains' read of
+    // the window also learns which copy of each duplicated event to keep, so every run keeps (and names)
+    // the same one. A lake on a cluster folds copies where they meet.
     let choice = (!source.exec().is_cluster()).then(|| Arc::new(CopyChoice::default()));
     let found = actor_evidence_learning(source, choice.clone())
         .await

@@ -15,7 +15,7 @@ use datafusion::prelude::{ident, lit};
 use crate::events::archive_table::EventsTable;
 use crate::events::copy_choice::{ChoiceMode, CopyChoice};
 use crate::events::dedup::Copies;
-use crate::events::remote_rows::RemoteRows;
+use crate::events::remote_rows::archive_events;
 use crate::events::scan::ScanConfig;
 use crate::events::session::{Exec, push_filters_into_parquet, register_events, register_events_choosing};
 use crate::input::Input;
@@ -61,20 +61,11 @@ pub struct ArchiveSource {
 
 impl ArchiveSource {
     async fn table(&self, config: ScanConfig, copies: Copies) -> Result<DataFrame, SigmaError> {
+        // On a cluster the executors decode (and gate) their share and the rows come here, where
+        // copies are folded with the run's copy choice as on one machine: no row crosses between
+        // executors, and copies read by different tasks meet.
         let table = EventsTable::new(self.sources.clone(), config, self.reporter.clone());
-        let table: Arc<dyn TableProvider> = if self.exec.is_cluster() {
-            table.list_ahead().map_err(df_error)?;
-            // Executors decode (and gate) their share; the rows come here, where copies are folded
-            // with the run's copy choice as on one machine, so no row crosses between executors and
-            // copies split across tasks meet.
-            let remote = self.exec.session().map_err(df_error)?;
-            Arc::new(RemoteRows::new(
-                remote.read_table(Arc::new(table))?,
-                self.reporter.clone(),
-            ))
-        } else {
-            Arc::new(table)
-        };
+        let table = archive_events(&self.exec.answering_here(), table, &self.reporter).map_err(df_error)?;
         let mut ctx = Exec::local(self.exec.threads).session().map_err(df_error)?;
         let folded = register(&mut ctx, table, copies, &self.choice)?;
         if copies == Copies::Fold {

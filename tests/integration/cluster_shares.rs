@@ -122,3 +122,63 @@ fn many_small_tasks_over_duplicate_deliveries_answer_exactly_like_a_local_run() 
         );
     }
 }
+
+#[test]
+fn trace_summary_and_the_sessions_table_on_a_cluster_answer_exactly_like_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = doubled_sample(&dir.path().join("archive"));
+    let cluster = Cluster::start();
+    let runs: Vec<Vec<&str>> = vec![
+        vec![
+            "trace",
+            "--stats",
+            "--format",
+            "jsonl",
+            s(&archive),
+            "ASIACHAINXACCTDEPLOY",
+        ],
+        vec!["summary", "--stats", "--format", "jsonl", s(&archive)],
+        vec!["summary", "--format", "jsonl", "--by", "key", s(&archive)],
+        vec![
+            "query",
+            "--stats",
+            "--format",
+            "jsonl",
+            s(&archive),
+            "SELECT s.originType, s.originArn, count(*) AS calls FROM events e JOIN sessions s \
+             ON e.userIdentity.accessKeyId = s.accessKeyId GROUP BY 1, 2 ORDER BY 1, 2",
+        ],
+    ];
+    for args in runs {
+        let local = ctscan(&args);
+        assert_eq!(local.code, 0, "{args:?}: {}", local.stderr);
+        let rows = jsonl(&local.stdout);
+        assert!(rows.len() >= 3, "{args:?}: {} rows", rows.len());
+        let remote = on_cluster(&cluster, &args);
+        assert_eq!(remote.code, 0, "{args:?}: {}\n{}", remote.stderr, cluster.logs());
+        let mut got = jsonl(&remote.stdout);
+        let mut want = rows;
+        if args[0] == "summary" {
+            // Rows of equal counts may come in either order.
+            let key = |v: &serde_json::Value| v.to_string();
+            got.sort_by_key(key);
+            want.sort_by_key(key);
+        }
+        assert_eq!(got, want, "{args:?}\n{}", remote.stderr);
+        if args.contains(&"--stats") {
+            assert_eq!(
+                read_counts(&remote.stderr),
+                read_counts(&local.stderr),
+                "{args:?}"
+            );
+        }
+        if args[0] != "query" {
+            // (A query on a cluster counts copies only with --dedup.)
+            assert_eq!(
+                duplicates_line(&remote.stderr),
+                duplicates_line(&local.stderr),
+                "{args:?}"
+            );
+        }
+    }
+}
