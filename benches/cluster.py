@@ -25,7 +25,8 @@ It ends with the machine's cores, the archive's log objects, bytes and events, a
 with the targets (one executor ≤ 1.3× local, two ≤ 0.6× one) met or not for each of hunt and export. The last
 three columns come from the one-executor run's `--stats` line `cluster: N tasks, plan B bytes per task at
 most, R bytes returned to the client` (summed over the run's cluster jobs; the plan is the largest a task
-received).
+received: ctscan's operator and the task's share of the objects). It also gives each cluster mode's largest
+executor peak RSS (VmHWM) over all its runs.
 
 ctscan and ctscan-gen are taken from CTSCAN_BIN_DIR (default ~/.cache/ctscan-release/release); nothing is
 built. --smoke runs the whole thing on a 20,000-event archive in a temporary folder, once, to check the script
@@ -184,6 +185,21 @@ class Cluster:
               f"--task-slots 1 --threads 1, each pinned to one core", flush=True)
         return self
 
+    def peak_rss_mib(self):
+        """The largest peak RSS (VmHWM) of this cluster's executors so far, MiB; None when unreadable."""
+        peaks = []
+        for what, proc, _ in self.procs:
+            if not what.startswith("executor") or proc.poll() is not None:
+                continue
+            try:
+                status = Path(f"/proc/{proc.pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks) if peaks else None
+
     def check_alive(self):
         for what, proc, log in self.procs:
             if proc.poll() is not None:
@@ -244,6 +260,7 @@ class Bench:
         self.hunt_reference = None  # (sorted lines, exit code) of the first local hunt
         self.lake_reference = None  # events of the first local lake
         self.traffics = {}  # (measure, mode name) -> (tasks, plan bytes per task, bytes returned) of the last run
+        self.peaks = {}  # mode name -> the largest executor peak RSS over the mode's runs, MiB
 
     def mismatch(self, text):
         print(f"\n!!! MISMATCH: {text}\n", flush=True)
@@ -338,6 +355,7 @@ class Bench:
             try:
                 with Cluster(self.ctscan, mode, self.scratch) as cluster:
                     self.measure(mode, cluster)
+                    self.peaks[mode.name] = cluster.peak_rss_mib()
             except Failed as e:
                 print(f"\n!!! FAILED: cluster of {mode.name}: {e}\n", flush=True)
                 self.failures.append(f"cluster of {mode.name}")
@@ -368,6 +386,9 @@ class Bench:
                             f"{one:.2f}× {'met' if one <= ONE_TARGET else 'MISSED'}") + ", two/one " +
                             ("not measured" if two_r is None else
                              f"{two_r:.2f}× {'met' if two_r <= TWO_TARGET else 'MISSED'}"))
+        peaks = ", ".join(f"{name} {'unknown' if mib is None else f'{mib:,.0f} MiB'}"
+                          for name, mib in self.peaks.items())
+        print(f"executor peak RSS over all of a mode's runs: {peaks or 'not measured'}")
         print(f"targets: one one-core executor ≤ {ONE_TARGET:g}× a local one-core run; two ≤ {TWO_TARGET:g}× one: "
               f"{'; '.join(verdicts)}")
 

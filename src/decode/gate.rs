@@ -40,6 +40,9 @@ pub enum NamesRecipe {
     AnyOf(Vec<NamesRecipe>),
 }
 
+/// Rebuilds the names of a [`NamesRecipe::Function`] from its name and parameters (`None`: unknown).
+pub type RebuildNames = dyn Fn(&str, &[u8]) -> Option<Box<dyn WantedNames>>;
+
 /// A [`RowGate`] as it travels inside a plan.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GateRecipe {
@@ -146,14 +149,8 @@ impl RowGate {
 
     /// The gate a recipe describes; `function` rebuilds the names of a [`NamesRecipe::Function`] (`None`
     /// when it knows no such function). Fails when the recipe does not fit this build's schema.
-    pub fn of_recipe(
-        recipe: &GateRecipe,
-        function: &dyn Fn(&str, &[u8]) -> Option<Box<dyn WantedNames>>,
-    ) -> Result<RowGate, String> {
-        fn names(
-            r: &NamesRecipe,
-            function: &dyn Fn(&str, &[u8]) -> Option<Box<dyn WantedNames>>,
-        ) -> Result<Box<dyn WantedNames>, String> {
+    pub fn of_recipe(recipe: &GateRecipe, function: &RebuildNames) -> Result<RowGate, String> {
+        fn names(r: &NamesRecipe, function: &RebuildNames) -> Result<Box<dyn WantedNames>, String> {
             Ok(match r {
                 NamesRecipe::Exactly(list) => Box::new(NameSet::new(list.iter().map(String::as_str))),
                 NamesRecipe::Function { name, parameters } => function(name, parameters)
