@@ -158,11 +158,7 @@ impl TableProvider for RemoteEvents {
 /// Bytes of objects per task the client asks for: `CTSCAN_CLUSTER_TASK_BYTES` when set (to try many
 /// tasks on a small archive, or fewer on a large one), else `default`.
 pub fn task_bytes(default: u64) -> u64 {
-    std::env::var("CTSCAN_CLUSTER_TASK_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
+    crate::events::remote_rows::task_bytes_asked().unwrap_or(default)
 }
 
 /// Splits objects into tasks of about `task_bytes` (any size when 0), in listing order.

@@ -81,6 +81,40 @@ impl EventsTable {
         Ok(listing)
     }
 
+    /// Splits the run's listing into tables of about `bytes` of objects each, in listing order, whose
+    /// reads count as the one scan of the whole listing (its objects, skipped objects and failures are
+    /// counted once): a cluster reads them as successive jobs, one decoded while the previous one's rows
+    /// are answered here.
+    pub fn waves(self, bytes: u64) -> anyhow::Result<Vec<EventsTable>> {
+        let listing = self.list(&self.config)?;
+        let scan = self.reporter.begin_scan(&listing);
+        let mut waves: Vec<Vec<crate::source::ObjectRef>> = vec![Vec::new()];
+        let mut size = 0;
+        for o in listing.objects {
+            if size >= bytes {
+                waves.push(Vec::new());
+                size = 0;
+            }
+            size += o.size;
+            waves.last_mut().expect("one wave at least").push(o);
+        }
+        Ok(waves
+            .into_iter()
+            .map(|objects| EventsTable {
+                sources: self.sources.clone(),
+                config: self.config.clone(),
+                reporter: self.reporter.clone(),
+                listed: std::sync::Mutex::new(Some((
+                    Listing {
+                        objects,
+                        ..Listing::default()
+                    },
+                    scan,
+                ))),
+            })
+            .collect())
+    }
+
     /// Lists now, for the first scan: on a cluster the listing happens while the plan is encoded, where
     /// a SOURCE that cannot be listed would be reported as a planning failure instead of by name.
     pub fn list_ahead(&self) -> anyhow::Result<()> {
