@@ -75,24 +75,11 @@ impl Input {
     /// The input read the same way, answered here: an archive on a cluster is still decoded by the
     /// executors, but its rows come here (see [`Exec::answering_here`]); a lake is read here.
     pub fn answering_here(&self) -> Input {
-        match self {
-            Input::Archive {
-                sources,
-                config,
-                reporter,
-                exec,
-            } => Input::Archive {
-                sources: sources.clone(),
-                config: config.clone(),
-                reporter: reporter.clone(),
-                exec: exec.answering_here(),
-            },
-            Input::Lake { root, scope, exec } => Input::Lake {
-                root: root.clone(),
-                scope: scope.clone(),
-                exec: exec.answering_here(),
-            },
+        let mut here = self.clone();
+        match &mut here {
+            Input::Archive { exec, .. } | Input::Lake { exec, .. } => *exec = exec.answering_here(),
         }
+        here
     }
 
     /// Where and on how many threads the plans over this input run.

@@ -227,6 +227,11 @@ impl Reporter {
         self.totals().events
     }
 
+    /// Whether the run ends with its summary (what is counted only for it need not be counted otherwise).
+    pub fn summarises(&self) -> bool {
+        self.options.summary
+    }
+
     /// Notes a job sent to a cluster: its tasks, and the bytes of the ctscan part of the plan each of them
     /// receives.
     pub fn note_cluster_plan(&self, tasks: u64, plan_bytes: u64) {

@@ -147,19 +147,23 @@ fn table_wire(node: &Arc<dyn TableProvider>, feedback: Option<&Feedback>) -> Res
         let (listing, scan) = t.listing(t.config())?;
         let id = feedback.register_scan(t.reporter().clone(), scan);
         let remote = RemoteScan::of(&listing, t.config(), id, feedback.address())?;
-        let per_task = encoded_len(&WireExec::Scan {
-            scan: remote.without_objects(),
-            projection: None,
-        })? + remote.largest_share_bytes()?;
-        t.reporter().note_cluster_plan(remote.tasks() as u64, per_task);
+        if t.reporter().summarises() {
+            // Packing every share costs a pass over the list: only for the summary that tells it.
+            let (tasks, largest) = remote.shares()?;
+            let reader = encoded_len(&WireExec::Scan {
+                scan: remote.without_objects(),
+                projection: None,
+            })?;
+            t.reporter().note_cluster_plan(tasks as u64, reader + largest);
+        }
         return Ok(Some(WireTable::Archive(remote)));
     }
     if let Some(t) = node.downcast_ref::<ExportTable>() {
         let export = t.export();
-        if let Some(reporter) = t.reporter() {
-            let per_task =
-                encoded_len(&WireExec::Export(export.without_objects()))? + export.largest_share_bytes()?;
-            reporter.note_cluster_plan(export.tasks() as u64, per_task);
+        if let Some(reporter) = t.reporter().filter(|r| r.summarises()) {
+            let (tasks, largest) = export.shares()?;
+            let reader = encoded_len(&WireExec::Export(export.without_objects()))?;
+            reporter.note_cluster_plan(tasks as u64, reader + largest);
         }
         return Ok(Some(WireTable::Export(export.clone())));
     }

@@ -78,11 +78,6 @@ impl RemoteExport {
 }
 
 impl RemoteExport {
-    /// The tasks the export is split into.
-    pub fn tasks(&self) -> usize {
-        partitions(&self.objects, self.task_bytes).len()
-    }
-
     /// The export as an executor receives it: without the objects, which reach each task as its share.
     pub fn without_objects(&self) -> RemoteExport {
         RemoteExport {
@@ -91,9 +86,9 @@ impl RemoteExport {
         }
     }
 
-    /// The bytes of the largest task's share.
-    pub fn largest_share_bytes(&self) -> Result<u64> {
-        share_source::largest_share_bytes(&partitions(&self.objects, self.task_bytes))
+    /// The tasks the export is split into, and the bytes of the largest task's share.
+    pub fn shares(&self) -> Result<(usize, u64)> {
+        share_source::sizes(&partitions(&self.objects, self.task_bytes))
     }
 }
 

@@ -79,11 +79,6 @@ impl RemoteScan {
 }
 
 impl RemoteScan {
-    /// The tasks the scan is split into.
-    pub fn tasks(&self) -> usize {
-        partitions(&self.objects, self.task_bytes).len()
-    }
-
     /// The scan as an executor receives it: without the objects, which reach each task as its share.
     pub fn without_objects(&self) -> RemoteScan {
         RemoteScan {
@@ -92,9 +87,9 @@ impl RemoteScan {
         }
     }
 
-    /// The bytes of the largest task's share.
-    pub fn largest_share_bytes(&self) -> Result<u64> {
-        share_source::largest_share_bytes(&partitions(&self.objects, self.task_bytes))
+    /// The tasks the scan is split into, and the bytes of the largest task's share.
+    pub fn shares(&self) -> Result<(usize, u64)> {
+        share_source::sizes(&partitions(&self.objects, self.task_bytes))
     }
 }
 
@@ -167,17 +162,7 @@ pub fn partitions(objects: &[WireObject], task_bytes: u64) -> Vec<Vec<WireObject
     let total: u64 = objects.iter().map(WireObject::size).sum();
     let tasks = (total.div_ceil(task_bytes) as usize).clamp(1, MAX_TASKS.min(objects.len().max(1)));
     let per = total.div_ceil(tasks as u64).max(1);
-    let mut out: Vec<Vec<WireObject>> = vec![Vec::new()];
-    let mut size = 0;
-    for o in objects {
-        if size >= per && out.len() < tasks {
-            out.push(Vec::new());
-            size = 0;
-        }
-        size += o.size();
-        out.last_mut().expect("one partition at least").push(o.clone());
-    }
-    out
+    crate::source::runs_by_size(objects.iter().cloned(), WireObject::size, per, tasks)
 }
 
 /// Reads its share of an archive's objects per partition, on whichever executor runs the task. Its

@@ -45,13 +45,13 @@ pub fn source(parts: &[Vec<WireObject>]) -> Result<Arc<dyn ExecutionPlan>> {
     Ok(MemorySourceConfig::try_new_exec(&partitions, schema(), None)?)
 }
 
-/// The bytes of the largest share as it travels in a task's plan.
-pub fn largest_share_bytes(parts: &[Vec<WireObject>]) -> Result<u64> {
+/// How many shares there are, and the bytes of the largest as it travels in a task's plan.
+pub fn sizes(parts: &[Vec<WireObject>]) -> Result<(usize, u64)> {
     let mut largest = 0;
     for share in parts {
         largest = largest.max(pack(share)?.len() as u64);
     }
-    Ok(largest)
+    Ok((parts.len(), largest))
 }
 
 /// The objects of the share `partition` of `input` (a [`source`], cut down to this task's partitions).

@@ -85,7 +85,7 @@ impl WireObject {
     }
 }
 
-/// The scope and read settings of a scan (the row gate and object filter are applied by the client).
+/// The scope and read settings of a scan, with a hunt's row gate (the object filter is the client's).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WireConfig {
     from: Option<i64>,

@@ -88,16 +88,7 @@ impl EventsTable {
     pub fn waves(self, bytes: u64) -> anyhow::Result<Vec<EventsTable>> {
         let listing = self.list(&self.config)?;
         let scan = self.reporter.begin_scan(&listing);
-        let mut waves: Vec<Vec<crate::source::ObjectRef>> = vec![Vec::new()];
-        let mut size = 0;
-        for o in listing.objects {
-            if size >= bytes {
-                waves.push(Vec::new());
-                size = 0;
-            }
-            size += o.size;
-            waves.last_mut().expect("one wave at least").push(o);
-        }
+        let waves = crate::source::runs_by_size(listing.objects, |o| o.size, bytes, usize::MAX);
         Ok(waves
             .into_iter()
             .map(|objects| EventsTable {

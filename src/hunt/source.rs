@@ -64,9 +64,10 @@ impl ArchiveSource {
         // On a cluster the executors decode (and gate) their share and the rows come here, where
         // copies are folded with the run's copy choice as on one machine: no row crosses between
         // executors, and copies read by different tasks meet.
+        let exec = self.exec.answering_here();
         let table = EventsTable::new(self.sources.clone(), config, self.reporter.clone());
-        let table = archive_events(&self.exec.answering_here(), table, &self.reporter).map_err(df_error)?;
-        let mut ctx = Exec::local(self.exec.threads).session().map_err(df_error)?;
+        let table = archive_events(&exec, table, &self.reporter).map_err(df_error)?;
+        let mut ctx = exec.session().map_err(df_error)?;
         let folded = register(&mut ctx, table, copies, &self.choice)?;
         if copies == Copies::Fold {
             *self.folded.lock().unwrap_or_else(|e| e.into_inner()) = Some(folded);

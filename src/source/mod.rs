@@ -120,6 +120,28 @@ impl Listing {
     }
 }
 
+/// Splits `items` into runs, in order: a run takes items until it holds `per` bytes (as `size` counts
+/// them), and the last of at most `max_runs` runs takes the rest. One run at least, maybe empty. Tasks of a
+/// cluster's stage and the jobs of a run answered on the client are cut this way.
+pub fn runs_by_size<T>(
+    items: impl IntoIterator<Item = T>,
+    size: impl Fn(&T) -> u64,
+    per: u64,
+    max_runs: usize,
+) -> Vec<Vec<T>> {
+    let mut runs: Vec<Vec<T>> = vec![Vec::new()];
+    let mut held = 0;
+    for item in items {
+        if held >= per && runs.len() < max_runs {
+            runs.push(Vec::new());
+            held = 0;
+        }
+        held += size(&item);
+        runs.last_mut().expect("one run at least").push(item);
+    }
+    runs
+}
+
 /// Lists every SOURCE, keeping the objects `scope` can use; `s3://` SOURCEs are reached through `s3`.
 pub fn list(sources: &[String], scope: &Scope, s3: &s3::S3Access) -> Result<Listing, SourceError> {
     let mut listing = Listing::default();
